@@ -1,0 +1,1 @@
+"""PA Ledger client."""
