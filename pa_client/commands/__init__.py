@@ -1,0 +1,51 @@
+"""Subcommands of `pa`, one module per group.
+
+Each module of this package defines ``register(app: typer.Typer) -> None``; `pa_client.cli` calls
+it for every module here (in name order), so adding a command is adding a file. Commands stay
+thin: read options, call `settings_from(ctx)` and the library, print for people.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from pa_client.settings import Settings
+
+__all__ = ["CliState", "console", "human_size", "register_all", "settings_from"]
+
+# rich resolves sys.stdout at each write, so this also prints into test runners' captures.
+console = Console(highlight=False, soft_wrap=True)
+
+
+@dataclass(frozen=True)
+class CliState:
+    """What the global options of `pa` gave; stored as the root context's `obj`."""
+
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def settings_from(ctx: typer.Context, **extra: Any) -> Settings:
+    """Settings from the global options, this command's own options (`extra`), env, defaults."""
+    state = ctx.find_object(CliState)
+    overrides = dict(state.overrides) if state is not None else {}
+    overrides.update({name: value for name, value in extra.items() if value is not None})
+    return Settings.load(**overrides)
+
+
+def human_size(size: int) -> str:
+    """Bytes as KB or MB (powers of 1024), one decimal."""
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def register_all(app: typer.Typer) -> None:
+    """Import every command module of this package and let it add its commands to `app`."""
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        importlib.import_module(f"{__name__}.{module.name}").register(app)

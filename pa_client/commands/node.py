@@ -1,0 +1,82 @@
+"""`pa node start | stop | status`: the embedded local chain."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pa_client.commands import console, human_size, settings_from
+from pa_client.node import EmbeddedNode, NodeStatus
+
+node_app = typer.Typer(
+    help="The embedded local chain (Anvil); its state is kept in the data folder.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `node` group to `pa`."""
+    app.add_typer(node_app, name="node")
+
+
+@node_app.command()
+def start(
+    ctx: typer.Context,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port",
+            metavar="PORT",
+            min=1,
+            max=65535,
+            help="Port on 127.0.0.1 (env PA_NODE_PORT; default: a free port).",
+        ),
+    ] = None,
+) -> None:
+    """Start the node in the background (nothing to do if it is running)."""
+    node = EmbeddedNode(settings_from(ctx, node_port=port))
+    was_running = node.status().running
+    status = node.start()
+    verb = "already running" if was_running else "started"
+    console.print(f"node {verb} at {status.rpc_url} ({_chain_summary(status)})", markup=False)
+
+
+@node_app.command()
+def stop(ctx: typer.Context) -> None:
+    """Stop the node; Anvil saves the chain to the state file first."""
+    node = EmbeddedNode(settings_from(ctx))
+    if not node.stop():
+        console.print("node was not running")
+        return
+    status = node.status()
+    size = f" ({human_size(status.state_size)})" if status.state_size is not None else ""
+    console.print(f"node stopped; chain saved in {status.state_file}{size}", markup=False)
+
+
+@node_app.command()
+def status(ctx: typer.Context) -> None:
+    """Show whether the node runs, where, and how big its chain is."""
+    st = EmbeddedNode(settings_from(ctx)).status()
+    rows: list[tuple[str, str]] = []
+    answering = "" if st.chain_id is not None or not st.running else " (not answering)"
+    rows.append(("running", ("yes" if st.running else "no") + answering))
+    if st.running:
+        rows.append(("URL", str(st.rpc_url)))
+        rows.append(("pid", str(st.pid)))
+        if st.chain_id is not None:
+            rows.append(("chain id", str(st.chain_id)))
+        if st.block_number is not None:
+            rows.append(("latest block", f"{st.block_number:,}"))
+    size = human_size(st.state_size) if st.state_size is not None else "none yet"
+    rows.append(("state file", f"{st.state_file} ({size})"))
+    rows.append(("log", str(st.log_file)))
+    # Plain aligned lines rather than a rich table: paths must never be cut to the terminal width.
+    width = max(len(label) for label, _ in rows) + 2
+    for label, value in rows:
+        console.print(f"{label:<{width}}{value}", markup=False)
+
+
+def _chain_summary(status: NodeStatus) -> str:
+    block = f"{status.block_number:,}" if status.block_number is not None else "?"
+    return f"chain id {status.chain_id}, latest block {block}"

@@ -1,0 +1,212 @@
+"""Decoding the ledger's reverts into typed errors with a sentence for people.
+
+Custom errors carry the offending values; here they get words. `LedgerBatchEntryFailed` is unwrapped
+so that the caller learns which entry of a batch failed and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from eth_abi import decode
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+
+from . import codes
+from .artifacts import all_abi_items
+from .encoding import AUTHORISATION_STATUSES, DISCHARGE_MODES, ENTRY_KINDS, from_unix
+from .errors import AccessDenied, ContractError
+from .quantities import display_equivalent, from_micro, ppm_to_percent
+
+_ACCESS_ERRORS = {"AccessControlUnauthorizedAccount", "RegistryNotRecorder", "RegistryNotHolder"}
+
+
+@dataclass(frozen=True)
+class DecodedError:
+    name: str
+    args: Mapping[str, Any]
+    batch_index: int | None = None
+    inner: DecodedError | None = field(default=None, repr=False)
+
+
+def _type_string(item: Mapping[str, Any]) -> str:
+    if item["type"].startswith("tuple"):
+        inner = ",".join(_type_string(c) for c in item["components"])
+        return f"({inner}){item['type'][5:]}"
+    return str(item["type"])
+
+
+@cache
+def _errors_by_selector() -> dict[bytes, tuple[str, list[str], list[str]]]:
+    table: dict[bytes, tuple[str, list[str], list[str]]] = {
+        function_signature_to_4byte_selector("Error(string)"): ("Error", ["message"], ["string"]),
+        function_signature_to_4byte_selector("Panic(uint256)"): ("Panic", ["code"], ["uint256"]),
+    }
+    for item in all_abi_items():
+        if item["type"] != "error":
+            continue
+        types = [_type_string(i) for i in item["inputs"]]
+        selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+        table[selector] = (item["name"], [i["name"] for i in item["inputs"]], types)
+    return table
+
+
+def decode_revert(data: bytes) -> DecodedError:
+    """The custom error in revert data (unknown selectors are reported as such, not guessed)."""
+    if len(data) < 4:
+        return DecodedError("EmptyRevert", {})
+    entry = _errors_by_selector().get(data[:4])
+    if entry is None:
+        return DecodedError("UnknownError", {"data": "0x" + data.hex()})
+    name, names, types = entry
+    values = decode(types, data[4:])
+    args = {
+        name: to_checksum_address(value) if type_ == "address" else value
+        for name, type_, value in zip(names, types, values, strict=True)
+    }
+    if name == "LedgerBatchEntryFailed":
+        inner = decode_revert(args["reason"])
+        return DecodedError(inner.name, inner.args, batch_index=int(args["index"]), inner=inner)
+    return DecodedError(name, args)
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _qty(value: int) -> str:
+    return f"{from_micro(value):,f}"
+
+
+def _eq(value: int) -> str:
+    return f"{display_equivalent(value):,f}"
+
+
+def _text(value: bytes) -> str:
+    return value.rstrip(b"\0").decode("ascii", "replace")
+
+
+_MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "AccessControlUnauthorizedAccount": lambda a: (
+        f"account {a['account']} lacks the role {_role_name(a['neededRole'])}"
+    ),
+    "RegistryNotRecorder": lambda a: (
+        f"account {a['account']} is neither the holder nor an appointed declarant of the authorisation"
+    ),
+    "RegistryNotHolder": lambda a: f"account {a['account']} is not the holder of the authorisation",
+    "RegistryUnknownAuthorisation": lambda a: (
+        f"no authorisation is registered with id {_hex(a['authorisationId'])}"
+    ),
+    "RegistryAuthorisationExists": lambda a: (
+        f"authorisation {a['ref']} is already registered (amend it instead)"
+    ),
+    "RegistryAuthorisationNotActive": lambda a: (
+        f"the authorisation is {AUTHORISATION_STATUSES[a['status']]} and accepts no new entries"
+    ),
+    "RegistryInvalidStatusChange": lambda a: (
+        f"the authorisation is {AUTHORISATION_STATUSES[a['status']]}: it cannot become {AUTHORISATION_STATUSES[a['requested']]}"
+    ),
+    "RegistryDeclarantUnchanged": lambda a: (
+        f"{a['declarant']} is {'already' if a['appointed'] else 'not'} an appointed declarant"
+    ),
+    "RegistryUnknownProduct": lambda a: (
+        f"product {codes.int_to_cn(a['productCode'])} is not in the authorisation's table (version {a['version']})"
+    ),
+    "RegistryContentNotAllowed": lambda a: (
+        f"product {codes.int_to_cn(a['productCode'])} contains {codes.int_to_cn(a['importGoodsCode'])}, "
+        "which the authorisation does not allow"
+    ),
+    "LedgerEntryExists": lambda a: f"entry {a['entryRef']} is already recorded",
+    "LedgerMissingField": lambda a: f"entry {a['entryRef']}: {a['field']} is missing",
+    "LedgerZeroQuantity": lambda a: f"entry {a['entryRef']}: the quantity is zero",
+    "LedgerOutsideValidity": lambda a: (
+        f"entry {a['entryRef']} happened on {_date(a['occurredAt'])}, outside the authorisation's validity "
+        f"({_date(a['validFrom'])} to {_date(a['validUntil'])})"
+    ),
+    "LedgerOccurredInFuture": lambda a: (
+        f"entry {a['entryRef']} says it happened on {_date(a['occurredAt'])}, after the block recording it "
+        f"({_date(a['blockTime'])})"
+    ),
+    "LedgerGoodsCodeNotAllowed": lambda a: (
+        f"goods code {codes.int_to_cn(a['goodsCode'])} is not among the authorisation's import goods"
+    ),
+    "LedgerInvalidGoodsCode": lambda a: f"entry {a['entryRef']}: {a['goodsCode']} is not an 8-digit CN code",
+    "LedgerInvalidDeclaration": lambda a: (
+        f"entry {a['entryRef']}: declaration '{a['declaration']}' is not an 18-character MRN"
+    ),
+    "LedgerLotExists": lambda a: f"lot {a['lot']} already exists in the authorisation",
+    "LedgerUnknownLot": lambda a: f"lot {a['lot']} does not exist in the authorisation",
+    "LedgerInsufficientStock": lambda a: (
+        f"lot {a['lot']} has {_qty(a['available'])} at site {a['site']}, less than the {_qty(a['requested'])} taken"
+    ),
+    "LedgerSameSite": lambda a: f"entry {a['entryRef']}: a movement from {a['site']} to itself",
+    "LedgerEmptyProcessing": lambda a: (
+        f"processing {a['entryRef']} needs at least one input and one output "
+        f"(has {a['inputs']} and {a['outputs']})"
+    ),
+    "LedgerUnitMismatch": lambda a: (
+        f"product {codes.int_to_cn(a['productCode'])} is counted in {_text(a['expected'])}, not {_text(a['given'])}"
+    ),
+    "LedgerDischargeExceedsPlaced": lambda a: (
+        f"import goods {codes.int_to_cn(a['importGoodsCode'])}: {_eq(a['discharged'])} would be discharged, "
+        f"more than the {_eq(a['placed'])} placed"
+    ),
+    "LedgerDeclarationRequired": lambda a: (
+        f"entry {a['entryRef']}: a discharge by {DISCHARGE_MODES[a['mode']]} needs its declaration (MRN)"
+    ),
+    "LedgerUnknownEntry": lambda a: f"entry {a['entryRef']} does not exist in the authorisation",
+    "LedgerAlreadyCorrected": lambda a: f"entry {a['entryRef']} was already corrected",
+    "LedgerNotCorrectable": lambda a: (
+        f"entry {a['entryRef']} is a {ENTRY_KINDS[a['kind']]}, which cannot be corrected"
+    ),
+    "LedgerCorrectionMismatch": lambda a: (
+        f"the data given for entry {a['entryRef']} is not what was recorded"
+    ),
+    "LedgerLotInUse": lambda a: (
+        f"lot {a['lot']} is used by {a['dependents']} later entries or has moved: correct those first"
+    ),
+    "LedgerTooManyImportGoods": lambda a: (
+        f"processing {a['entryRef']} involves more than {a['maxCount']} import goods codes"
+    ),
+    "LedgerNotAPlacement": lambda a: f"{a['placement']} is not a recorded placement of the authorisation",
+    "LedgerNotAnEntry": lambda a: f"batch element {a['index']} is not an entry",
+    "RegistryInvalidValidity": lambda a: (
+        f"validity from {_date(a['validFrom'])} to {_date(a['validUntil'])} is empty or reversed"
+    ),
+    "RegistryInvalidTolerance": lambda a: (
+        f"a yield tolerance of {ppm_to_percent(a['yieldTolerancePpm'])} % is above 100 %"
+    ),
+}
+
+
+def _date(seconds: int) -> str:
+    return from_unix(seconds).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _role_name(role: bytes) -> str:
+    from eth_utils import keccak
+
+    names = {keccak(text="CUSTOMS_ROLE"): "CUSTOMS_ROLE", b"\0" * 32: "DEFAULT_ADMIN_ROLE"}
+    return names.get(role, _hex(role))
+
+
+def describe(error: DecodedError) -> str:
+    """One sentence for people, naming the offending values."""
+    render = _MESSAGES.get(error.name)
+    if render is not None:
+        return render(error.args)
+    shown = ", ".join(f"{k}={_hex(v) if isinstance(v, bytes) else v}" for k, v in error.args.items())
+    return f"{error.name}({shown})"
+
+
+def to_exception(error: DecodedError) -> ContractError:
+    """The typed exception for a decoded revert: `AccessDenied` when an account lacked a role."""
+    message = describe(error)
+    if error.batch_index is not None:
+        message = f"batch entry {error.batch_index}: {message}"
+    cls = AccessDenied if error.name in _ACCESS_ERRORS else ContractError
+    exception = cls(error.name, dict(error.args), message)
+    exception.batch_index = error.batch_index  # type: ignore[attr-defined]
+    return exception

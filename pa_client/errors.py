@@ -1,0 +1,77 @@
+"""Expected errors of the client.
+
+Every error a user can cause or fix derives from `PaClientError`; its `str()` is the one line the
+command line prints. Each class also derives from the matching builtin so that callers who only
+know Python's exceptions (``except ValueError``) still catch them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = [
+    "AccessDenied",
+    "AccountError",
+    "ChainError",
+    "ConfigError",
+    "ContractError",
+    "InputError",
+    "NodeError",
+    "PaClientError",
+]
+
+
+class PaClientError(Exception):
+    """Root of the client's expected errors; the message is one line for people."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(PaClientError, ValueError):
+    """A setting (option, environment variable) has an invalid value."""
+
+
+class NodeError(PaClientError, RuntimeError):
+    """The embedded node cannot be started, reached or stopped."""
+
+
+class AccountError(PaClientError, ValueError):
+    """An account cannot be resolved, decrypted or is refused on this chain."""
+
+
+class InputError(PaClientError, ValueError):
+    """A user file (entries, authorisation) is invalid."""
+
+
+class ChainError(PaClientError, RuntimeError):
+    """The chain refused or failed a request."""
+
+
+class ContractError(ChainError):
+    """The ledger contract reverted with a custom error."""
+
+    def __init__(
+        self,
+        error_name: str,
+        args_by_name: Mapping[str, object] | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.error_name = error_name
+        self.args_by_name: dict[str, object] = dict(args_by_name or {})
+        if message is None:
+            shown = ", ".join(f"{k}={v!r}" for k, v in self.args_by_name.items())
+            message = f"the ledger refused the transaction: {error_name}({shown})"
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type[ContractError], tuple[str, dict[str, object], str]]:
+        # The default reduce would call the class with the message only (pickling, processes).
+        return (type(self), (self.error_name, self.args_by_name, self.message))
+
+
+class AccessDenied(ContractError, PermissionError):  # noqa: N818 (name agreed with callers)
+    """The ledger refused the transaction because the sender lacks the role."""

@@ -1,0 +1,300 @@
+"""The typed Python API of the ledger: what `pa deploy|authorise|suspend|extend|appoint` and the
+submission call. One method per state change, reads for the questions people ask."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractLogicError, Web3RPCError
+
+from . import codes, ids
+from .artifacts import load_artifact
+from .chain import Sender, Sent, as_chain_error
+from .deploy import Deployment
+from .encoding import ENTRY_KINDS, LOT_ORIGINS, RECORD_EVENTS, AnyEntry, encode_entry, encode_terms, from_unix
+from .errors import AccountError, ChainError
+from .logs import RecordLog, decode_record, topic_of
+from .models import Authorisation, Correction, DeadlineExtension
+from .quantities import from_micro
+
+log = logging.getLogger("pa_client")
+
+CUSTOMS_ROLE = Web3.keccak(text="CUSTOMS_ROLE")
+
+
+class Status(enum.IntEnum):
+    UNKNOWN = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+    REVOKED = 3
+
+
+@dataclass(frozen=True)
+class AuthorisationState:
+    reference: str
+    holder: str
+    status: Status
+    version: int
+    valid_from: date
+    valid_until: date
+
+
+@dataclass(frozen=True)
+class EntryState:
+    kind: str
+    corrected: bool
+
+
+@dataclass(frozen=True)
+class LotState:
+    stock: Decimal
+    basis_code: str
+    version: int
+    dependents: int
+    origin: str
+
+
+class LedgerClient:
+    """The deployed registry and ledger, read by anyone, written by `account`."""
+
+    def __init__(self, w3: Web3, deployment: Deployment, account: LocalAccount | None = None) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.registry: Contract = w3.eth.contract(
+            address=Web3.to_checksum_address(deployment.registry),
+            abi=load_artifact("AuthorisationRegistry").abi,
+        )
+        self.ledger: Contract = w3.eth.contract(
+            address=Web3.to_checksum_address(deployment.ledger), abi=load_artifact("PaLedger").abi
+        )
+        self._sender = Sender(w3, account) if account is not None else None
+
+    @property
+    def sender(self) -> Sender:
+        if self._sender is None:
+            raise AccountError("this action needs an account: give --account or PA_ACCOUNT")
+        return self._sender
+
+    # ------------------------------------------------------------ customs
+
+    def register(self, authorisation: Authorisation) -> Sent:
+        return self.sender.send(
+            self.registry.functions.register(encode_terms(authorisation)),
+            f"register authorisation {authorisation.reference}",
+        )
+
+    def amend(self, authorisation: Authorisation) -> Sent:
+        return self.sender.send(
+            self.registry.functions.amend(encode_terms(authorisation)),
+            f"amend authorisation {authorisation.reference}",
+        )
+
+    def authorise(self, authorisation: Authorisation) -> tuple[str, Sent]:
+        """Registers the authorisation, or amends it when it is already registered."""
+        if self.authorisation_state(authorisation.reference).status is Status.UNKNOWN:
+            return "registered", self.register(authorisation)
+        return "amended", self.amend(authorisation)
+
+    def suspend(self, reference: str, reason: str) -> Sent:
+        return self.sender.send(
+            self.registry.functions.suspend(ids.authorisation_id(reference), reason),
+            f"suspend {reference}",
+        )
+
+    def reinstate(self, reference: str, reason: str) -> Sent:
+        return self.sender.send(
+            self.registry.functions.reinstate(ids.authorisation_id(reference), reason),
+            f"reinstate {reference}",
+        )
+
+    def revoke(self, reference: str, reason: str) -> Sent:
+        return self.sender.send(
+            self.registry.functions.revoke(ids.authorisation_id(reference), reason),
+            f"revoke {reference}",
+        )
+
+    def grant_customs(self, account: str) -> Sent:
+        return self.sender.send(
+            self.registry.functions.grantRole(CUSTOMS_ROLE, Web3.to_checksum_address(account)),
+            f"grant the customs role to {account}",
+        )
+
+    def revoke_customs(self, account: str) -> Sent:
+        return self.sender.send(
+            self.registry.functions.revokeRole(CUSTOMS_ROLE, Web3.to_checksum_address(account)),
+            f"revoke the customs role of {account}",
+        )
+
+    def extend(self, extension: DeadlineExtension) -> Sent:
+        return self.record(extension)
+
+    # ------------------------------------------------------------ holder
+
+    def appoint(self, reference: str, declarant: str) -> Sent:
+        return self.sender.send(
+            self.registry.functions.appointDeclarant(
+                ids.authorisation_id(reference), Web3.to_checksum_address(declarant)
+            ),
+            f"appoint {declarant} for {reference}",
+        )
+
+    def remove_declarant(self, reference: str, declarant: str) -> Sent:
+        return self.sender.send(
+            self.registry.functions.removeDeclarant(
+                ids.authorisation_id(reference), Web3.to_checksum_address(declarant)
+            ),
+            f"remove {declarant} from {reference}",
+        )
+
+    # ------------------------------------------------------------ entries
+
+    def _encoded(self, entry: AnyEntry) -> tuple[str, tuple[Any, ...]]:
+        original = (
+            self.original_data(entry.authorisation, entry.corrects) if isinstance(entry, Correction) else b""
+        )
+        return encode_entry(entry, original)
+
+    def record(self, entry: AnyEntry) -> Sent:
+        """Records one entry in its own transaction."""
+        function, struct = self._encoded(entry)
+        return self.sender.send(
+            self.ledger.get_function_by_name(function)(struct),
+            f"record {entry.kind} {entry.entry_ref}",
+        )
+
+    def batch_call_data(self, entries: Sequence[AnyEntry]) -> list[bytes]:
+        """The ABI-encoded `record*` calls of a batch, in order."""
+        calls = []
+        for entry in entries:
+            function, struct = self._encoded(entry)
+            calls.append(bytes.fromhex(self.ledger.encode_abi(function, args=[struct])[2:]))
+        return calls
+
+    def record_batch(self, entries: Sequence[AnyEntry]) -> Sent:
+        """Records entries in one transaction, in order, all or nothing."""
+        return self.sender.send(
+            self.ledger.functions.recordBatch(self.batch_call_data(entries)),
+            f"record a batch of {len(entries)}",
+        )
+
+    # ------------------------------------------------------------ reads
+
+    def _call(self, function: Any, action: str, block: int | str = "latest") -> Any:
+        try:
+            return function.call(block_identifier=block)
+        except (ContractLogicError, Web3RPCError, ValueError) as error:
+            raise as_chain_error(error, action) from None
+
+    def authorisation_state(self, reference: str, block: int | str = "latest") -> AuthorisationState:
+        holder, status, version, valid_from, valid_until = self._call(
+            self.registry.functions.authorisationOf(ids.authorisation_id(reference)),
+            "read the authorisation",
+            block,
+        )
+        return AuthorisationState(
+            reference,
+            holder,
+            Status(status),
+            version,
+            from_unix(valid_from).date(),
+            from_unix(valid_until).date(),
+        )
+
+    def is_customs(self, account: str) -> bool:
+        return bool(
+            self._call(self.registry.functions.isCustoms(Web3.to_checksum_address(account)), "read roles")
+        )
+
+    def is_declarant(self, reference: str, account: str) -> bool:
+        return bool(
+            self._call(
+                self.registry.functions.isDeclarant(
+                    ids.authorisation_id(reference), Web3.to_checksum_address(account)
+                ),
+                "read declarants",
+            )
+        )
+
+    def chain_of(self, reference: str, block: int | str = "latest") -> tuple[int, bytes]:
+        """(sequence, head) of the authorisation's completeness proof."""
+        sequence, head = self._call(
+            self.ledger.functions.chainOf(ids.authorisation_id(reference)), "read the chain", block
+        )
+        return int(sequence), bytes(head)
+
+    def entry_state(self, reference: str, entry_ref: str) -> EntryState:
+        kind, corrected, _ = self._call(
+            self.ledger.functions.entryOf(ids.authorisation_id(reference), ids.entry_id(entry_ref)),
+            "read an entry",
+        )
+        return EntryState(ENTRY_KINDS[kind], bool(corrected))
+
+    def lot(self, reference: str, lot: str) -> LotState | None:
+        stock, basis, version, dependents, origin = self._call(
+            self.ledger.functions.lotOf(ids.lot_id(reference, lot)), "read a lot"
+        )
+        if origin == 0:
+            return None
+        return LotState(from_micro(stock), codes.int_to_cn(basis), version, dependents, LOT_ORIGINS[origin])
+
+    def stock(self, reference: str, lot: str, site: str, block: int | str = "latest") -> Decimal:
+        micro = self._call(
+            self.ledger.functions.stockOf(ids.lot_id(reference, lot), ids.site_id(site)),
+            "read a stock",
+            block,
+        )
+        return from_micro(micro)
+
+    def totals(self, reference: str, goods_code: str, block: int | str = "latest") -> tuple[int, int]:
+        """(placed, discharged) import goods of a code, in 10^-18 of its unit."""
+        placed, discharged = self._call(
+            self.ledger.functions.totalsOf(ids.authorisation_id(reference), codes.cn_to_int(goods_code)),
+            "read totals",
+            block,
+        )
+        return int(placed), int(discharged)
+
+    def records(self, reference: str, *, to_block: int | str = "latest") -> list[RecordLog]:
+        """Every record of an authorisation from the logs, in sequence order (small ledgers; the audit
+        pages its reads)."""
+        raw = self.w3.eth.get_logs(
+            {
+                "address": self.ledger.address,
+                "fromBlock": self.deployment.block,
+                "toBlock": to_block,
+                "topics": [None, "0x" + ids.authorisation_id(reference).hex()],
+            }
+        )
+        decoded = [decode_record(dict(item)) for item in raw]
+        return sorted((r for r in decoded if r is not None), key=lambda r: r.sequence)
+
+    def original_data(self, reference: str, entry_ref: str) -> bytes:
+        """The logged data of a recorded entry: what a correction of it must carry."""
+        raw = self.w3.eth.get_logs(
+            {
+                "address": self.ledger.address,
+                "fromBlock": self.deployment.block,
+                "toBlock": "latest",
+                "topics": [
+                    [
+                        topic_of(RECORD_EVENTS[k]).hex()
+                        for k in RECORD_EVENTS
+                        if k not in ("correction", "extension")
+                    ],
+                    "0x" + ids.authorisation_id(reference).hex(),
+                    "0x" + ids.entry_id(entry_ref).hex(),
+                ],
+            }
+        )
+        if not raw:
+            raise ChainError(f"entry {entry_ref} of {reference} is not recorded: nothing to correct")
+        return bytes(raw[0]["data"])

@@ -1,0 +1,471 @@
+"""The embedded local chain: an Anvil process whose state is kept in the data folder.
+
+Anvil loads `<data_dir>/node/state.json` at start, saves it every few seconds and again when it
+receives SIGTERM, so the ledger survives `pa node stop` / `pa node start`. The process runs
+detached (its own session) so that it outlives the command that started it; `node.json` records
+its pid and port for the next command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pa_client.errors import NodeError
+from pa_client.settings import Settings
+
+__all__ = [
+    "DEV_MNEMONIC",
+    "EmbeddedNode",
+    "NodeStatus",
+    "free_port",
+    "local_rpc",
+    "rpc_url_for",
+]
+
+log = logging.getLogger(__name__)
+
+# Anvil's default mnemonic, passed explicitly so the development accounts never change.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+STATE_INTERVAL_SECONDS = 5
+_POLL = 0.05
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """What `pa node status` shows. Chain fields are None when the node is down or silent."""
+
+    running: bool
+    pid: int | None
+    port: int | None
+    rpc_url: str | None
+    chain_id: int | None
+    block_number: int | None
+    state_file: Path
+    state_size: int | None
+    """Size of the state file in bytes; None when there is none yet."""
+    log_file: Path
+
+
+class EmbeddedNode:
+    """Start, stop and inspect the Anvil node of one data folder."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.dir = settings.node_dir
+        self.state_file = self.dir / "state.json"
+        self.log_file = self.dir / "anvil.log"
+        self.info_file = self.dir / "node.json"
+
+    # -- public API -------------------------------------------------------------------------------
+
+    def start(self) -> NodeStatus:
+        """Start the node unless it is already running; return its status once it answers."""
+        with self._lock():
+            info = self._live_info(cleanup=True)
+            if info is not None:
+                log.info("node already running at %s (pid %s)", _url(info["port"]), info["pid"])
+                wanted = self.settings.node_port
+                if wanted is not None and wanted != info["port"]:
+                    log.warning(
+                        "the node already runs on port %s, not %s; stop it first to change port",
+                        info["port"],
+                        wanted,
+                    )
+                return self.status()
+            binary = self._binary()
+            port = self.settings.node_port or free_port()
+            if not _port_is_free(port):
+                raise _port_in_use(port)
+            self._check_state_file()
+            pid, log_offset = self._spawn(binary, port)
+            self._write_info(pid, port, binary)
+            try:
+                self._wait_ready(pid, port, log_offset)
+            except BaseException:
+                _terminate(pid, timeout=2.0)
+                self.info_file.unlink(missing_ok=True)
+                raise
+        status = self.status()
+        log.info("node started at %s (pid %s)", status.rpc_url, status.pid)
+        self._warn_on_gas_limit(port)
+        return status
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
+        """Stop the node, letting Anvil save its state; False when it was not running."""
+        with self._lock():
+            info = self._live_info(cleanup=True)
+            if info is None:
+                return False
+            pid = int(info["pid"])
+            log.info("stopping node (pid %s)", pid)
+            if not _terminate(pid, timeout=timeout):
+                log.warning(
+                    "the node did not stop within %.0f s and was killed; changes made since its "
+                    "last periodic save (every %s s) are lost",
+                    timeout,
+                    STATE_INTERVAL_SECONDS,
+                )
+            self.info_file.unlink(missing_ok=True)
+            return True
+
+    def status(self) -> NodeStatus:
+        """The node's process and chain state; never starts it."""
+        info = self._live_info(cleanup=False)
+        size = self.state_file.stat().st_size if self.state_file.exists() else None
+        if info is None:
+            return NodeStatus(
+                running=False,
+                pid=None,
+                port=None,
+                rpc_url=None,
+                chain_id=None,
+                block_number=None,
+                state_file=self.state_file,
+                state_size=size,
+                log_file=self.log_file,
+            )
+        url = _url(info["port"])
+        chain_id: int | None = None
+        block: int | None = None
+        try:
+            chain_id = int(local_rpc(url, "eth_chainId"), 16)
+            block = int(local_rpc(url, "eth_blockNumber"), 16)
+        except NodeError as exc:
+            log.debug("node process alive but not answering: %s", exc)
+        return NodeStatus(
+            running=True,
+            pid=int(info["pid"]),
+            port=int(info["port"]),
+            rpc_url=url,
+            chain_id=chain_id,
+            block_number=block,
+            state_file=self.state_file,
+            state_size=size,
+            log_file=self.log_file,
+        )
+
+    def ensure_running(self) -> str:
+        """The node's RPC URL, starting the node first if needed."""
+        info = self._live_info(cleanup=False)
+        if info is not None:
+            return _url(info["port"])
+        url = self.start().rpc_url
+        assert url is not None  # start() either answers with a URL or raises
+        return url
+
+    # -- internals --------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        # Two commands starting the node on demand at once must not launch two Anvils on one state.
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with (self.dir / "lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _live_info(self, *, cleanup: bool) -> dict[str, Any] | None:
+        """node.json if its process is our running Anvil; a stale file is removed if `cleanup`."""
+        try:
+            info = json.loads(self.info_file.read_text(encoding="utf-8"))
+            pid, port = int(info["pid"]), int(info["port"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring unreadable %s: %s", self.info_file, exc)
+            if cleanup:
+                self.info_file.unlink(missing_ok=True)
+            return None
+        if _alive(pid) and self._is_our_anvil(pid):
+            return {**info, "pid": pid, "port": port}
+        log.info("node.json is stale (process %s is gone); the node is not running", pid)
+        if cleanup:
+            self.info_file.unlink(missing_ok=True)
+        return None
+
+    def _is_our_anvil(self, pid: int) -> bool:
+        # Guards against a reused pid: never signal a process that is not this folder's Anvil.
+        try:
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except FileNotFoundError:
+            return not Path("/proc/self").exists()  # no procfs (macOS): trust the pid
+        except OSError:
+            return True
+        return str(self.state_file).encode() in raw.split(b"\0")
+
+    def _binary(self) -> Path:
+        path = self.settings.anvil_path
+        found: str | None
+        if len(path.parts) == 1 and not path.exists():
+            found = shutil.which(str(path))
+        else:
+            found = str(path) if path.is_file() and os.access(path, os.X_OK) else None
+        if found is None:
+            raise NodeError(
+                f"anvil not found at '{path}': run `make setup` (or `npm ci`) in the project, "
+                "or set PA_ANVIL to the anvil binary"
+            )
+        return Path(found).absolute()
+
+    def _check_state_file(self) -> None:
+        """Refuse a damaged state file; otherwise keep a copy of it as `state.json.bak`."""
+        if not self.state_file.exists():
+            return
+        backup = self.state_file.with_name(self.state_file.name + ".bak")
+        try:
+            with self.state_file.open("rb") as handle:
+                json.load(handle)
+        except (OSError, ValueError) as exc:
+            earlier = (
+                f"a copy from the previous start is {backup}"
+                if backup.exists()
+                else "there is no earlier copy"
+            )
+            raise NodeError(
+                f"node state file {self.state_file} is damaged ({exc}); restore a copy over it or "
+                f"move it away to start an empty chain ({earlier})"
+            ) from None
+        # Anvil rewrites the file in place, so a crash in the middle of a save can damage it.
+        shutil.copyfile(self.state_file, backup)
+
+    def _argv(self, binary: Path, port: int) -> list[str]:
+        s = self.settings
+        argv = [
+            str(binary),
+            "--host", "127.0.0.1",
+            "--port", str(port),
+            "--chain-id", str(s.chain_id),
+            "--state", str(self.state_file),
+            "--state-interval", str(STATE_INTERVAL_SECONDS),
+            "--gas-limit", str(s.block_gas_limit),
+            "--accounts", "10",
+            "--mnemonic", DEV_MNEMONIC,
+            "--color", "never",
+        ]  # fmt: skip
+        if s.node_history:
+            argv.append("--preserve-historical-states")
+        return argv
+
+    def _spawn(self, binary: Path, port: int) -> tuple[int, int]:
+        """Launch Anvil detached; return its pid and where this run's output starts in the log."""
+        argv = self._argv(binary, port)
+        log.debug("launching %s", " ".join(argv))
+        with self.log_file.open("ab") as handle:
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            handle.write(f"--- {stamp} pa node start: port {port}\n".encode())
+            offset = handle.tell()
+        out = os.open(self.log_file, os.O_WRONLY | os.O_APPEND)
+        null = os.open(os.devnull, os.O_RDONLY)
+        try:
+            # posix_spawn rather than Popen: no Popen object outlives the call to warn
+            # "subprocess is still running"; setsid detaches Anvil from the terminal's signals.
+            pid = os.posix_spawn(
+                str(binary),
+                argv,
+                os.environ,
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, null, 0),
+                    (os.POSIX_SPAWN_DUP2, out, 1),
+                    (os.POSIX_SPAWN_DUP2, out, 2),
+                ],
+                setsid=True,
+            )
+        except OSError as exc:
+            raise NodeError(f"cannot run anvil at '{binary}': {exc.strerror or exc}") from None
+        finally:
+            os.close(out)
+            os.close(null)
+        return pid, offset
+
+    def _write_info(self, pid: int, port: int, binary: Path) -> None:
+        info = {
+            "pid": pid,
+            "port": port,
+            "chain_id": self.settings.chain_id,
+            "state_file": str(self.state_file),
+            "anvil": str(binary),
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        tmp = self.info_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(self.info_file)
+
+    def _wait_ready(self, pid: int, port: int, log_offset: int) -> None:
+        url = _url(port)
+        started = time.monotonic()
+        deadline = started + START_TIMEOUT
+        while True:
+            exit_code = _exit_code(pid)
+            if exit_code is not None:
+                tail = self._log_tail(log_offset)
+                if "address already in use" in tail.lower():
+                    raise _port_in_use(port)
+                raise NodeError(
+                    f"anvil stopped while starting (exit code {exit_code}): {tail or 'no output'}"
+                    f" (log: {self.log_file})"
+                )
+            # Probe only once Anvil says it listens: before that, whatever else holds the port
+            # could answer (or hang). Probe anyway after a while in case that line changes.
+            listening = f"Listening on 127.0.0.1:{port}" in self._log_tail(log_offset, lines=50)
+            if listening or time.monotonic() - started > 3.0:
+                with contextlib.suppress(NodeError):
+                    local_rpc(url, "eth_chainId", timeout=1.0)
+                    if _exit_code(pid) is None:
+                        return
+            if time.monotonic() > deadline:
+                tail = self._log_tail(log_offset)
+                raise NodeError(
+                    f"anvil did not answer on {url} within {START_TIMEOUT:.0f} s"
+                    f" ({tail or 'no output'}; log: {self.log_file})"
+                )
+            time.sleep(_POLL)
+
+    def _log_tail(self, offset: int, lines: int = 3) -> str:
+        """The last lines this run wrote to the log, joined on one line."""
+        try:
+            with self.log_file.open("rb") as handle:
+                handle.seek(offset)
+                text = handle.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        kept = [line.strip() for line in text.splitlines() if line.strip()]
+        return " | ".join(kept[-lines:])
+
+    def _warn_on_gas_limit(self, port: int) -> None:
+        try:
+            block = local_rpc(_url(port), "eth_getBlockByNumber", ["latest", False])
+            gas_limit = int(block["gasLimit"], 16)
+        except (NodeError, KeyError, TypeError, ValueError):
+            return
+        if gas_limit != self.settings.block_gas_limit:
+            # Anvil restores the block environment from the state file over --gas-limit.
+            log.warning(
+                "the node's block gas limit is %s, not the configured %s: it is fixed when the "
+                "state file is first created",
+                f"{gas_limit:,}",
+                f"{self.settings.block_gas_limit:,}",
+            )
+
+
+def rpc_url_for(settings: Settings) -> str:
+    """The configured RPC URL, else the embedded node's (started on demand)."""
+    if settings.rpc_url is not None:
+        return settings.rpc_url
+    return EmbeddedNode(settings).ensure_running()
+
+
+def local_rpc(url: str, method: str, params: Sequence[Any] = (), timeout: float = 3.0) -> Any:
+    """One JSON-RPC call without web3 (fast to import); proxies are bypassed: local nodes only."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+    request = urllib.request.Request(
+        url, data=body.encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            reply = json.loads(response.read())
+    except (OSError, ValueError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise NodeError(f"no answer from {url} to {method}: {reason}") from None
+    if not isinstance(reply, dict) or "result" not in reply:
+        error = reply.get("error") if isinstance(reply, dict) else reply
+        raise NodeError(f"{url} refused {method}: {error}")
+    return reply["result"]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR as servers set it: TIME_WAIT leftovers of a previous node must not count.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise NodeError(f"cannot use port {port}: {exc.strerror or exc}") from None
+    return True
+
+
+def _port_in_use(port: int) -> NodeError:
+    return NodeError(f"port {port} is in use by another process; choose another with --port or PA_NODE_PORT")
+
+
+def _url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def _exit_code(pid: int) -> int | None:
+    """The exit code if the process has ended, else None (reaps it when it is our child)."""
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        # Not our child (started by an earlier command): it can only be observed, not reaped.
+        return None if _exists(pid) else -1
+    if done == pid:
+        return os.waitstatus_to_exitcode(status)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    return _exit_code(pid) is None
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, belongs to another user
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    # A zombie whose parent has not reaped it yet has finished all the same.
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def _terminate(pid: int, timeout: float) -> bool:
+    """SIGTERM (Anvil saves its state), then SIGKILL after `timeout`; True if it stopped in time."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(_POLL)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    kill_deadline = time.monotonic() + 5.0
+    while _alive(pid) and time.monotonic() < kill_deadline:
+        time.sleep(_POLL)
+    return False

@@ -1,0 +1,131 @@
+"""Settings: explicit values (command-line options) over environment variables over defaults."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from pa_client.errors import ConfigError
+
+__all__ = ["ENV_VARS", "Settings", "default_anvil_path", "default_data_dir"]
+
+APP_NAME = "pa-ledger"
+
+# Field name -> environment variable; the one list used by `Settings.load` and the docs.
+ENV_VARS: dict[str, str] = {
+    "data_dir": "PA_DATA_DIR",
+    "rpc_url": "PA_RPC_URL",
+    "account": "PA_ACCOUNT",
+    "password": "PA_PASSWORD",
+    "chain_id": "PA_CHAIN_ID",
+    "node_port": "PA_NODE_PORT",
+    "confirmations": "PA_CONFIRMATIONS",
+    "anvil_path": "PA_ANVIL",
+    "block_gas_limit": "PA_BLOCK_GAS_LIMIT",
+    "node_history": "PA_NODE_HISTORY",
+}
+
+
+def default_data_dir() -> Path:
+    """`$XDG_DATA_HOME/pa-ledger`, else `~/.local/share/pa-ledger`."""
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    # The XDG spec says relative paths in these variables are invalid and must be ignored.
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / APP_NAME
+    return Path.home() / ".local" / "share" / APP_NAME
+
+
+def default_anvil_path() -> Path:
+    """The checkout's `node_modules/.bin/anvil` if there is one, else `anvil` on PATH."""
+    checkout = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" / "anvil"
+    if checkout.exists():
+        return checkout
+    found = shutil.which("anvil")
+    # A bare name is kept when nothing is found so that the node reports it clearly on start.
+    return Path(found) if found else Path("anvil")
+
+
+class Settings(BaseModel):
+    """Where the client keeps its data and which chain and account it uses."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    rpc_url: str | None = None
+    """JSON-RPC URL of the chain; None means the embedded node."""
+    account: str | None = None
+    """A development alias or the path of an encrypted keystore."""
+    password: SecretStr | None = None
+    chain_id: int = Field(default=31337, gt=0)
+    """Chain id of the embedded node."""
+    node_port: int | None = Field(default=None, ge=1, le=65535)
+    """Port of the embedded node; None picks a free port."""
+    confirmations: int = Field(default=0, ge=0)
+    anvil_path: Path = Field(default_factory=default_anvil_path)
+    block_gas_limit: int = Field(default=100_000_000, gt=0)
+    """Block gas limit of the embedded node (fixed when its state is first created)."""
+    node_history: bool = False
+    """Keep historical states in the embedded node's state file (calls at past blocks survive
+    a restart; the file grows by tens of KB per block)."""
+
+    @field_validator("data_dir", "anvil_path")
+    @classmethod
+    def _expand_user(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Stored paths (node.json, deployments) must not depend on the cwd of a later command.
+        return value.absolute()
+
+    @field_validator("rpc_url", "account")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+    @property
+    def node_dir(self) -> Path:
+        """Folder of the embedded node (state file, log, pid file)."""
+        return self.data_dir / "node"
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Settings from explicit values, then `PA_*` environment variables, then defaults.
+
+        An explicit None means "not given". Invalid values raise ConfigError naming their source.
+        """
+        unknown = sorted(set(overrides) - set(ENV_VARS))
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for name, env_var in ENV_VARS.items():
+            explicit = overrides.get(name)
+            if explicit is not None:
+                values[name], sources[name] = explicit, name
+                continue
+            # An empty variable counts as unset, as shells make `PA_X=` easy to leave behind.
+            from_env = os.environ.get(env_var, "")
+            if from_env != "":
+                values[name], sources[name] = from_env, env_var
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise _config_error(exc, values, sources) from None
+
+
+def _config_error(exc: ValidationError, values: dict[str, Any], sources: dict[str, str]) -> ConfigError:
+    problems = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        source = sources.get(name, name)
+        shown = "***" if name == "password" else repr(values.get(name))
+        problems.append(f"{source}={shown}: {error['msg'].lower()}")
+    return ConfigError("invalid setting " + "; ".join(problems))
