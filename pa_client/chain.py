@@ -15,7 +15,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, Web3RPCError
-from web3.types import TxParams, TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from .contract_errors import decode_revert, to_exception
 from .errors import ChainError
@@ -97,7 +97,7 @@ class Sender:
         if base_fee is None:
             return {"gasPrice": self.w3.eth.gas_price}
         # Twice the base fee keeps the transaction valid for several blocks of rising fees.
-        return {"maxFeePerGas": 2 * base_fee + 1, "maxPriorityFeePerGas": 1}
+        return {"maxFeePerGas": Wei(2 * base_fee + 1), "maxPriorityFeePerGas": Wei(1)}
 
     def build(self, call: ContractFunction, action: str, *, gas: int | None = None) -> TxParams:
         """A signed-ready transaction for a contract call, its gas estimated (reverts decoded)."""
@@ -108,7 +108,7 @@ class Sender:
             except (ContractLogicError, Web3RPCError, ValueError) as error:
                 raise as_chain_error(error, action) from None
             gas = estimate + estimate * GAS_MARGIN_PERCENT // 100
-        params.update({"gas": gas, "nonce": self.next_nonce(), **self._fees()})
+        params.update({"gas": gas, "nonce": Nonce(self.next_nonce()), **self._fees()})
         try:
             return call.build_transaction(params)
         except (ContractLogicError, Web3RPCError, ValueError) as error:

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from eth_abi import decode
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_abi.abi import decode
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
 
 from . import codes
 from .artifacts import all_abi_items
@@ -62,12 +63,12 @@ def decode_revert(data: bytes) -> DecodedError:
         return DecodedError("UnknownError", {"data": "0x" + data.hex()})
     name, names, types = entry
     values = decode(types, data[4:])
-    args = {
-        name: to_checksum_address(value) if type_ == "address" else value
-        for name, type_, value in zip(names, types, values, strict=True)
+    args: dict[str, Any] = {
+        arg: to_checksum_address(value) if type_ == "address" else value
+        for arg, type_, value in zip(names, types, values, strict=True)
     }
     if name == "LedgerBatchEntryFailed":
-        inner = decode_revert(args["reason"])
+        inner = decode_revert(bytes(args["reason"]))
         return DecodedError(inner.name, inner.args, batch_index=int(args["index"]), inner=inner)
     return DecodedError(name, args)
 
@@ -186,7 +187,7 @@ def _date(seconds: int) -> str:
 
 
 def _role_name(role: bytes) -> str:
-    from eth_utils import keccak
+    from eth_utils.crypto import keccak
 
     names = {keccak(text="CUSTOMS_ROLE"): "CUSTOMS_ROLE", b"\0" * 32: "DEFAULT_ADMIN_ROLE"}
     return names.get(role, _hex(role))

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import codes
 from .models import (
+    AllocationKey,
     Authorisation,
     Correction,
     DeadlineExtension,
@@ -20,10 +21,12 @@ from .models import (
     EntryBase,
     Handling,
     Movement,
+    PeriodEnd,
     Placement,
     Processing,
     ProcessingInput,
     ProcessingOutput,
+    Product,
 )
 from .quantities import from_cents, from_micro, percent_to_ppm, ppm_to_percent, to_cents, to_micro
 
@@ -296,18 +299,20 @@ def decode_terms(terms: tuple[Any, ...]) -> Authorisation:
         valid_from=from_unix(valid_from).date(),
         valid_until=from_unix(valid_until).date(),
         discharge_period_months=months,
-        period_end=PERIOD_ENDS[period_end],
-        allocation_key=ALLOCATION_KEYS[allocation_key],
+        period_end=PeriodEnd(PERIOD_ENDS[period_end]),
+        allocation_key=AllocationKey(ALLOCATION_KEYS[allocation_key]),
         yield_tolerance_percent=ppm_to_percent(tolerance),
         deemed_release_on_expiry=deemed_release,
         import_goods=tuple(codes.int_to_cn(c) for c in import_goods),
         products=tuple(
-            {
-                "code": codes.int_to_cn(code),
-                "description": description,
-                "unit": _text_code(unit),
-                "contains": {codes.int_to_cn(c): Fraction(n, d) for c, n, d in contents},
-            }
+            Product.model_validate(
+                {
+                    "code": codes.int_to_cn(code),
+                    "description": description,
+                    "unit": _text_code(unit),
+                    "contains": {codes.int_to_cn(c): Fraction(n, d) for c, n, d in contents},
+                }
+            )
             for code, description, unit, contents in products
         ),
     )

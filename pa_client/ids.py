@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from eth_abi import encode
-from eth_utils import keccak
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
 
 
 def authorisation_id(reference: str) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from .logs import RecordLog
 

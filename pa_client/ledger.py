@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.types import BlockIdentifier
 
 from . import codes, ids
 from .artifacts import load_artifact
@@ -188,13 +189,13 @@ class LedgerClient:
 
     # ------------------------------------------------------------ reads
 
-    def _call(self, function: Any, action: str, block: int | str = "latest") -> Any:
+    def _call(self, function: Any, action: str, block: BlockIdentifier = "latest") -> Any:
         try:
             return function.call(block_identifier=block)
         except (ContractLogicError, Web3RPCError, ValueError) as error:
             raise as_chain_error(error, action) from None
 
-    def authorisation_state(self, reference: str, block: int | str = "latest") -> AuthorisationState:
+    def authorisation_state(self, reference: str, block: BlockIdentifier = "latest") -> AuthorisationState:
         holder, status, version, valid_from, valid_until = self._call(
             self.registry.functions.authorisationOf(ids.authorisation_id(reference)),
             "read the authorisation",
@@ -224,7 +225,7 @@ class LedgerClient:
             )
         )
 
-    def chain_of(self, reference: str, block: int | str = "latest") -> tuple[int, bytes]:
+    def chain_of(self, reference: str, block: BlockIdentifier = "latest") -> tuple[int, bytes]:
         """(sequence, head) of the authorisation's completeness proof."""
         sequence, head = self._call(
             self.ledger.functions.chainOf(ids.authorisation_id(reference)), "read the chain", block
@@ -246,7 +247,7 @@ class LedgerClient:
             return None
         return LotState(from_micro(stock), codes.int_to_cn(basis), version, dependents, LOT_ORIGINS[origin])
 
-    def stock(self, reference: str, lot: str, site: str, block: int | str = "latest") -> Decimal:
+    def stock(self, reference: str, lot: str, site: str, block: BlockIdentifier = "latest") -> Decimal:
         micro = self._call(
             self.ledger.functions.stockOf(ids.lot_id(reference, lot), ids.site_id(site)),
             "read a stock",
@@ -254,7 +255,7 @@ class LedgerClient:
         )
         return from_micro(micro)
 
-    def totals(self, reference: str, goods_code: str, block: int | str = "latest") -> tuple[int, int]:
+    def totals(self, reference: str, goods_code: str, block: BlockIdentifier = "latest") -> tuple[int, int]:
         """(placed, discharged) import goods of a code, in 10^-18 of its unit."""
         placed, discharged = self._call(
             self.ledger.functions.totalsOf(ids.authorisation_id(reference), codes.cn_to_int(goods_code)),
@@ -263,7 +264,7 @@ class LedgerClient:
         )
         return int(placed), int(discharged)
 
-    def records(self, reference: str, *, to_block: int | str = "latest") -> list[RecordLog]:
+    def records(self, reference: str, *, to_block: BlockIdentifier = "latest") -> list[RecordLog]:
         """Every record of an authorisation from the logs, in sequence order (small ledgers; the audit
         pages its reads)."""
         raw = self.w3.eth.get_logs(

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from eth_abi import decode
-from eth_utils import event_signature_to_log_topic
+from eth_abi.abi import decode
+from eth_utils.abi import event_signature_to_log_topic
 
 from .artifacts import load_artifact
 from .contract_errors import _type_string
