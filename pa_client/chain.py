@@ -54,7 +54,7 @@ def as_chain_error(error: Exception, action: str) -> ChainError:
     """A typed error for a failed call or transaction: the decoded custom error when there is one."""
     data = revert_data(error)
     if data is not None:
-        return to_exception(decode_revert(data))
+        return to_exception(decode_revert(data), action)
     return ChainError(f"{action} failed: {error}")
 
 

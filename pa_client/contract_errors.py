@@ -202,12 +202,13 @@ def describe(error: DecodedError) -> str:
     return f"{error.name}({shown})"
 
 
-def to_exception(error: DecodedError) -> ContractError:
-    """The typed exception for a decoded revert: `AccessDenied` when an account lacked a role."""
+def to_exception(error: DecodedError, action: str | None = None) -> ContractError:
+    """The typed exception for a decoded revert: `AccessDenied` when an account lacked a role.
+    `action` says what was refused (e.g. "appoint 0x… for FRIPO…")."""
     message = describe(error)
     if error.batch_index is not None:
         message = f"batch entry {error.batch_index}: {message}"
+    if action:
+        message = f"{action} refused: {message}"
     cls = AccessDenied if error.name in _ACCESS_ERRORS else ContractError
-    exception = cls(error.name, dict(error.args), message)
-    exception.batch_index = error.batch_index  # type: ignore[attr-defined]
-    return exception
+    return cls(error.name, dict(error.args), message, error.batch_index)

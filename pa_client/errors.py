@@ -60,17 +60,22 @@ class ContractError(ChainError):
         error_name: str,
         args_by_name: Mapping[str, object] | None = None,
         message: str | None = None,
+        batch_index: int | None = None,
     ) -> None:
         self.error_name = error_name
+        self.batch_index = batch_index
+        """Which entry of a batch failed, when the call was a batch."""
         self.args_by_name: dict[str, object] = dict(args_by_name or {})
         if message is None:
             shown = ", ".join(f"{k}={v!r}" for k, v in self.args_by_name.items())
             message = f"the ledger refused the transaction: {error_name}({shown})"
         super().__init__(message)
 
-    def __reduce__(self) -> tuple[type[ContractError], tuple[str, dict[str, object], str]]:
+    def __reduce__(
+        self,
+    ) -> tuple[type[ContractError], tuple[str, dict[str, object], str, int | None]]:
         # The default reduce would call the class with the message only (pickling, processes).
-        return (type(self), (self.error_name, self.args_by_name, self.message))
+        return (type(self), (self.error_name, self.args_by_name, self.message, self.batch_index))
 
 
 class AccessDenied(ContractError, PermissionError):  # noqa: N818 (name agreed with callers)

@@ -1,0 +1,146 @@
+"""Customs' and holders' commands: `pa deploy`, `pa authorise`, `pa suspend | reinstate | revoke`,
+`pa extend`, `pa appoint`, `pa customs grant | revoke`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pa_client.authorisation_file import load_authorisation
+from pa_client.chain import Sent
+from pa_client.commands import console, settings_from
+from pa_client.connection import deploy_ledger, open_ledger
+from pa_client.deploy import deployment_file
+from pa_client.models import DeadlineExtension
+
+Reference = Annotated[str, typer.Argument(help="Authorisation reference, e.g. FRIPO000000000042.")]
+Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the ledger's logs).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("deploy")(deploy_command)
+    app.command("authorise")(authorise)
+    app.command("suspend")(suspend)
+    app.command("reinstate")(reinstate)
+    app.command("revoke")(revoke)
+    app.command("extend")(extend)
+    app.command("appoint")(appoint)
+    app.add_typer(customs_app, name="customs")
+
+
+def _done(what: str, sent: Sent) -> None:
+    console.print(
+        f"{what} (transaction {sent.tx_hash}, block {sent.block_number:,}, gas {sent.gas_used:,})",
+        markup=False,
+    )
+
+
+def deploy_command(ctx: typer.Context) -> None:
+    """Deploy the registry and the ledger (customs). The account becomes the first customs account."""
+    settings = settings_from(ctx)
+    deployment = deploy_ledger(settings)
+    console.print(f"registry  {deployment.registry}", markup=False)
+    console.print(f"ledger    {deployment.ledger}", markup=False)
+    console.print(
+        f"deployed by {deployment.deployed_by} on chain {deployment.chain_id} at block {deployment.block:,}; "
+        f"recorded in {deployment_file(settings.data_dir, deployment.chain_id)}",
+        markup=False,
+    )
+
+
+def authorise(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Authorisation file (TOML, see docs/authorisation-file.md).")],
+) -> None:
+    """Register an authorisation, or amend it when already registered (customs)."""
+    authorisation = load_authorisation(file)
+    ledger = open_ledger(settings_from(ctx))
+    verb, sent = ledger.authorise(authorisation)
+    version = ledger.authorisation_state(authorisation.reference).version
+    _done(f"{verb} authorisation {authorisation.reference}, version {version}", sent)
+
+
+def suspend(ctx: typer.Context, reference: Reference, reason: Reason) -> None:
+    """Suspend an authorisation: it accepts no new entries until reinstated (customs)."""
+    _done(f"suspended {reference}", open_ledger(settings_from(ctx)).suspend(reference, reason))
+
+
+def reinstate(ctx: typer.Context, reference: Reference, reason: Reason) -> None:
+    """Reinstate a suspended authorisation (customs)."""
+    _done(f"reinstated {reference}", open_ledger(settings_from(ctx)).reinstate(reference, reason))
+
+
+def revoke(ctx: typer.Context, reference: Reference, reason: Reason) -> None:
+    """Revoke an authorisation for good (customs)."""
+    _done(f"revoked {reference}", open_ledger(settings_from(ctx)).revoke(reference, reason))
+
+
+def extend(
+    ctx: typer.Context,
+    reference: Reference,
+    placement: Annotated[str, typer.Argument(help="entry_ref of the placement whose deadline moves.")],
+    until: Annotated[
+        datetime, typer.Option("--until", formats=["%Y-%m-%d"], help="New deadline (YYYY-MM-DD).")
+    ],
+    reason: Reason,
+    entry_ref: Annotated[
+        str | None,
+        typer.Option("--entry-ref", help="Reference of this decision (default: EXT-<placement>-<date>)."),
+    ] = None,
+    decided: Annotated[
+        datetime | None,
+        typer.Option("--decided", formats=["%Y-%m-%d"], help="Date of the decision (default: today)."),
+    ] = None,
+) -> None:
+    """Extend a placement's period for discharge (customs; UCC art. 257(2))."""
+    new_deadline: date = until.date()
+    extension = DeadlineExtension(
+        authorisation=reference,
+        entry_ref=entry_ref or f"EXT-{placement}-{new_deadline.isoformat()}",
+        occurred_at=(decided.replace(tzinfo=UTC) if decided else datetime.now(UTC)),
+        placement=placement,
+        new_deadline=new_deadline,
+        reason=reason,
+    )
+    sent = open_ledger(settings_from(ctx)).extend(extension)
+    _done(f"extended {placement} of {reference} to {new_deadline.isoformat()}", sent)
+
+
+def appoint(
+    ctx: typer.Context,
+    reference: Reference,
+    declarant: Annotated[str, typer.Argument(help="The declarant's account address (0x…).")],
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the declarant instead.")] = False,
+) -> None:
+    """Appoint a declarant (customs broker) for an authorisation, or remove one (holder)."""
+    ledger = open_ledger(settings_from(ctx))
+    if remove:
+        _done(
+            f"removed declarant {declarant} from {reference}", ledger.remove_declarant(reference, declarant)
+        )
+    else:
+        _done(f"appointed declarant {declarant} for {reference}", ledger.appoint(reference, declarant))
+
+
+customs_app = typer.Typer(
+    help="Grant or revoke the customs role (customs administrators).", no_args_is_help=True
+)
+
+
+@customs_app.command("grant")
+def grant_customs(
+    ctx: typer.Context, account: Annotated[str, typer.Argument(help="Account address (0x…).")]
+) -> None:
+    """Give an account the customs role."""
+    _done(f"granted the customs role to {account}", open_ledger(settings_from(ctx)).grant_customs(account))
+
+
+@customs_app.command("revoke")
+def revoke_customs(
+    ctx: typer.Context, account: Annotated[str, typer.Argument(help="Account address (0x…).")]
+) -> None:
+    """Take the customs role away from an account."""
+    _done(f"revoked the customs role of {account}", open_ledger(settings_from(ctx)).revoke_customs(account))

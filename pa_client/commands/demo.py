@@ -1,0 +1,34 @@
+"""`pa demo`: the whole tour on the embedded chain, for a newcomer."""
+
+from __future__ import annotations
+
+import typer
+
+from pa_client.chain import connect
+from pa_client.commands import console, settings_from
+from pa_client.demo import REFERENCE, run_demo
+from pa_client.errors import ConfigError
+from pa_client.node import EmbeddedNode
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+
+
+def demo(ctx: typer.Context) -> None:
+    """Start the embedded node, deploy, register the sample authorisation and record sample entries."""
+    settings = settings_from(ctx)
+    if settings.rpc_url is not None:
+        raise ConfigError(
+            "the demo runs on the embedded node with development accounts: drop --rpc-url / PA_RPC_URL"
+        )
+    node = EmbeddedNode(settings)
+    rpc_url = node.ensure_running()
+    console.print(f"embedded node at {rpc_url} (data in {settings.data_dir})", markup=False)
+    report = run_demo(settings, connect(rpc_url), say=lambda line: console.print(f"- {line}", markup=False))
+    console.print(
+        f"{report.recorded} entries recorded now, {report.already} already there; authorisation "
+        f"{REFERENCE} holds {report.sequence:,} records, rolling hash 0x{report.head.hex()}",
+        markup=False,
+    )
+    console.print("The node keeps running: stop it with 'pa node stop'.", markup=False)

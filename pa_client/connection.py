@@ -1,0 +1,34 @@
+"""From settings to a ready `LedgerClient`: the chain (the embedded node started on demand), the
+signing account and the deployment recorded for that chain."""
+
+from __future__ import annotations
+
+from web3 import Web3
+
+from .accounts import resolve_account
+from .chain import Sender, connect
+from .deploy import Deployment, deploy, load_deployment, save_deployment
+from .ledger import LedgerClient
+from .node import rpc_url_for
+from .settings import Settings
+
+
+def open_chain(settings: Settings) -> Web3:
+    return connect(rpc_url_for(settings))
+
+
+def open_ledger(settings: Settings, *, signing: bool = True) -> LedgerClient:
+    """The deployed ledger on the configured chain, with the configured account when `signing`."""
+    w3 = open_chain(settings)
+    deployment = load_deployment(settings.data_dir, w3)
+    account = resolve_account(settings, chain_id=w3.eth.chain_id) if signing else None
+    return LedgerClient(w3, deployment, account)
+
+
+def deploy_ledger(settings: Settings) -> Deployment:
+    """Deploys the registry and ledger with the configured (customs) account and records where."""
+    w3 = open_chain(settings)
+    account = resolve_account(settings, chain_id=w3.eth.chain_id)
+    deployment = deploy(Sender(w3, account))
+    save_deployment(settings.data_dir, deployment)
+    return deployment
