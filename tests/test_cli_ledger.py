@@ -1,0 +1,141 @@
+"""`pa deploy | authorise | appoint | suspend | reinstate | revoke | extend | customs` and `pa demo`
+through the command line, against the real chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import factories
+import pytest
+from conftest import AnvilNode
+
+from pa_client.cli import main
+from pa_client.connection import open_ledger
+from pa_client.demo import REFERENCE
+from pa_client.ledger import LedgerClient
+from pa_client.node import EmbeddedNode
+from pa_client.settings import Settings
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+BROKER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+
+
+@dataclass
+class Pa:
+    """Runs `pa` against the session node with its own data folder (so its own deployment)."""
+
+    rpc_url: str
+    data_dir: Path
+    capsys: pytest.CaptureFixture[str]
+
+    def __call__(self, *args: str, account: str | None = None) -> tuple[int, str, str]:
+        argv = ["--rpc-url", self.rpc_url, "--data-dir", str(self.data_dir)]
+        if account:
+            argv += ["--account", account]
+        code = main([*argv, *args])
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def ledger(self, account: str) -> LedgerClient:
+        return open_ledger(Settings.load(rpc_url=self.rpc_url, data_dir=self.data_dir, account=account))
+
+
+@pytest.fixture
+def pa(anvil: AnvilNode, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Pa:
+    return Pa(anvil.rpc_url, tmp_path / "data", capsys)
+
+
+def test_customs_deploys_and_registers_then_amends(pa: Pa) -> None:
+    code, out, _ = pa("deploy", account="customs")
+    assert code == 0 and "ledger" in out and "recorded in" in out
+    code, out, _ = pa("authorise", str(EXAMPLES / "authorisation-bourges.toml"), account="customs")
+    assert code == 0 and "registered authorisation FRIPO000000000042, version 1" in out
+    code, out, _ = pa("authorise", str(EXAMPLES / "authorisation-bourges.toml"), account="customs")
+    assert code == 0 and "amended authorisation FRIPO000000000042, version 2" in out
+
+
+def test_holder_appoints_and_others_are_refused_in_one_line(pa: Pa) -> None:
+    pa("deploy", account="customs")
+    pa("authorise", str(EXAMPLES / "authorisation-bourges.toml"), account="customs")
+    code, out, _ = pa("appoint", REFERENCE, BROKER, account="holder")
+    assert code == 0 and f"appointed declarant {BROKER}" in out
+    code, out, err = pa("appoint", REFERENCE, BROKER, account="broker")
+    assert code == 1 and out == ""
+    assert (
+        err
+        == f"error: appoint {BROKER} for {REFERENCE} refused: account {BROKER} is not the holder of the authorisation\n"
+    )
+    code, _, err = pa("authorise", str(EXAMPLES / "authorisation-bourges.toml"), account="holder")
+    assert code == 1 and "lacks the role CUSTOMS_ROLE" in err and err.count("\n") == 1
+    code, out, _ = pa("appoint", REFERENCE, BROKER, "--remove", account="holder")
+    assert code == 0 and "removed declarant" in out
+
+
+def test_status_changes_and_their_refusals(pa: Pa) -> None:
+    pa("deploy", account="customs")
+    pa("authorise", str(EXAMPLES / "authorisation-bourges.toml"), account="customs")
+    assert pa("suspend", REFERENCE, "--reason", "audit", account="customs")[0] == 0
+    code, _, err = pa("suspend", REFERENCE, "--reason", "again", account="customs")
+    assert code == 1 and "is suspended: it cannot become suspended" in err
+    assert pa("reinstate", REFERENCE, "--reason", "audit closed", account="customs")[0] == 0
+    assert pa("revoke", REFERENCE, "--reason", "operator closed", account="customs")[0] == 0
+    code, _, err = pa("reinstate", REFERENCE, "--reason", "no", account="customs")
+    assert code == 1 and "is revoked" in err
+
+
+def test_bad_authorisation_file_names_file_field_and_value(pa: Pa, tmp_path: Path) -> None:
+    pa("deploy", account="customs")
+    bad = tmp_path / "bad.toml"
+    text = (
+        (EXAMPLES / "authorisation-bourges.toml")
+        .read_text()
+        .replace('"40061000" = "11.5"', '"40061000" = "0"')
+    )
+    bad.write_text(text.replace('supervising_office = "FR000150"', 'supervising_office = "Paris"'))
+    code, out, err = pa("authorise", str(bad), account="customs")
+    assert code == 1 and out == ""
+    assert f"{bad}: supervising_office = 'Paris'" in err
+    assert "products[0].contains.40061000 = '0': ratio must be greater than zero" in err
+
+
+def test_commands_without_deployment_or_account_fail_clearly(pa: Pa) -> None:
+    code, _, err = pa("suspend", REFERENCE, "--reason", "x", account="customs")
+    assert code == 1 and "no ledger is deployed on chain" in err and "run 'pa deploy'" in err
+    pa("deploy", account="customs")
+    code, _, err = pa("suspend", REFERENCE, "--reason", "x")
+    assert code == 1 and "no account given" in err
+
+
+def test_extend_records_a_deadline_extension(pa: Pa) -> None:
+    pa("deploy", account="customs")
+    pa("authorise", str(EXAMPLES / "authorisation-bourges.toml"), account="customs")
+    pa("appoint", REFERENCE, BROKER, account="holder")
+    code, _, err = pa(
+        "extend", REFERENCE, "IM-1", "--until", "2019-12-31", "--reason", "strike", account="customs"
+    )
+    assert code == 1 and "IM-1 is not a recorded placement" in err
+    broker = pa.ledger("broker")
+    broker.record(factories.placement(REFERENCE, "IM-1", "LOT-1", when=factories.WHEN.replace(year=2019)))
+    code, out, _ = pa(
+        "extend", REFERENCE, "IM-1", "--until", "2019-12-31", "--reason", "strike", account="customs"
+    )
+    assert code == 0 and "extended IM-1 of FRIPO000000000042 to 2019-12-31" in out
+    assert broker.entry_state(REFERENCE, "EXT-IM-1-2019-12-31").kind == "extension"
+    assert broker.chain_of(REFERENCE)[0] == 2
+
+
+def test_demo_is_idempotent_and_says_what_it_did(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir = tmp_path / "demo"
+    try:
+        assert main(["--data-dir", str(data_dir), "demo"]) == 0
+        first = capsys.readouterr().out
+        assert "customs registered authorisation FRIPO000000000042" in first
+        assert "recorded processing DEMO-PR-001" in first
+        assert "12 entries recorded now, 0 already there" in first
+        assert main(["--data-dir", str(data_dir), "demo"]) == 0
+        second = capsys.readouterr().out
+        assert "0 entries recorded now, 12 already there" in second
+        assert "holds 12 records" in second
+    finally:
+        EmbeddedNode(Settings(data_dir=data_dir)).stop()
