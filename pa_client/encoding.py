@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 from . import codes
+from .abi_codec import encode as abi_encode
 from .models import (
     AllocationKey,
     Authorisation,
@@ -316,3 +318,35 @@ def decode_terms(terms: tuple[Any, ...]) -> Authorisation:
             for code, description, unit, contents in products
         ),
     )
+
+
+# ---------------------------------------------------------------- call data, without web3's per-call overhead
+
+
+@cache
+def _function_types() -> dict[str, tuple[bytes, str]]:
+    """Contract function name → (selector, ABI type of its single argument), from the shipped ABI."""
+    from eth_utils.abi import function_signature_to_4byte_selector
+
+    from .artifacts import load_artifact
+    from .contract_errors import _type_string
+
+    table: dict[str, tuple[bytes, str]] = {}
+    for item in load_artifact("PaLedger").abi:
+        if item["type"] == "function" and len(item.get("inputs", ())) == 1:
+            arg = _type_string(item["inputs"][0])
+            table[item["name"]] = (function_signature_to_4byte_selector(f"{item['name']}({arg})"), arg)
+    return table
+
+
+def entry_call(entry: AnyEntry, original: bytes = b"") -> bytes:
+    """The ABI-encoded `record*` call of an entry (an element of `recordBatch`)."""
+    function, struct = encode_entry(entry, original)
+    selector, arg_type = _function_types()[function]
+    return selector + abi_encode((arg_type,), (struct,))
+
+
+def batch_call(calls: list[bytes]) -> bytes:
+    """The ABI-encoded `recordBatch(bytes[])` call."""
+    selector, arg_type = _function_types()["recordBatch"]
+    return selector + abi_encode((arg_type,), (calls,))

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from eth_abi.abi import decode
 from eth_utils.abi import event_signature_to_log_topic
 
+from .abi_codec import decode
 from .artifacts import load_artifact
 from .contract_errors import _type_string
 from .encoding import KIND_OF_EVENT, AnyEntry, decode_entry
@@ -78,7 +78,7 @@ def decode_record(raw: Mapping[str, Any]) -> RecordLog | None:
     if event is None:
         return None
     data = _bytes(raw["data"])
-    sequence, struct = decode(list(event.data_types), data)
+    sequence, struct = decode(event.data_types, data)
     block = raw["blockNumber"]
     index = raw["logIndex"]
     return RecordLog(

@@ -262,6 +262,9 @@ class EmbeddedNode:
             "--accounts", "10",
             "--mnemonic", DEV_MNEMONIC,
             "--color", "never",
+            # Submission simulates a whole file in one eth_simulateV1 request (tens of MB for
+            # 10 000 entries); Anvil's default 2 MB body limit would split it.
+            "--no-request-size-limit",
         ]  # fmt: skip
         if s.node_history:
             argv.append("--preserve-historical-states")
