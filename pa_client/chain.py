@@ -91,7 +91,7 @@ class Sender:
     def reset_nonce(self) -> None:
         self._nonce = None
 
-    def _fees(self) -> TxParams:
+    def fees(self) -> TxParams:
         latest = self.w3.eth.get_block("latest")
         base_fee = latest.get("baseFeePerGas")
         if base_fee is None:
@@ -108,7 +108,7 @@ class Sender:
             except (ContractLogicError, Web3RPCError, ValueError) as error:
                 raise as_chain_error(error, action) from None
             gas = estimate + estimate * GAS_MARGIN_PERCENT // 100
-        params.update({"gas": gas, "nonce": Nonce(self.next_nonce()), **self._fees()})
+        params.update({"gas": gas, "nonce": Nonce(self.next_nonce()), **self.fees()})
         try:
             return call.build_transaction(params)
         except (ContractLogicError, Web3RPCError, ValueError) as error:

@@ -350,3 +350,11 @@ def batch_call(calls: list[bytes]) -> bytes:
     """The ABI-encoded `recordBatch(bytes[])` call."""
     selector, arg_type = _function_types()["recordBatch"]
     return selector + abi_encode((arg_type,), (calls,))
+
+
+def entry_log_data(entry: AnyEntry, sequence: int, original: bytes = b"") -> bytes:
+    """The data the ledger will log for an entry recorded as `sequence` of its authorisation: what a
+    correction of it must carry as `original`."""
+    function, struct = encode_entry(entry, original)
+    _, arg_type = _function_types()[function]
+    return abi_encode(("uint64", arg_type), (sequence, struct))

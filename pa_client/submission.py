@@ -1,0 +1,391 @@
+"""Recording many entries exactly once, fast: the engine under `pa submit` and the HTTP API.
+
+1. the entries are simulated in order on the current chain state (`eth_simulateV1`, one call per entry,
+   each seeing the effects of the previous ones), so that every entry the ledger would refuse is named
+   with the contract's reason before anything is sent, and those already on chain are set aside
+   ("already recorded": re-sending is safe);
+2. the good entries are sent in batches (`recordBatch`), signed locally, several transactions in
+   flight, each confirmed by its receipt and written to the journal.
+A batch that fails on chain (the state changed since the simulation) leaves no trace; its entries go
+through both steps again.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils.abi import function_signature_to_4byte_selector
+from hexbytes import HexBytes
+from web3.exceptions import TimeExhausted, TransactionNotFound, Web3RPCError
+
+from . import ids, rpc
+from .chain import GAS_MARGIN_PERCENT, RECEIPT_TIMEOUT_SECONDS
+from .contract_errors import decode_revert, describe
+from .encoding import AnyEntry, batch_call, entry_call, entry_log_data
+from .errors import ChainError
+from .journal import Journal, JournalLine, now
+from .ledger import LedgerClient
+from .models import Correction
+
+log = logging.getLogger("pa_client")
+
+DEFAULT_BATCH_SIZE = 250
+IN_FLIGHT = 16
+MAX_ROUNDS = 4
+_TX_GAS = 21_000
+_BATCH_OVERHEAD_GAS = 60_000  # recordBatch's own loop, delegatecall and calldata copies
+_CHAIN_OF = function_signature_to_4byte_selector("chainOf(bytes32)")
+
+
+class Outcome(enum.StrEnum):
+    RECORDED = "recorded"
+    ALREADY = "already recorded"
+    REJECTED = "rejected"
+    CHECKED = "checked"  # a dry run found nothing wrong
+    NOT_SENT = "not sent"  # another entry's problem stopped the submission
+
+
+@dataclass(frozen=True)
+class Item:
+    """An entry to record, with where it came from (file and rows) for messages."""
+
+    entry: AnyEntry
+    rows: tuple[int, ...] = ()
+    source: str = ""
+
+    @property
+    def where(self) -> str:
+        if self.source and self.rows:
+            return f"{self.source}:{self.rows[0]}"
+        return f"entry {self.entry.entry_ref}"
+
+
+@dataclass
+class Result:
+    item: Item
+    outcome: Outcome
+    reason: str | None = None
+    error_name: str | None = None
+    transaction: str | None = None
+    block: int | None = None
+
+
+@dataclass
+class Report:
+    results: list[Result]
+    transactions: int = 0
+    gas_used: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+    @property
+    def rejected(self) -> list[Result]:
+        return [r for r in self.results if r.outcome is Outcome.REJECTED]
+
+
+@dataclass
+class _Planned:
+    """Simulation results for the entries still to record."""
+
+    rejected: dict[int, tuple[str, str]] = field(default_factory=dict)
+    calls: dict[int, bytes] = field(default_factory=dict)
+    gas: dict[int, int] = field(default_factory=dict)
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class Submitter:
+    """Submits entries with one account to one deployed ledger."""
+
+    def __init__(
+        self,
+        ledger: LedgerClient,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        in_flight: int = IN_FLIGHT,
+        journal: Journal | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch size must be at least 1")
+        self.ledger = ledger
+        self.w3 = ledger.w3
+        self.sender = ledger.sender
+        self.batch_size = batch_size
+        self.in_flight = max(1, in_flight)
+        self.journal = journal
+        self.progress = progress
+        self._ledger_address = str(ledger.ledger.address)
+
+    # ------------------------------------------------------------ the whole run
+
+    def submit(self, items: Sequence[Item], *, dry_run: bool = False, skip_rejected: bool = False) -> Report:
+        """Records `items` in order, each exactly once. With `skip_rejected`, entries the ledger would
+        refuse are reported and the others recorded; otherwise one refusal stops everything before
+        anything is sent."""
+        started = time.perf_counter()
+        report = Report(results=[Result(item, Outcome.NOT_SENT) for item in items], dry_run=dry_run)
+        self._mark_duplicates(report)
+        self._wait_for_own_pending_transactions()
+        for _ in range(MAX_ROUNDS):
+            todo = [i for i, r in enumerate(report.results) if r.outcome is Outcome.NOT_SENT]
+            if not todo:
+                break
+            planned = self._simulate(items, todo)
+            for i, (name, reason) in planned.rejected.items():
+                result = report.results[i]
+                # The simulation refuses an entry whose reference is used: re-sending is safe.
+                outcome = Outcome.ALREADY if name == "LedgerEntryExists" else Outcome.REJECTED
+                result.outcome, result.error_name, result.reason = outcome, name, reason
+            planned.rejected = {
+                i: r for i, r in planned.rejected.items() if report.results[i].outcome is Outcome.REJECTED
+            }
+            if planned.rejected and not skip_rejected:
+                break
+            good = [i for i in todo if report.results[i].outcome is Outcome.NOT_SENT]
+            if dry_run:
+                for i in good:
+                    report.results[i].outcome = Outcome.CHECKED
+                break
+            if self._send(items, good, planned, report):
+                break  # every batch confirmed
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _mark_duplicates(self, report: Report) -> None:
+        first: dict[tuple[str, str], Item] = {}
+        for result in report.results:
+            entry = result.item.entry
+            key = (entry.authorisation, entry.entry_ref)
+            if key in first:
+                result.outcome = Outcome.REJECTED
+                result.error_name = "DuplicateEntry"
+                result.reason = f"entry {entry.entry_ref} is given twice (first at {first[key].where})"
+            else:
+                first[key] = result.item
+
+    # ------------------------------------------------------------ what the chain already has
+
+    def _sequences(self, authorisations: set[str]) -> dict[str, int]:
+        ordered = sorted(authorisations)
+        calls = [_CHAIN_OF + ids.authorisation_id(a) for a in ordered]
+        answers = rpc.call_many(
+            self.w3, self._ledger_address, calls, what="read the authorisations' sequences"
+        )
+        return {a: int.from_bytes(answer[:32], "big") for a, answer in zip(ordered, answers, strict=True)}
+
+    def _wait_for_own_pending_transactions(self, timeout: float = RECEIPT_TIMEOUT_SECONDS) -> None:
+        """After a crash, transactions of this account may still be waiting for a block: wait for
+        them, so that what is on chain is known before deciding what to send."""
+        address = self.sender.account.address
+        deadline = time.monotonic() + timeout
+        while self.w3.eth.get_transaction_count(address, "pending") > self.w3.eth.get_transaction_count(
+            address, "latest"
+        ):
+            if time.monotonic() > deadline:
+                raise ChainError(f"transactions of {address} are still pending after {timeout:.0f} s")
+            time.sleep(0.5)
+
+    # ------------------------------------------------------------ simulation
+
+    def _simulate(self, items: Sequence[Item], todo: list[int]) -> _Planned:
+        """Simulates the entries in order; repeats while a refusal shifts the sequence numbers that
+        corrections of entries of this same run were built with."""
+        base = self._sequences({items[i].entry.authorisation for i in todo})
+        excluded: dict[int, tuple[str, str]] = {}
+        for _ in range(MAX_ROUNDS):
+            planned = self._simulate_once(items, [i for i in todo if i not in excluded], base)
+            planned.rejected.update(excluded)
+            mismatched = {
+                i
+                for i, (name, _) in planned.rejected.items()
+                if name == "LedgerCorrectionMismatch" and i not in excluded
+            }
+            if not mismatched or len(planned.rejected) == len(mismatched):
+                return planned
+            excluded = {i: r for i, r in planned.rejected.items() if i not in mismatched}
+        return planned
+
+    def _simulate_once(self, items: Sequence[Item], order: list[int], base: dict[str, int]) -> _Planned:
+        planned = _Planned()
+        sequence = dict(base)
+        predicted: dict[tuple[str, str], bytes] = {}
+        simulated: list[int] = []
+        for i in order:
+            entry = items[i].entry
+            try:
+                original = self._original(entry, predicted)
+            except ChainError as error:
+                planned.rejected[i] = ("LedgerUnknownEntry", str(error))
+                continue
+            sequence[entry.authorisation] += 1
+            planned.calls[i] = entry_call(entry, original)
+            predicted[(entry.authorisation, entry.entry_ref)] = entry_log_data(
+                entry, sequence[entry.authorisation], original
+            )
+            simulated.append(i)
+        outcomes = rpc.simulate(
+            self.w3, self.sender.address, self._ledger_address, [planned.calls[i] for i in simulated]
+        )
+        for i, outcome in zip(simulated, outcomes, strict=True):
+            if outcome.ok:
+                planned.gas[i] = outcome.gas_used
+                continue
+            decoded = decode_revert(outcome.return_data)
+            reason = describe(decoded)
+            if decoded.name == "LedgerUnknownLot":
+                reason = f"lot {decoded.args['lot']} exists neither on chain nor earlier in the file"
+            planned.rejected[i] = (decoded.name, reason)
+        return planned
+
+    def _original(self, entry: AnyEntry, predicted: dict[tuple[str, str], bytes]) -> bytes:
+        """For a correction, the logged data of the entry it corrects: predicted when that entry is in
+        this run, read from the chain otherwise."""
+        if not isinstance(entry, Correction):
+            return b""
+        key = (entry.authorisation, entry.corrects)
+        if key in predicted:
+            return predicted[key]
+        try:
+            return self.ledger.original_data(entry.authorisation, entry.corrects)
+        except ChainError:
+            raise ChainError(
+                f"entry {entry.corrects} is recorded neither on chain nor earlier in the file: nothing to correct"
+            ) from None
+
+    # ------------------------------------------------------------ sending
+
+    def _batches(self, good: list[int], planned: _Planned) -> list[list[int]]:
+        gas_cap = int(self.w3.eth.get_block("latest")["gasLimit"] * 0.8)
+        batches: list[list[int]] = []
+        current: list[int] = []
+        current_gas = _BATCH_OVERHEAD_GAS
+        for i in good:
+            gas = planned.gas[i] - _TX_GAS
+            if current and (len(current) >= self.batch_size or current_gas + gas > gas_cap):
+                batches.append(current)
+                current, current_gas = [], _BATCH_OVERHEAD_GAS
+            current.append(i)
+            current_gas += gas
+        if current:
+            batches.append(current)
+        return batches
+
+    def _send(self, items: Sequence[Item], good: list[int], planned: _Planned, report: Report) -> bool:
+        """Sends the batches, several in flight; True when every one was confirmed."""
+        batches = self._batches(good, planned)
+        fees = self.sender.fees()
+        in_flight: list[tuple[HexBytes, list[int]]] = []
+        all_confirmed = True
+        done = 0
+        total = len(good)
+        for batch in batches:
+            gas = _TX_GAS + _BATCH_OVERHEAD_GAS + sum(planned.gas[i] - _TX_GAS for i in batch)
+            tx: dict[str, Any] = {
+                "from": self.sender.address,
+                "to": self._ledger_address,
+                "data": batch_call([planned.calls[i] for i in batch]),
+                "gas": gas + gas * GAS_MARGIN_PERCENT // 100,
+                "nonce": self.sender.next_nonce(),
+                "chainId": self.sender.chain_id,
+                **fees,
+            }
+            in_flight.append((self._send_raw(tx), batch))
+            if len(in_flight) >= self.in_flight:
+                ok, count = self._confirm(items, *in_flight.pop(0), report)
+                all_confirmed &= ok
+                done += count
+                self._report_progress(done, total)
+        for tx_hash, batch in in_flight:
+            ok, count = self._confirm(items, tx_hash, batch, report)
+            all_confirmed &= ok
+            done += count
+            self._report_progress(done, total)
+        return all_confirmed
+
+    def _report_progress(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+
+    def _send_raw(self, tx: dict[str, Any]) -> HexBytes:
+        signed = self.sender.account.sign_transaction(tx)
+        delay = 0.2
+        for attempt in range(rpc.RETRIES + 1):
+            try:
+                return HexBytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+            except Web3RPCError as error:
+                message = str(error).lower()
+                if "already known" in message or "already imported" in message:
+                    return HexBytes(signed.hash)  # a retry of a transaction the node has
+                self.sender.reset_nonce()
+                raise ChainError(f"the node refused a batch transaction: {error}") from None
+            except (OSError, ValueError) as error:
+                if attempt == rpc.RETRIES:
+                    self.sender.reset_nonce()
+                    raise ChainError(f"could not send a batch transaction: {error}") from None
+                log.warning("sending a batch: %s; retrying in %.1f s", error, delay)
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    def _receipt(self, tx_hash: HexBytes) -> Any:
+        deadline = time.monotonic() + RECEIPT_TIMEOUT_SECONDS
+        delay = 0.02
+        while True:
+            try:
+                return self.w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                pass
+            except (OSError, ValueError) as error:
+                log.warning("waiting for %s: %s", tx_hash.to_0x_hex(), error)
+            if time.monotonic() > deadline:
+                raise TimeExhausted(f"no receipt for {tx_hash.to_0x_hex()} after {RECEIPT_TIMEOUT_SECONDS} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def _confirm(
+        self, items: Sequence[Item], tx_hash: HexBytes, batch: list[int], report: Report
+    ) -> tuple[bool, int]:
+        try:
+            receipt = self._receipt(tx_hash)
+        except TimeExhausted as error:
+            raise ChainError(str(error)) from None
+        report.transactions += 1
+        report.gas_used += int(receipt["gasUsed"])
+        block = int(receipt["blockNumber"])
+        if receipt["status"] != 1:
+            log.warning(
+                "batch %s failed in block %d: its %d entries are checked again",
+                tx_hash.to_0x_hex(),
+                block,
+                len(batch),
+            )
+            return False, 0
+        lines = []
+        for i in batch:
+            result = report.results[i]
+            result.outcome, result.transaction, result.block = Outcome.RECORDED, tx_hash.to_0x_hex(), block
+            entry = items[i].entry
+            lines.append(
+                JournalLine(
+                    entry.authorisation,
+                    entry.entry_ref,
+                    "recorded",
+                    result.transaction,
+                    block,
+                    items[i].where,
+                    now(),
+                )
+            )
+        if self.journal is not None:
+            self.journal.append(lines)
+        return True, len(batch)
