@@ -106,7 +106,7 @@ def test_a_batch_failing_on_chain_is_checked_again(parties: Parties, auth: str) 
     items = [Item(factories.placement(auth, f"P{i}", f"L{i}", "1")) for i in range(4)]
     items.append(Item(factories.movement(auth, "M-A", "LOT-A", "5", SITE, OTHER)))
     items += [Item(factories.placement(auth, f"Q{i}", f"K{i}", "1")) for i in range(3)]
-    drained = []
+    drained: list[object] = []
 
     def interfere(done: int, total: int) -> None:
         if not drained:
