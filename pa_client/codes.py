@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import string
 
+from .units import UNIT_CODES, UNIT_NAMES, USUAL_MISTAKES
+
 _MRN = re.compile(r"^[0-9]{2}[A-Z]{2}[A-Z0-9]{13}[A-Z0-9]$")
 _CN = re.compile(r"^[0-9]{8}$")
 _EORI = re.compile(r"^[A-Z]{2}[A-Z0-9]{1,15}$")
@@ -93,8 +95,11 @@ def check_eori(value: str) -> str:
 
 
 def check_unit(value: str) -> str:
-    """A UN/ECE Recommendation 20 code (2 or 3 upper-case letters or digits, e.g. KGM, NAR, LTR)."""
+    """A UN/ECE Recommendation 20 code (e.g. KGM, NAR, LTR), from the list in `units`."""
     unit = value.strip().upper()
-    if not re.fullmatch(r"[A-Z0-9]{2,3}", unit):
-        raise ValueError("a unit is a UN/ECE Recommendation 20 code such as KGM, NAR, LTR, MTR")
-    return unit
+    if unit in UNIT_CODES:
+        return unit
+    meant = USUAL_MISTAKES.get(unit)
+    if meant is not None:
+        raise ValueError(f"not a UN/ECE Recommendation 20 unit code; write {meant} ({UNIT_NAMES[meant]})")
+    raise ValueError("not a UN/ECE Recommendation 20 unit code (e.g. KGM, NAR, LTR, MTR, MTK, MTQ)")

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import factories
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-import factories
 from pa_client.accounts import DEV_ALIASES, dev_account
 from pa_client.chain import Sender
 from pa_client.deploy import Deployment, deploy
