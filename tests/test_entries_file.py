@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import re
-import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -1171,18 +1170,15 @@ def test_unit_codes_of_customs_use_are_known() -> None:
         check_unit("m3")
 
 
-# ---------------------------------------------------------------- speed
+# ---------------------------------------------------------------- size (speed is measured by make bench)
 
 
-def test_ten_thousand_rows_read_quickly(tmp_path: Path) -> None:
+def test_ten_thousand_rows_are_all_read(tmp_path: Path) -> None:
     rows = []
     for n in range(5_000):
         rows.append(rec("placement", entry_ref=f"PL-{n}", lot=f"L{n}", documents=DIGEST_A))
         rows.append(rec("movement", entry_ref=f"MV-{n}", lot=f"L{n}"))
-    path = write_csv(tmp_path / "big.csv", rows)
-    started = time.perf_counter()
-    result = read_entries(path)
-    elapsed = time.perf_counter() - started
+    result = read_entries(write_csv(tmp_path / "big.csv", rows))
     assert result.problems == []
     assert len(result.entries) == 10_000
-    assert elapsed < 5, f"{elapsed:.2f} s for 10 000 rows"
+    assert [e.rows for e in result.entries[-2:]] == [(10_000,), (10_001,)]
