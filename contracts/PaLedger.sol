@@ -61,7 +61,7 @@ contract PaLedger is IPaLedger {
     function recordPlacement(Placement calldata placement) external {
         string calldata entryRef = placement.header.entryRef;
         (bytes32 authorisationId, bytes32 entryId, IAuthorisationRegistry.RecordingTerms memory terms) =
-            _begin(placement.header);
+            _begin(placement.header, true);
         if (!_registry.isImportGoodsAllowed(authorisationId, terms.version, placement.goodsCode)) {
             revert LedgerGoodsCodeNotAllowed(authorisationId, placement.goodsCode);
         }
@@ -92,7 +92,7 @@ contract PaLedger is IPaLedger {
     /// @inheritdoc IPaLedger
     function recordMovement(Movement calldata movement) external {
         string calldata entryRef = movement.header.entryRef;
-        (bytes32 authorisationId, bytes32 entryId,) = _begin(movement.header);
+        (bytes32 authorisationId, bytes32 entryId,) = _begin(movement.header, false);
         bytes32 fromSiteId = _siteId(entryRef, movement.fromSite);
         bytes32 toSiteId = _siteId(entryRef, movement.toSite);
         if (fromSiteId == toSiteId) revert LedgerSameSite(entryRef, movement.toSite);
@@ -111,7 +111,7 @@ contract PaLedger is IPaLedger {
     function recordProcessing(Processing calldata processing) external {
         string calldata entryRef = processing.header.entryRef;
         (bytes32 authorisationId, bytes32 entryId, IAuthorisationRegistry.RecordingTerms memory terms) =
-            _begin(processing.header);
+            _begin(processing.header, false);
         if (processing.inputs.length == 0 || processing.outputs.length == 0) {
             revert LedgerEmptyProcessing(entryRef, processing.inputs.length, processing.outputs.length);
         }
@@ -137,7 +137,7 @@ contract PaLedger is IPaLedger {
 
     /// @inheritdoc IPaLedger
     function recordHandling(Handling calldata handling) external {
-        (bytes32 authorisationId, bytes32 entryId,) = _begin(handling.header);
+        (bytes32 authorisationId, bytes32 entryId,) = _begin(handling.header, false);
         _checkGoodsCode(handling.header.entryRef, handling.goodsCode);
         (, Lot storage lot) = _existingLot(authorisationId, handling.lot);
         lot.dependents += 1;
@@ -150,7 +150,7 @@ contract PaLedger is IPaLedger {
     /// @inheritdoc IPaLedger
     function recordDischarge(Discharge calldata discharge) external {
         string calldata entryRef = discharge.header.entryRef;
-        (bytes32 authorisationId, bytes32 entryId,) = _begin(discharge.header);
+        (bytes32 authorisationId, bytes32 entryId,) = _begin(discharge.header, false);
         if (
             discharge.mode == DischargeMode.Reexport || discharge.mode == DischargeMode.FreeCirculation
                 || discharge.mode == DischargeMode.Warehousing
@@ -180,7 +180,7 @@ contract PaLedger is IPaLedger {
     /// @inheritdoc IPaLedger
     function recordCorrection(Correction calldata correction) external {
         string calldata entryRef = correction.header.entryRef;
-        (bytes32 authorisationId, bytes32 entryId,) = _begin(correction.header);
+        (bytes32 authorisationId, bytes32 entryId,) = _begin(correction.header, false);
         if (bytes(correction.reason).length == 0) revert LedgerMissingField(entryRef, "reason");
         bytes32 correctedId = keccak256(bytes(correction.corrects));
         uint256 record = _entries[authorisationId][correctedId];
@@ -308,8 +308,10 @@ contract PaLedger is IPaLedger {
 
     // ---------------------------------------------------------------- entry life cycle
 
-    /// @dev Checks who records, that the reference is new and the business time plausible.
-    function _begin(EntryHeader calldata header)
+    /// @dev Checks who records, that the reference is new and the business time plausible. Goods can
+    /// only be placed while the authorisation is valid, but what follows a placement (movements,
+    /// processing, discharge) goes on after the validity ends, within the period for discharge.
+    function _begin(EntryHeader calldata header, bool placing)
         private
         view
         returns (bytes32 authorisationId, bytes32 entryId, IAuthorisationRegistry.RecordingTerms memory terms)
@@ -317,7 +319,7 @@ contract PaLedger is IPaLedger {
         authorisationId = keccak256(bytes(header.authorisation));
         terms = _registry.recordingTermsFor(authorisationId, msg.sender);
         entryId = _newEntryId(authorisationId, header.entryRef);
-        if (header.occurredAt < terms.validFrom || header.occurredAt > terms.validUntil) {
+        if (header.occurredAt < terms.validFrom || (placing && header.occurredAt > terms.validUntil)) {
             revert LedgerOutsideValidity(header.entryRef, header.occurredAt, terms.validFrom, terms.validUntil);
         }
         _notInFuture(header.entryRef, header.occurredAt);

@@ -36,6 +36,12 @@ def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
     return w3
 
 
+def is_stale_nonce(error: Exception) -> bool:
+    """The node refused a transaction because its nonce was already used."""
+    message = str(error).lower()
+    return "nonce too low" in message or "nonce has already been used" in message or "old nonce" in message
+
+
 def revert_data(error: Exception) -> bytes | None:
     """The revert data carried by a web3 error, if any."""
     data: Any = getattr(error, "data", None)
@@ -121,13 +127,24 @@ class Sender:
         return self.send_built(tx, action)
 
     def send_built(self, tx: TxParams, action: str) -> Sent:
-        signed = self.account.sign_transaction(tx)  # type: ignore[arg-type]
-        try:
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        except (Web3RPCError, ValueError) as error:
-            self.reset_nonce()
-            raise as_chain_error(error, action) from None
-        return self.wait(tx_hash, action)
+        return self.wait(self.send_raw(tx, action), action)
+
+    def send_raw(self, tx: TxParams, action: str) -> HexBytes:
+        """Signs and sends; when another process used this account meanwhile (nonce too low), takes
+        the next free nonce and sends again."""
+        for _ in range(3):
+            signed = self.account.sign_transaction(tx)  # type: ignore[arg-type]
+            try:
+                return HexBytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+            except (Web3RPCError, ValueError) as error:
+                self.reset_nonce()
+                if not is_stale_nonce(error):
+                    raise as_chain_error(error, action) from None
+                log.info("%s: nonce %s was used meanwhile; taking the next one", action, tx.get("nonce"))
+                tx = {**tx, "nonce": Nonce(self.next_nonce())}
+            except OSError as error:  # requests' ConnectionError and Timeout
+                raise ChainError(f"{action}: connection to the node failed: {error}") from None
+        raise ChainError(f"{action}: the account's nonce keeps changing (another sender is busy)")
 
     def wait(self, tx_hash: HexBytes, action: str) -> Sent:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_SECONDS)

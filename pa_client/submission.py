@@ -17,11 +17,12 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from eth_utils.abi import function_signature_to_4byte_selector
 from hexbytes import HexBytes
-from web3.exceptions import TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.exceptions import TimeExhausted, TransactionNotFound
+from web3.types import TxParams
 
 from . import ids, rpc
 from .chain import GAS_MARGIN_PERCENT, RECEIPT_TIMEOUT_SECONDS
@@ -317,21 +318,17 @@ class Submitter:
             self.progress(done, total)
 
     def _send_raw(self, tx: dict[str, Any]) -> HexBytes:
-        signed = self.sender.account.sign_transaction(tx)
+        """Sends a signed batch, retrying transport errors; "already known" means a retry arrived."""
         delay = 0.2
         for attempt in range(rpc.RETRIES + 1):
             try:
-                return HexBytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
-            except Web3RPCError as error:
-                message = str(error).lower()
-                if "already known" in message or "already imported" in message:
-                    return HexBytes(signed.hash)  # a retry of a transaction the node has
-                self.sender.reset_nonce()
-                raise ChainError(f"the node refused a batch transaction: {error}") from None
-            except (OSError, ValueError) as error:
-                if attempt == rpc.RETRIES:
-                    self.sender.reset_nonce()
-                    raise ChainError(f"could not send a batch transaction: {error}") from None
+                return self.sender.send_raw(cast(TxParams, tx), "send a batch")
+            except ChainError as error:
+                cause = str(error).lower()
+                if "already known" in cause or "already imported" in cause:
+                    return HexBytes(self.sender.account.sign_transaction(tx).hash)
+                if attempt == rpc.RETRIES or not _is_transport(error):
+                    raise
                 log.warning("sending a batch: %s; retrying in %.1f s", error, delay)
                 time.sleep(delay)
                 delay *= 2
@@ -389,3 +386,8 @@ class Submitter:
         if self.journal is not None:
             self.journal.append(lines)
         return True, len(batch)
+
+
+def _is_transport(error: ChainError) -> bool:
+    text = str(error).lower()
+    return any(word in text for word in ("connection", "timed out", "timeout", "503", "502", "504"))

@@ -104,7 +104,13 @@ def placement(
 
 def movement(auth: str, ref: str, lot: str, quantity: str, site: str, to_site: str) -> Movement:
     return Movement(
-        authorisation=auth, entry_ref=ref, occurred_at=WHEN, lot=lot, quantity=Decimal(quantity), site=site, to_site=to_site
+        authorisation=auth,
+        entry_ref=ref,
+        occurred_at=WHEN,
+        lot=lot,
+        quantity=Decimal(quantity),
+        site=site,
+        to_site=to_site,
     )
 
 
@@ -169,3 +175,13 @@ def extension(auth: str, ref: str, placement_ref: str, new_deadline: date) -> De
         new_deadline=new_deadline,
         reason="customs granted an extension",
     )
+
+
+_fresh_references = itertools.count(1)
+
+
+def fresh_reference(prefix: str = "FRIPOT") -> str:
+    """An authorisation reference no other test of the session uses (for a second authorisation)."""
+    import os
+
+    return f"{prefix}{os.getpid() % 10000:04d}{next(_fresh_references):08d}"

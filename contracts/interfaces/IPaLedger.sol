@@ -235,7 +235,7 @@ interface IPaLedger {
     /// @notice A quantity is zero.
     error LedgerZeroQuantity(string entryRef);
 
-    /// @notice The entry happened outside the authorisation's validity.
+    /// @notice The entry happened before the authorisation's validity, or a placement after it.
     error LedgerOutsideValidity(string entryRef, uint64 occurredAt, uint64 validFrom, uint64 validUntil);
 
     /// @notice The entry says it happened after the block that records it (beyond the allowed clock skew).

@@ -17,10 +17,11 @@ from rich.console import Console
 
 from pa_client.settings import Settings
 
-__all__ = ["CliState", "console", "human_size", "register_all", "settings_from"]
+__all__ = ["CliState", "console", "err_console", "human_size", "register_all", "settings_from"]
 
 # rich resolves sys.stdout at each write, so this also prints into test runners' captures.
 console = Console(highlight=False, soft_wrap=True)
+err_console = Console(highlight=False, soft_wrap=True, stderr=True)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,32 @@
+"""The rejects file of `pa submit --on-error skip`: the refused rows as they were, with why."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from pathlib import Path
+
+from .entries_file import EntriesFile
+
+REASON_COLUMN = "rejected_because"
+
+
+def rejects_path(source: Path) -> Path:
+    """`season.csv` → `season.rejects.csv`, next to the input (CSV whatever the input's format)."""
+    return source.with_name(f"{source.stem}.rejects.csv")
+
+
+def write_rejects(file: EntriesFile, reasons: Mapping[int, list[str]]) -> Path | None:
+    """Writes the rows named in `reasons` (row → reasons) with a last column saying why; None when
+    there is nothing to write. Rows keep their file order; re-sending the fixed file is safe."""
+    if not reasons:
+        return None
+    path = rejects_path(file.path)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([*file.header, REASON_COLUMN, "source_row"])
+        for row in sorted(reasons):
+            cells = list(file.raw_rows.get(row, ()))
+            cells += [""] * (len(file.header) - len(cells))
+            writer.writerow([*cells, "; ".join(reasons[row]), row])
+    return path
