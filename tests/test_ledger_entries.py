@@ -20,7 +20,7 @@ from web3.logs import DISCARD
 
 from pa_client import ids
 from pa_client.chain import Sent
-from pa_client.encoding import day_end, day_start, encode_entry, encode_terms, unix
+from pa_client.encoding import AnyEntry, day_end, day_start, encode_entry, encode_terms, unix
 from pa_client.errors import AccessDenied, ContractError
 from pa_client.ledger import CUSTOMS_ROLE, EntryState, LedgerClient, LotState
 from pa_client.models import DischargeMode
@@ -1002,12 +1002,13 @@ def test_an_inactive_authorisation_refuses_entries(
     holder = parties.holder
     holder.record(factories.placement(auth, "P1", "T1", "100"))
     getattr(parties.customs, status)(auth, "audit")
-    entry = {
+    entries: dict[str, AnyEntry] = {
         "placement": factories.placement(auth, "P2", "T2"),
         "movement": factories.movement(auth, "P2", "T1", "1", SITE, OTHER_SITE),
         "discharge": factories.discharge(auth, "P2", "T1", "1"),
         "correction": factories.correction(auth, "P2", "P1"),
-    }[kind]
+    }
+    entry = entries[kind]
     for sender in (holder, parties.broker):
         with pytest.raises(ContractError) as caught:
             sender.record(entry)

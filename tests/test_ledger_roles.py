@@ -15,6 +15,7 @@ import pytest
 from conftest import Parties
 from eth_account import Account
 from web3 import Web3
+from web3.types import Nonce
 
 from pa_client import ids
 from pa_client.accounts import dev_account
@@ -315,7 +316,7 @@ def test_a_customs_role_granted_by_customs_can_register_and_be_revoked(parties: 
             "to": officer.address,
             "value": Web3.to_wei(1, "ether"),
             "gas": 21_000,
-            "nonce": funding.next_nonce(),
+            "nonce": Nonce(funding.next_nonce()),
             "chainId": funding.chain_id,
             "gasPrice": parties.reader.w3.eth.gas_price,
         },
