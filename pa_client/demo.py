@@ -1,5 +1,6 @@
 """The newcomer's tour: on the embedded chain, deploy the ledger, register the sample authorisation
-(aircraft tyre retreading at Bourges), appoint the broker and record a few entries of each kind.
+(aircraft tyre retreading at Bourges), appoint the broker, submit the sample season of the 2019
+pilot, record a usual form of handling and a deadline extension.
 
 Idempotent: run again, it finds the deployment, the authorisation and the entries already there.
 """
@@ -10,7 +11,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 from web3 import Web3
@@ -18,176 +18,40 @@ from web3 import Web3
 from .accounts import dev_account
 from .authorisation_file import load_authorisation
 from .chain import Sender
-from .codes import mrn_check_character
 from .deploy import Deployment, deploy, load_deployment, save_deployment
-from .encoding import AnyEntry
+from .entries_file import read_entries
 from .errors import ChainError
 from .ledger import LedgerClient, Status
 from .models import (
-    Correction,
     DeadlineExtension,
-    Discharge,
-    DischargeMode,
     Handling,
-    Movement,
-    Placement,
-    Processing,
-    ProcessingInput,
-    ProcessingOutput,
 )
 from .settings import Settings
+from .submission import Item, Outcome, Submitter
 
 log = logging.getLogger("pa_client")
 
-SAMPLE_AUTHORISATION = Path(__file__).resolve().parent.parent / "examples" / "authorisation-bourges.toml"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SAMPLE_AUTHORISATION = EXAMPLES / "authorisation-bourges.toml"
+SAMPLE_SEASON = EXAMPLES / "season-bourges-2019.csv"
 REFERENCE = "FRIPO000000000042"
 CASING, TREAD, TYRE, SCRAP = "40122000", "40061000", "40121300", "40040000"
 STORE, WORKSHOP = "BOURGES-STORE", "BOURGES-WORKSHOP"
-
-
-def _mrn(serial: int, country: str = "FR", year: int = 19) -> str:
-    first17 = f"{year:02d}{country}{serial:013d}"
-    return first17 + mrn_check_character(first17)
 
 
 def _at(day: int, month: int = 2, hour: int = 9) -> datetime:
     return datetime(2019, month, day, hour, 0, tzinfo=UTC)
 
 
-def sample_entries() -> list[AnyEntry]:
-    """A few entries of each kind, as the broker and the holder would record them in the pilot."""
-    return [
-        Placement(
-            authorisation=REFERENCE,
-            entry_ref="DEMO-IM-001",
-            occurred_at=_at(15),
-            lot="CAS-2019-001",
-            goods_code=CASING,
-            description="Used aircraft tyre casings for retreading",
-            quantity=Decimal(8),
-            unit="NAR",
-            site=STORE,
-            declaration=_mrn(1501),
-            procedure=5100,
-            customs_value=Decimal("9600.00"),
-            duty_rate=Decimal("4.5"),
-            origin="US",
-        ),
-        Placement(
-            authorisation=REFERENCE,
-            entry_ref="DEMO-IM-002",
-            occurred_at=_at(15, hour=10),
-            lot="TRD-2019-001",
-            goods_code=TREAD,
-            description="Tread rubber strips (camel-back) for retreading",
-            quantity=Decimal(120),
-            unit="KGM",
-            site=STORE,
-            declaration=_mrn(1502),
-            procedure=5100,
-            customs_value=Decimal("1560.00"),
-            duty_rate=Decimal("3"),
-            origin="MY",
-        ),
-        Movement(
-            authorisation=REFERENCE,
-            entry_ref="DEMO-MV-001",
-            occurred_at=_at(18),
-            lot="CAS-2019-001",
-            quantity=Decimal(8),
-            site=STORE,
-            to_site=WORKSHOP,
-        ),
-        Movement(
-            authorisation=REFERENCE,
-            entry_ref="DEMO-MV-002",
-            occurred_at=_at(18, hour=10),
-            lot="TRD-2019-001",
-            quantity=Decimal(100),
-            site=STORE,
-            to_site=WORKSHOP,
-        ),
-        Handling(
-            authorisation=REFERENCE,
-            entry_ref="DEMO-HD-001",
-            occurred_at=_at(19),
-            lot="TRD-2019-001",
-            goods_code="40069000",
-        ),
-        Processing(
-            authorisation=REFERENCE,
-            entry_ref="DEMO-PR-001",
-            occurred_at=_at(22),
-            site=WORKSHOP,
-            inputs=(
-                ProcessingInput(lot="CAS-2019-001", quantity=Decimal(8)),
-                ProcessingInput(lot="TRD-2019-001", quantity=Decimal(94)),
-            ),
-            outputs=(
-                ProcessingOutput(
-                    lot="RTY-2019-001",
-                    goods_code=TYRE,
-                    description="Retreaded aircraft tyres",
-                    quantity=Decimal(8),
-                    unit="NAR",
-                ),
-                ProcessingOutput(
-                    lot="SCR-2019-001",
-                    goods_code=SCRAP,
-                    description="Buffing dust and tread trimmings",
-                    quantity=Decimal("1.6"),
-                    unit="KGM",
-                ),
-            ),
-        ),
-        Discharge(
-            authorisation=REFERENCE,
-            entry_ref="DEMO-EX-001",
-            occurred_at=_at(5, month=3),
-            lot="RTY-2019-001",
-            quantity=Decimal(6),
-            site=WORKSHOP,
-            mode=DischargeMode.REEXPORT,
-            declaration=_mrn(3101),
-            procedure=3151,
-        ),
-        Discharge(
-            authorisation=REFERENCE,
-            entry_ref="DEMO-EX-002",
-            occurred_at=_at(6, month=3),
-            lot="SCR-2019-001",
-            quantity=Decimal("1.6"),
-            site=WORKSHOP,
-            mode=DischargeMode.FREE_CIRCULATION,
-            declaration=_mrn(4001),
-            procedure=4051,
-        ),
-        Movement(
-            authorisation=REFERENCE,
-            entry_ref="DEMO-MV-003",
-            occurred_at=_at(25),
-            lot="TRD-2019-001",
-            quantity=Decimal(10),
-            site=STORE,
-            to_site=WORKSHOP,
-        ),
-        Correction(
-            authorisation=REFERENCE,
-            entry_ref="DEMO-CO-001",
-            occurred_at=_at(26),
-            corrects="DEMO-MV-003",
-            reason="movement keyed twice: the 10 kg never left the store",
-        ),
-        Discharge(
-            authorisation=REFERENCE,
-            entry_ref="DEMO-EX-003",
-            occurred_at=_at(7, month=3),
-            lot="TRD-2019-001",
-            quantity=Decimal(2),
-            site=WORKSHOP,
-            mode=DischargeMode.DESTRUCTION,
-        ),
-    ]
+def handling_entry() -> Handling:
+    """The season has no usual form of handling: the holder repacks a tread rubber lot."""
+    return Handling(
+        authorisation=REFERENCE,
+        entry_ref="MIC-HD-2019-0001",
+        occurred_at=_at(28, month=3),
+        lot="TRD-2019-0001",
+        goods_code="40069000",
+    )
 
 
 @dataclass
@@ -234,28 +98,44 @@ def run_demo(settings: Settings, w3: Web3, say: Callable[[str], None] = log.info
         holder.appoint(REFERENCE, broker_account.address)
         say(f"the holder appointed the broker {broker_account.address} as declarant")
 
-    for entry in sample_entries():
-        # The broker lodges declarations (placements, discharges); the holder keeps the rest.
-        client = broker if entry.kind in ("placement", "discharge") else holder
-        if client.entry_state(REFERENCE, entry.entry_ref).kind != "none":
-            report.already += 1
-            continue
-        sent = client.record(entry)
+    season = read_entries(SAMPLE_SEASON)
+    season.raise_if_problems()
+    items = [Item(e.entry, e.rows, SAMPLE_SEASON.name) for e in season.entries]
+    # The broker lodges the declarations and, here, sends the holder's ERP records with them.
+    submitted = Submitter(broker).submit(items)
+    if submitted.rejected:
+        first = submitted.rejected[0]
+        raise ChainError(f"the sample season was refused: {first.item.where}: {first.reason}")
+    report.recorded += submitted.count(Outcome.RECORDED)
+    report.already += submitted.count(Outcome.ALREADY)
+    say(
+        f"the broker submitted {SAMPLE_SEASON.name}: {submitted.count(Outcome.RECORDED):,} recorded, "
+        f"{submitted.count(Outcome.ALREADY):,} already there, in {submitted.transactions} transaction(s)"
+    )
+    handling = handling_entry()
+    if holder.entry_state(REFERENCE, handling.entry_ref).kind == "none":
+        sent = holder.record(handling)
         report.recorded += 1
-        say(f"recorded {entry.kind} {entry.entry_ref} in block {sent.block_number:,}")
+        say(
+            f"the holder recorded the usual form of handling {handling.entry_ref} in block {sent.block_number:,}"
+        )
+    else:
+        report.already += 1
 
     extension = DeadlineExtension(
         authorisation=REFERENCE,
-        entry_ref="DEMO-EXT-001",
-        occurred_at=_at(1, month=3),
-        placement="DEMO-IM-002",
+        entry_ref="DGDDI-EXT-2019-0001",
+        occurred_at=_at(29, month=3),
+        placement="BDP-IM-2019-0003",
         new_deadline=date(2019, 12, 31),
         reason="processing delayed by a supplier's strike",
     )
     if customs.entry_state(REFERENCE, extension.entry_ref).kind == "none":
         sent = customs.extend(extension)
         report.recorded += 1
-        say(f"customs extended the deadline of DEMO-IM-002 to 31 Dec 2019 in block {sent.block_number:,}")
+        say(
+            f"customs extended the deadline of BDP-IM-2019-0003 to 31 Dec 2019 in block {sent.block_number:,}"
+        )
     else:
         report.already += 1
     report.sequence, report.head = customs.chain_of(REFERENCE)

@@ -131,11 +131,11 @@ def test_demo_is_idempotent_and_says_what_it_did(tmp_path: Path, capsys: pytest.
         assert main(["--data-dir", str(data_dir), "demo"]) == 0
         first = capsys.readouterr().out
         assert "customs registered authorisation FRIPO000000000042" in first
-        assert "recorded processing DEMO-PR-001" in first
-        assert "12 entries recorded now, 0 already there" in first
+        assert "the broker submitted season-bourges-2019.csv: 178 recorded" in first
+        assert "180 entries recorded now, 0 already there" in first
         assert main(["--data-dir", str(data_dir), "demo"]) == 0
         second = capsys.readouterr().out
-        assert "0 entries recorded now, 12 already there" in second
-        assert "holds 12 records" in second
+        assert "0 entries recorded now, 180 already there" in second
+        assert "holds 180 records" in second
     finally:
         EmbeddedNode(Settings(data_dir=data_dir)).stop()
