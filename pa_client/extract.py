@@ -1,0 +1,90 @@
+"""Reading the ledger's logs: paged `eth_getLogs` with a block range that adapts to the node, only
+up to a confirmation depth, yielding raw logs in chain order.
+
+A node may refuse a range (too many results, range too large, time-out) or answer slowly for big
+pages: the range is halved on refusal and grown while pages stay small, so that the read works on
+Anvil as on a consortium node with a log range limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from web3 import Web3
+
+from . import rpc
+from .errors import ChainError
+
+log = logging.getLogger("pa_client")
+
+INITIAL_RANGE = 2_000
+MAX_RANGE = 1_000_000
+TARGET_LOGS_PER_PAGE = 5_000
+_REFUSALS = ("too many", "limit", "range", "exceed", "timeout", "timed out", "larger than", "more than")
+
+
+@dataclass(frozen=True)
+class Page:
+    from_block: int
+    to_block: int
+    logs: list[dict[str, Any]]
+
+
+def head_block(w3: Web3, confirmations: int) -> int:
+    """The newest block the audit may read: `confirmations` below the chain's head."""
+    latest = int(rpc.request(w3, "eth_blockNumber", [], what="read the latest block"), 16)
+    return max(0, latest - confirmations)
+
+
+def read_pages(
+    w3: Web3, addresses: Sequence[str], from_block: int, to_block: int, *, initial_range: int = INITIAL_RANGE
+) -> Iterator[Page]:
+    """Pages of raw logs of `addresses` from `from_block` to `to_block` (inclusive), in order."""
+    span = max(1, initial_range)
+    start = from_block
+    while start <= to_block:
+        end = min(to_block, start + span - 1)
+        try:
+            logs = rpc.request(
+                w3,
+                "eth_getLogs",
+                [{"address": list(addresses), "fromBlock": hex(start), "toBlock": hex(end)}],
+                what=f"read logs of blocks {start:,}–{end:,}",
+            )
+        except ChainError as error:
+            if end > start and any(word in str(error).lower() for word in _REFUSALS):
+                span = max(1, (end - start + 1) // 2)
+                log.info("the node refused %d blocks of logs (%s); trying %d", end - start + 1, error, span)
+                continue
+            raise
+        _check_page(logs, start, end)
+        yield Page(start, end, logs)
+        start = end + 1
+        if len(logs) < TARGET_LOGS_PER_PAGE // 4:
+            span = min(MAX_RANGE, span * 2)
+        elif len(logs) > TARGET_LOGS_PER_PAGE * 2:
+            span = max(1, span // 2)
+
+
+def _check_page(logs: list[dict[str, Any]], start: int, end: int) -> None:
+    """A truncated or shuffled answer must not pass silently: logs must lie in the range, in order."""
+    previous = (-1, -1)
+    for item in logs:
+        position = (int(item["blockNumber"], 16), int(item["logIndex"], 16))
+        if not start <= position[0] <= end or position <= previous:
+            raise ChainError(f"the node answered logs out of order or outside blocks {start:,}–{end:,}")
+        if item.get("removed"):
+            raise ChainError("the node returned a removed log: read below the reorganisation depth")
+        previous = position
+
+
+def block_times(w3: Web3, blocks: set[int]) -> dict[int, int]:
+    """Timestamps of blocks whose logs did not carry `blockTimestamp` (older nodes)."""
+    times = {}
+    for number in sorted(blocks):
+        block = rpc.request(w3, "eth_getBlockByNumber", [hex(number), False], what=f"read block {number:,}")
+        times[number] = int(block["timestamp"], 16)
+    return times
