@@ -35,7 +35,7 @@ from .models import Correction
 
 log = logging.getLogger("pa_client")
 
-DEFAULT_BATCH_SIZE = 250
+DEFAULT_BATCH_SIZE = 500  # make bench: 100 → 1,960, 500 → 2,170, 1000 → 2,270 entries/s
 IN_FLIGHT = 16
 MAX_ROUNDS = 4
 _TX_GAS = 21_000
