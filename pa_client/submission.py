@@ -199,22 +199,36 @@ class Submitter:
     # ------------------------------------------------------------ simulation
 
     def _simulate(self, items: Sequence[Item], todo: list[int]) -> _Planned:
-        """Simulates the entries in order; repeats while a refusal shifts the sequence numbers that
-        corrections of entries of this same run were built with."""
+        """Simulates the entries in order. A correction of an entry of this same run carries that
+        entry's predicted logged data, which holds its sequence number; an earlier entry found already
+        recorded or refused shifts those numbers. So the refusals before the first mismatched
+        correction (and every "already recorded") are settled, and the rest is simulated again."""
         base = self._sequences({items[i].entry.authorisation for i in todo})
-        excluded: dict[int, tuple[str, str]] = {}
-        for _ in range(MAX_ROUNDS):
-            planned = self._simulate_once(items, [i for i in todo if i not in excluded], base)
-            planned.rejected.update(excluded)
-            mismatched = {
-                i
-                for i, (name, _) in planned.rejected.items()
-                if name == "LedgerCorrectionMismatch" and i not in excluded
+        settled: dict[int, tuple[str, str]] = {}
+        while True:
+            order = [i for i in todo if i not in settled]
+            planned = self._simulate_once(items, order, base)
+            first_mismatch = next(
+                (
+                    n
+                    for n, i in enumerate(order)
+                    if planned.rejected.get(i, ("",))[0] == "LedgerCorrectionMismatch"
+                ),
+                None,
+            )
+            newly = {
+                i: planned.rejected[i]
+                for n, i in enumerate(order)
+                if i in planned.rejected
+                and (
+                    planned.rejected[i][0] == "LedgerEntryExists"
+                    or (first_mismatch is not None and n < first_mismatch)
+                )
             }
-            if not mismatched or len(planned.rejected) == len(mismatched):
+            if first_mismatch is None or not newly:
+                planned.rejected.update(settled)
                 return planned
-            excluded = {i: r for i, r in planned.rejected.items() if i not in mismatched}
-        return planned
+            settled.update(newly)
 
     def _simulate_once(self, items: Sequence[Item], order: list[int], base: dict[str, int]) -> _Planned:
         planned = _Planned()

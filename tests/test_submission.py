@@ -119,3 +119,19 @@ def test_a_batch_failing_on_chain_is_checked_again(parties: Parties, auth: str) 
     assert report.count(Outcome.RECORDED) == 7
     check = recompute(parties.reader.records(auth))
     assert check.complete and check.entries == 1 + 1 + 7
+
+
+def test_the_rest_of_a_file_after_a_partial_submission(parties: Parties, auth: str) -> None:
+    """After a crash, a correction in the rest of the file corrects an entry already on chain (its
+    logged data is read from the chain, not predicted), and an entry that needs the correction's
+    effect is recorded too."""
+    items = [
+        Item(factories.placement(auth, "P", "L", "10")),
+        Item(factories.movement(auth, "M", "L", "6", SITE, OTHER)),
+        Item(factories.correction(auth, "C", "M")),
+        Item(factories.discharge(auth, "X", "L", "9")),  # needs the 6 that the correction brings back
+    ]
+    Submitter(parties.broker).submit(items[:2])
+    report = Submitter(parties.broker).submit(items)
+    assert (report.count(Outcome.ALREADY), report.count(Outcome.RECORDED), report.rejected) == (2, 2, [])
+    assert parties.reader.stock(auth, "L", SITE) == 1
