@@ -124,6 +124,17 @@ class LedgerTables:
     def extensions(self) -> pd.DataFrame:
         return self.tables["extensions"]
 
+    def records_per_authorisation(self) -> dict[str, int]:
+        """How many records the tables hold per authorisation (a processing is one record over
+        several rows): equal to the chain's sequence when no record is missing."""
+        pairs: set[tuple[str, int]] = set()
+        for frame in self.tables.values():
+            pairs.update(zip(frame["authorisation"], frame["sequence"], strict=True))
+        counts: dict[str, int] = defaultdict(int)
+        for reference, _ in pairs:
+            counts[reference] += 1
+        return dict(counts)
+
     def terms_at(self, reference: str, block: int) -> Authorisation:
         """The terms in force at a block (the latest version registered at or before it)."""
         versions = self.authorisations[reference]
@@ -296,10 +307,18 @@ class TableBuilder:
             reference = self._reference_of.get(topics[1], "0x" + topics[1].hex())
             self.statuses[reference].append(StatusChange(block, AUTHORISATION_STATUSES[status], reason))
 
-    def build(self, as_of_block: int, as_of_time: int) -> LedgerTables:
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The rows read so far, one raw frame per table (times still in Unix seconds)."""
+        return {name: pd.DataFrame(self.rows[name], columns=columns) for name, columns in COLUMNS.items()}
+
+    def build(
+        self, as_of_block: int, as_of_time: int, frames: dict[str, pd.DataFrame] | None = None
+    ) -> LedgerTables:
+        """The tables: `frames` (e.g. from the index) or the rows read, with this builder's
+        authorisations and chains."""
         tables = {}
-        for name, columns in COLUMNS.items():
-            frame = pd.DataFrame(self.rows[name], columns=columns)
+        for name, frame in (frames if frames is not None else self.frames()).items():
+            frame = frame.copy()
             for column in ("occurred_at", "block_time"):
                 frame[column] = pd.to_datetime(frame[column].astype("int64"), unit="s", utc=True)
             frame["corrected"] = False

@@ -1,0 +1,184 @@
+"""The local index: the ledger tables kept in the data folder (Parquet) so that a second audit reads
+only the blocks added since the first.
+
+`DATA_DIR/index/CHAIN-LEDGER/` holds one folder of Parquet parts per table (a part per update), the
+registry's raw logs (few, needed whole to rebuild the authorisations) and `state.json`: the last block
+read, its hash, and each authorisation's (sequence, head) recomputed from the logs. An index whose
+last block is no longer on the chain (reset, reorganisation) is rebuilt; the audit then compares the
+heads with the contract's and rebuilds the index once more when they differ (`auditing.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from web3 import Web3
+
+from . import rpc
+from .extract import block_times, read_pages
+from .ledger_tables import COLUMNS, Chain, LedgerTables, TableBuilder
+
+log = logging.getLogger("pa_client")
+
+FORMAT_VERSION = 1
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IndexState:
+    last_block: int
+    last_block_hash: str
+    chains: dict[str, tuple[int, str]]
+
+
+def block_header(w3: Web3, number: int) -> dict[str, Any]:
+    header = rpc.request(w3, "eth_getBlockByNumber", [hex(number), False], what=f"read block {number:,}")
+    if header is None:
+        raise ValueError(f"block {number:,} does not exist")
+    return dict(header)
+
+
+class LedgerIndex:
+    """The index of one deployed ledger (registry and ledger contracts)."""
+
+    def __init__(self, folder: Path, registry: str, ledger: str, deployment_block: int) -> None:
+        self.folder = folder
+        self.addresses = [registry, ledger]
+        self.deployment_block = deployment_block
+
+    @classmethod
+    def for_ledger(cls, data_dir: Path, chain_id: int, registry: str, ledger: str, block: int) -> LedgerIndex:
+        return cls(data_dir / "index" / f"{chain_id}-{ledger.lower()}", registry, ledger, block)
+
+    def clear(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def update(self, w3: Web3, to_block: int, progress: Progress | None = None) -> LedgerTables:
+        """Brings the index up to `to_block`, reading only blocks it lacks, and returns the tables."""
+        state = self._state()
+        if state is not None and state.last_block > to_block:
+            # An audit of the past: read the chain up to that block, leave the index as it is.
+            return cold_tables(w3, self.addresses, self.deployment_block, to_block, progress)
+        if state is not None and block_header(w3, state.last_block)["hash"] != state.last_block_hash:
+            log.warning(
+                "block %d of the index is no longer on the chain: rebuilding the index", state.last_block
+            )
+            self.clear()
+            state = None
+        builder = TableBuilder()
+        start = self.deployment_block
+        if state is not None:
+            builder.add_logs(self._registry_logs())
+            for reference, (sequence, head) in state.chains.items():
+                builder.chains[reference] = Chain(sequence, bytes.fromhex(head[2:]))
+            start = state.last_block + 1
+        self.folder.mkdir(parents=True, exist_ok=True)
+        registry_logs: list[dict[str, Any]] = []
+        read_into(w3, self.addresses, start, to_block, builder, progress, registry_logs)
+        self._append(builder, f"{start:012d}-{to_block:012d}", registry_logs)
+        header = block_header(w3, to_block)
+        self._write_state(
+            IndexState(
+                to_block,
+                str(header["hash"]),
+                {ref: (c.sequence, "0x" + c.head.hex()) for ref, c in builder.chains.items()},
+            )
+        )
+        return builder.build(to_block, int(header["timestamp"], 16), self._frames())
+
+    # ------------------------------------------------------------ files
+
+    def _state(self) -> IndexState | None:
+        path = self.folder / "state.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        if data.get("format") != FORMAT_VERSION:
+            return None
+        chains = {ref: (c["sequence"], c["head"]) for ref, c in data["chains"].items()}
+        return IndexState(data["last_block"], data["last_block_hash"], chains)
+
+    def _write_state(self, state: IndexState) -> None:
+        data = {
+            "format": FORMAT_VERSION,
+            "last_block": state.last_block,
+            "last_block_hash": state.last_block_hash,
+            "chains": {ref: {"sequence": s, "head": h} for ref, (s, h) in sorted(state.chains.items())},
+        }
+        temporary = self.folder / "state.json.tmp"
+        temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        # The parts are written first: a crash leaves parts the state does not name, which are
+        # removed by the next update (_append) before it writes its own.
+        temporary.replace(self.folder / "state.json")
+
+    def _append(self, builder: TableBuilder, part: str, registry_logs: list[dict[str, Any]]) -> None:
+        known = self._state()
+        last = known.last_block if known else -1
+        for name, frame in builder.frames().items():
+            folder = self.folder / name
+            folder.mkdir(exist_ok=True)
+            for stale in folder.glob("*.parquet"):
+                if int(stale.stem.split("-")[1]) > last:
+                    stale.unlink()  # written by an update that crashed before its state
+            if not frame.empty:
+                frame.to_parquet(folder / f"{part}.parquet", index=False)
+        kept = [raw for raw in self._registry_logs() if int(raw["blockNumber"], 16) <= last]
+        (self.folder / "registry.jsonl").write_text(
+            "".join(json.dumps(raw) + "\n" for raw in kept + registry_logs), encoding="utf-8"
+        )
+
+    def _frames(self) -> dict[str, pd.DataFrame]:
+        frames = {}
+        for name, columns in COLUMNS.items():
+            parts = sorted((self.folder / name).glob("*.parquet"))
+            if parts:
+                frames[name] = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+            else:
+                frames[name] = pd.DataFrame([], columns=columns)
+        return frames
+
+    def _registry_logs(self) -> list[dict[str, Any]]:
+        path = self.folder / "registry.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def read_into(
+    w3: Web3,
+    addresses: list[str],
+    start: int,
+    end: int,
+    builder: TableBuilder,
+    progress: Progress | None = None,
+    registry_logs: list[dict[str, Any]] | None = None,
+) -> None:
+    """Reads the logs of blocks `start`–`end` into `builder` (and the registry's raw logs aside)."""
+    registry = addresses[0].lower()
+    for page in read_pages(w3, addresses, start, end):
+        missing = {int(raw["blockNumber"], 16) for raw in page.logs if raw.get("blockTimestamp") is None}
+        times = block_times(w3, missing) if missing else None
+        for raw in page.logs:
+            builder.add(raw, times)
+            if registry_logs is not None and str(raw["address"]).lower() == registry:
+                registry_logs.append(dict(raw))
+        if progress is not None:
+            progress(page.to_block - start + 1, max(1, end - start + 1))
+
+
+def cold_tables(
+    w3: Web3, addresses: list[str], from_block: int, to_block: int, progress: Progress | None = None
+) -> LedgerTables:
+    """The tables read straight from the chain, without the index."""
+    builder = TableBuilder()
+    read_into(w3, addresses, from_block, to_block, builder, progress)
+    return builder.build(to_block, int(block_header(w3, to_block)["timestamp"], 16))
