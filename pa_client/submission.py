@@ -28,7 +28,7 @@ from . import ids, rpc
 from .chain import GAS_MARGIN_PERCENT, RECEIPT_TIMEOUT_SECONDS
 from .contract_errors import decode_revert, describe
 from .encoding import AnyEntry, batch_call, entry_call, entry_log_data
-from .errors import ChainError
+from .errors import ChainError, InputError
 from .journal import Journal, JournalLine, now
 from .ledger import LedgerClient
 from .models import Correction
@@ -37,6 +37,7 @@ log = logging.getLogger("pa_client")
 
 DEFAULT_BATCH_SIZE = 500  # make bench: 100 → 1,960, 500 → 2,170, 1000 → 2,270 entries/s
 IN_FLIGHT = 16
+SIMULATION_WINDOW = 25_000  # entries simulated in one eth_simulateV1 request (about 30 MB of JSON)
 MAX_ROUNDS = 4
 _TX_GAS = 21_000
 _BATCH_OVERHEAD_GAS = 60_000  # recordBatch's own loop, delegatecall and calldata copies
@@ -113,6 +114,7 @@ class Submitter:
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         in_flight: int = IN_FLIGHT,
+        window: int = SIMULATION_WINDOW,
         journal: Journal | None = None,
         progress: ProgressCallback | None = None,
     ) -> None:
@@ -123,6 +125,7 @@ class Submitter:
         self.sender = ledger.sender
         self.batch_size = batch_size
         self.in_flight = max(1, in_flight)
+        self.window = max(1, window)
         self.journal = journal
         self.progress = progress
         self._ledger_address = str(ledger.ledger.address)
@@ -132,15 +135,35 @@ class Submitter:
     def submit(self, items: Sequence[Item], *, dry_run: bool = False, skip_rejected: bool = False) -> Report:
         """Records `items` in order, each exactly once. With `skip_rejected`, entries the ledger would
         refuse are reported and the others recorded; otherwise one refusal stops everything before
-        anything is sent."""
+        anything is sent.
+
+        Inputs larger than one simulation window (`window` entries) are checked and sent window by
+        window: a refusal in a later window stops the submission after the earlier windows were
+        recorded (a re-run then records the rest). A dry run needs the input within one window."""
         started = time.perf_counter()
         report = Report(results=[Result(item, Outcome.NOT_SENT) for item in items], dry_run=dry_run)
+        if dry_run and len(items) > self.window:
+            raise InputError(
+                f"a dry run simulates at most {self.window:,} entries at once; this input has {len(items):,}: "
+                "split it, or raise the window"
+            )
         self._mark_duplicates(report)
         self._wait_for_own_pending_transactions()
-        for _ in range(MAX_ROUNDS):
-            todo = [i for i, r in enumerate(report.results) if r.outcome is Outcome.NOT_SENT]
-            if not todo:
+        for start in range(0, len(items), self.window):
+            window = range(start, min(len(items), start + self.window))
+            if not self._submit_window(items, window, report, dry_run=dry_run, skip_rejected=skip_rejected):
                 break
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _submit_window(
+        self, items: Sequence[Item], window: range, report: Report, *, dry_run: bool, skip_rejected: bool
+    ) -> bool:
+        """Checks and sends one window; False when a refusal stops the submission."""
+        for _ in range(MAX_ROUNDS):
+            todo = [i for i in window if report.results[i].outcome is Outcome.NOT_SENT]
+            if not todo:
+                return True
             planned = self._simulate(items, todo)
             for i, (name, reason) in planned.rejected.items():
                 result = report.results[i]
@@ -151,16 +174,15 @@ class Submitter:
                 i: r for i, r in planned.rejected.items() if report.results[i].outcome is Outcome.REJECTED
             }
             if planned.rejected and not skip_rejected:
-                break
+                return False
             good = [i for i in todo if report.results[i].outcome is Outcome.NOT_SENT]
             if dry_run:
                 for i in good:
                     report.results[i].outcome = Outcome.CHECKED
-                break
+                return True
             if self._send(items, good, planned, report):
-                break  # every batch confirmed
-        report.seconds = time.perf_counter() - started
-        return report
+                return True  # every batch confirmed
+        return True
 
     def _mark_duplicates(self, report: Report) -> None:
         first: dict[tuple[str, str], Item] = {}

@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import factories
+import pytest
 from conftest import Parties
 
+from pa_client.errors import InputError
 from pa_client.integrity import recompute
 from pa_client.journal import Journal
 from pa_client.submission import Item, Outcome, Submitter
@@ -135,3 +137,20 @@ def test_the_rest_of_a_file_after_a_partial_submission(parties: Parties, auth: s
     report = Submitter(parties.broker).submit(items)
     assert (report.count(Outcome.ALREADY), report.count(Outcome.RECORDED), report.rejected) == (2, 2, [])
     assert parties.reader.stock(auth, "L", SITE) == 1
+
+
+def test_an_input_larger_than_the_window_is_sent_window_by_window(parties: Parties, auth: str) -> None:
+    """A lot placed in the first window is used in the second: windows follow one another on chain."""
+    items = _season(auth, lots=3)  # 12 entries, windows of 5
+    report = Submitter(parties.broker, window=5, batch_size=2).submit(items)
+    assert report.count(Outcome.RECORDED) == 12 and not report.rejected
+    assert parties.reader.chain_of(auth)[0] == 12
+
+
+def test_a_refusal_in_a_later_window_stops_after_the_earlier_ones(parties: Parties, auth: str) -> None:
+    items = _season(auth, lots=2)
+    items.append(Item(factories.discharge(auth, "X", "L0", "99")))
+    report = Submitter(parties.broker, window=4).submit(items)
+    assert report.count(Outcome.RECORDED) == 8 and [r.item.entry.entry_ref for r in report.rejected] == ["X"]
+    with pytest.raises(InputError, match="a dry run simulates at most 4 entries at once"):
+        Submitter(parties.broker, window=4).submit(items, dry_run=True)
