@@ -1,0 +1,120 @@
+"""Synthetic ledgers on a real embedded chain, built once and kept in build/bench/ for the audit
+benchmark (loading a million entries takes minutes; reading them is what is measured).
+
+Entries are valid by construction (pa_client.synthetic), so they are sent straight in batches,
+without the submission's simulation; corrections carry the logged data predicted from the sequence
+numbers, as the submission does."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.types import Nonce, TxParams
+
+from pa_client.accounts import dev_account
+from pa_client.chain import Sender, connect
+from pa_client.deploy import Deployment, deploy, save_deployment
+from pa_client.encoding import AnyEntry, batch_call, entry_call, entry_log_data
+from pa_client.ledger import LedgerClient
+from pa_client.models import Correction
+from pa_client.node import EmbeddedNode
+from pa_client.settings import Settings
+from pa_client.synthetic import synthetic
+
+log = logging.getLogger("pa_client")
+
+ROOT = Path(__file__).resolve().parent.parent / "build" / "bench"
+BATCH = 400
+IN_FLIGHT = 8
+RECENT = 20_000
+
+
+def chain_folder(entries: int) -> Path:
+    return ROOT / f"chain-{entries}"
+
+
+def ensure_chain(entries: int, authorisations: int) -> tuple[Settings, Deployment]:
+    """The data folder of a chain holding `entries` synthetic entries (built when missing)."""
+    folder = chain_folder(entries)
+    settings = Settings(data_dir=folder, block_gas_limit=300_000_000)
+    marker = folder / "complete.json"
+    if marker.exists():
+        deployment = Deployment(**json.loads(marker.read_text())["deployment"])
+        return settings, deployment
+    folder.mkdir(parents=True, exist_ok=True)
+    node = EmbeddedNode(settings)
+    status = node.start()
+    started = time.perf_counter()
+    try:
+        assert status.rpc_url is not None
+        w3 = connect(status.rpc_url)
+        holder = dev_account("holder")
+        deployment = deploy(Sender(w3, dev_account("customs")))
+        save_deployment(folder, deployment)
+        customs = LedgerClient(w3, deployment, dev_account("customs"))
+        data = synthetic(entries=entries, authorisations=authorisations, holders=[holder.address])
+        for authorisation in data.authorisations:
+            customs.register(authorisation.authorisation)
+        sender = Sender(w3, holder)
+        _load(sender, deployment, data.entries(), entries)
+    finally:
+        node.stop()
+    marker.write_text(json.dumps({"deployment": deployment.__dict__, "entries": entries}))
+    print(f"  built a chain of {entries:,} entries in {time.perf_counter() - started:,.0f} s ({folder})")
+    return settings, deployment
+
+
+def _load(sender: Sender, deployment: Deployment, entries: Iterable[AnyEntry], total: int) -> None:
+    sequences: dict[str, int] = {}
+    logged: dict[tuple[str, str], bytes] = {}  # logged data of correctable entries, for corrections
+    pending: list[HexBytes] = []
+    batch: list[bytes] = []
+    fees = sender.fees()
+    done = 0
+    for entry in entries:
+        original = (
+            logged.pop((entry.authorisation, entry.corrects), b"") if isinstance(entry, Correction) else b""
+        )
+        sequences[entry.authorisation] = sequences.get(entry.authorisation, 0) + 1
+        if not isinstance(entry, Correction):
+            logged[(entry.authorisation, entry.entry_ref)] = entry_log_data(
+                entry, sequences[entry.authorisation]
+            )
+        batch.append(entry_call(entry, original))
+        if len(batch) == BATCH:
+            pending.append(_send(sender, deployment, batch, fees))
+            batch = []
+            done += BATCH
+            if len(pending) >= IN_FLIGHT:
+                _confirm(sender, pending.pop(0))
+            if done % 50_000 == 0:
+                print(f"  loaded {done:,} / {total:,}", flush=True)
+    if batch:
+        pending.append(_send(sender, deployment, batch, fees))
+    for tx_hash in pending:
+        _confirm(sender, tx_hash)
+
+
+def _send(sender: Sender, deployment: Deployment, batch: list[bytes], fees: TxParams) -> HexBytes:
+    tx: TxParams = {
+        "from": sender.account.address,
+        "to": Web3.to_checksum_address(deployment.ledger),
+        "data": batch_call(batch),
+        "gas": 120_000 * len(batch) + 200_000,
+        "nonce": Nonce(sender.next_nonce()),
+        "chainId": sender.chain_id,
+        **fees,
+    }
+    return sender.send_raw(tx, "load a synthetic batch")
+
+
+def _confirm(sender: Sender, tx_hash: HexBytes) -> None:
+    receipt = sender.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=600, poll_latency=0.05)
+    if receipt["status"] != 1:
+        raise RuntimeError(f"a synthetic batch failed in block {receipt['blockNumber']}")
