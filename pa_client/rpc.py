@@ -45,13 +45,16 @@ def request(w3: Web3, method: str, params: Sequence[Any], *, what: str) -> Any:
     raise AssertionError("unreachable")
 
 
-def call_many(w3: Web3, to: str, calls: Sequence[bytes], *, what: str) -> list[bytes]:
-    """`eth_call`s of pre-encoded data to one contract at the latest block, in JSON-RPC batches."""
+def call_many(
+    w3: Web3, to: str, calls: Sequence[bytes], *, what: str, block: int | str = "latest"
+) -> list[bytes]:
+    """`eth_call`s of pre-encoded data to one contract at a block, in JSON-RPC batches."""
+    at = hex(block) if isinstance(block, int) else block
     results: list[bytes] = []
     provider = cast(Any, w3.provider)
     for start in range(0, len(calls), CALLS_PER_BATCH):
         chunk = calls[start : start + CALLS_PER_BATCH]
-        requests = [(RPCEndpoint("eth_call"), [{"to": to, "data": "0x" + c.hex()}, "latest"]) for c in chunk]
+        requests = [(RPCEndpoint("eth_call"), [{"to": to, "data": "0x" + c.hex()}, at]) for c in chunk]
         delay = 0.2
         for attempt in range(RETRIES + 1):
             try:
