@@ -1,0 +1,114 @@
+"""Running an audit: bring the local index up to the audited block, prove each authorisation's
+completeness against the contract, and apply the rules.
+
+The audited block is the chain's head less the confirmation depth (or `--at-block`). For each
+authorisation the rolling hash recomputed from the logs must equal the contract's `chainOf` at that
+block, and the tables must hold as many records as the sequence says. When they do not, the index is
+rebuilt from the chain once; if the logs still do not prove the contract's state, the audit reports an
+`integrity` alert of the highest severity (and `pa audit` exits non-zero).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from eth_utils.abi import function_signature_to_4byte_selector
+
+from . import ids, rpc
+from .extract import head_block
+from .index import LedgerIndex, Progress
+from .ledger import LedgerClient
+from .ledger_tables import LedgerTables
+from .rules import AlertThresholds, AuditResult, IntegrityResult, audit
+from .settings import Settings
+
+log = logging.getLogger("pa_client")
+
+_CHAIN_OF = function_signature_to_4byte_selector("chainOf(bytes32)")
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    result: AuditResult
+    block: int
+    rebuilt: bool
+
+    @property
+    def verified(self) -> bool:
+        return all(check.verified for check in self.result.integrity.values())
+
+
+def verify(ledger: LedgerClient, tables: LedgerTables, block: int) -> dict[str, IntegrityResult]:
+    """Each authorisation's chain from the logs compared with the contract's at `block`."""
+    references = sorted(set(tables.authorisations) | set(tables.chains))
+    calls = [_CHAIN_OF + ids.authorisation_id(reference) for reference in references]
+    answers = rpc.call_many(
+        ledger.w3, str(ledger.ledger.address), calls, what="read the authorisations' chains", block=block
+    )
+    counted = tables.records_per_authorisation()
+    results = {}
+    for reference, answer in zip(references, answers, strict=True):
+        on_chain = (int.from_bytes(answer[:32], "big"), answer[32:64])
+        chain = tables.chains.get(reference)
+        sequence, head, gaps = (
+            (chain.sequence, chain.head, tuple(chain.gaps)) if chain else (0, b"\0" * 32, ())
+        )
+        entries = counted.get(reference, 0)
+        problems = []
+        if gaps:
+            problems.append(f"records {', '.join(map(str, gaps[:5]))} are missing from the logs")
+        if (sequence, head) != on_chain:
+            problems.append(
+                f"the logs give {sequence:,} records and head 0x{head.hex()[:16]}…, the contract "
+                f"{on_chain[0]:,} records and head 0x{on_chain[1].hex()[:16]}…"
+            )
+        if entries != sequence:
+            problems.append(f"the tables hold {entries:,} records for a sequence of {sequence:,}")
+        results[reference] = IntegrityResult(
+            entries=entries,
+            sequence=sequence,
+            head=head,
+            verified=not problems,
+            gaps=gaps,
+            detail="; ".join(problems),
+        )
+    return results
+
+
+def run_audit(
+    ledger: LedgerClient,
+    settings: Settings,
+    *,
+    at_block: int | None = None,
+    today: date | None = None,
+    thresholds: AlertThresholds | None = None,
+    references: list[str] | None = None,
+    progress: Progress | None = None,
+) -> AuditRun:
+    """Audits the ledger as of `at_block` (default: the head less the confirmation depth)."""
+    w3 = ledger.w3
+    block = at_block if at_block is not None else head_block(w3, settings.confirmations)
+    deployment = ledger.deployment
+    index = LedgerIndex.for_ledger(
+        settings.data_dir, deployment.chain_id, deployment.registry, deployment.ledger, deployment.block
+    )
+    tables = index.update(w3, block, progress)
+    integrity = verify(ledger, tables, block)
+    rebuilt = False
+    if not all(check.verified for check in integrity.values()) and at_block is None:
+        log.warning("the index does not prove the contract's state: rebuilding it from the chain")
+        index.clear()
+        tables = index.update(w3, block, progress)
+        integrity = verify(ledger, tables, block)
+        rebuilt = True
+    day = today or datetime.fromtimestamp(tables.as_of_time, UTC).date()
+    result = audit(
+        tables,
+        today=day,
+        thresholds=thresholds or AlertThresholds(),
+        integrity=integrity,
+        references=references,
+    )
+    return AuditRun(result, block, rebuilt)

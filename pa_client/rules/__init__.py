@@ -1,0 +1,34 @@
+"""The audit rules (docs/audit-model.md): pure functions from the ledger tables to result tables.
+
+No chain, no I/O: everything comes from `pa_client.ledger_tables.LedgerTables`. Numbers are exact:
+quantities in millionths, import goods equivalents in 10^-18 (Python ints in `object` columns), money
+in cents, rates in millionths; Decimal only for display.
+
+Modules: `equivalents` (lots' import goods basis, equivalents of discharges and processing), `fifo`
+(allocation of discharges to placements), `deadlines`, `placements` (remaining, status), `duties`,
+`yields`, `delays` (recording delay), `stock`, `discharges`, `alerts`, `audit` (everything into one
+`AuditResult` and the audit JSON), `bill` (the bill of discharge).
+"""
+
+from .alerts import Alert, AlertThresholds
+from .audit import AuditResult, IntegrityResult, audit, restrict
+from .bill import BillOfDischarge, bill_of_discharge
+from .deadlines import add_months, bill_due_date, end_of_period, period_deadline
+from .duties import duty_cents, suspended_duty_cents
+
+__all__ = [
+    "Alert",
+    "AlertThresholds",
+    "AuditResult",
+    "BillOfDischarge",
+    "IntegrityResult",
+    "add_months",
+    "audit",
+    "bill_due_date",
+    "bill_of_discharge",
+    "duty_cents",
+    "end_of_period",
+    "period_deadline",
+    "restrict",
+    "suspended_duty_cents",
+]

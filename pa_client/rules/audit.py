@@ -1,0 +1,321 @@
+"""The audit: every rule run over the ledger tables, assembled into one `AuditResult`, and the audit
+JSON of interfaces.md §4 (decimals as strings, exact)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+
+from ..ledger_tables import LedgerTables
+from ..models import Authorisation
+from ..quantities import display_equivalent, from_cents, from_micro, percent_to_ppm, ppm_to_percent
+from . import alerts as alert_rules
+from .alerts import AlertThresholds, alerts_frame
+from .deadlines import placement_deadlines
+from .delays import recording_delays
+from .discharges import discharge_table
+from .duties import DEEMED_RELEASE, FREE_CIRCULATION, duty_due
+from .equivalents import discharge_equivalents, lot_bases, processing_equivalents
+from .fifo import allocate
+from .frames import live, rows
+from .placements import placement_table
+from .stock import current_stock, stock_by_code, stock_events, stock_history
+from .yields import yields
+
+
+@dataclass(frozen=True)
+class IntegrityResult:
+    """The completeness proof of one authorisation as the caller checked it: the entries read from the
+    logs, the sequence and rolling hash they give, and whether these equal the contract's `chainOf` at
+    the audited block."""
+
+    entries: int
+    sequence: int
+    head: bytes
+    verified: bool
+    gaps: tuple[int, ...] = ()
+    detail: str = ""
+
+
+def unverified(tables: LedgerTables, reference: str) -> IntegrityResult:
+    """The logs' own chain, marked as not compared with the contract."""
+    chain = tables.chains.get(reference)
+    if chain is None:
+        return IntegrityResult(0, 0, b"\0" * 32, False, (), "no entries read from the logs")
+    return IntegrityResult(
+        entries=chain.sequence - len(chain.gaps),
+        sequence=chain.sequence,
+        head=chain.head,
+        verified=False,
+        gaps=tuple(chain.gaps),
+        detail="the rolling hash was not compared with the contract's",
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class AuditResult:
+    """Every table the audit derives, for all authorisations audited (each table has an `authorisation`
+    column; `for_authorisation` narrows them to one). Column lists: the schemas of each rule module
+    (`placements.PLACEMENTS`, `discharges.DISCHARGES`, `fifo.ALLOCATIONS`, `duties.DUTY_DUE`,
+    `yields.YIELDS`, `delays.RECORDING_DELAYS`, `stock.STOCK`, `stock.STOCK_HISTORY`,
+    `stock.STOCK_BY_CODE`, `alerts.ALERTS`)."""
+
+    as_of_block: int
+    as_of_time: int  # Unix seconds
+    today: date
+    thresholds: AlertThresholds
+    references: tuple[str, ...]
+    terms: Mapping[str, Authorisation]  # the latest version of each authorisation
+    integrity: Mapping[str, IntegrityResult]
+    placements: pd.DataFrame
+    discharges: pd.DataFrame
+    allocations: pd.DataFrame
+    duty_due: pd.DataFrame
+    yields: pd.DataFrame
+    recording_delays: pd.DataFrame
+    stock: pd.DataFrame
+    stock_history: pd.DataFrame
+    stock_by_code: pd.DataFrame
+    alerts: pd.DataFrame
+    tables: LedgerTables = field(repr=False)
+
+    def for_authorisation(self, reference: str) -> AuditResult:
+        """The same result narrowed to one authorisation."""
+        if reference not in self.references:
+            raise KeyError(f"authorisation {reference} is not in this audit")
+
+        def one(frame: pd.DataFrame) -> pd.DataFrame:
+            return _only(frame, reference).reset_index(drop=True)
+
+        return replace(
+            self,
+            references=(reference,),
+            terms={k: v for k, v in self.terms.items() if k == reference},
+            integrity={k: v for k, v in self.integrity.items() if k == reference},
+            placements=one(self.placements),
+            discharges=one(self.discharges),
+            allocations=one(self.allocations),
+            duty_due=one(self.duty_due),
+            yields=one(self.yields),
+            recording_delays=one(self.recording_delays),
+            stock=one(self.stock),
+            stock_history=one(self.stock_history),
+            stock_by_code=one(self.stock_by_code),
+            alerts=one(self.alerts),
+            tables=restrict(self.tables, [reference]),
+        )
+
+    def duty_total_cents(self, reference: str, basis: str | None = None) -> int:
+        frame = _only(self.duty_due, reference)
+        if basis is not None:
+            frame = frame.loc[frame["basis"] == basis]
+        return sum(int(v) for v in frame["amount_cents"].tolist())
+
+    def to_json(self, reference: str) -> dict[str, Any]:
+        """The audit of one authorisation as interfaces.md §4 defines it (JSON-ready: decimals are
+        strings, exact; quantities with 6 decimals, equivalents shown with 6 decimals rounded half up,
+        money with 2)."""
+        one = self.for_authorisation(reference)
+        check = self.integrity[reference]
+        duties = rows(one.duty_due)
+        return {
+            "authorisation": reference,
+            "as_of_block": self.as_of_block,
+            "as_of_time": datetime.fromtimestamp(self.as_of_time, UTC).isoformat().replace("+00:00", "Z"),
+            "integrity": {
+                "entries": check.entries,
+                "sequence": check.sequence,
+                "head": "0x" + check.head.hex(),
+                "verified": check.verified,
+            },
+            "placements": [_placement_json(row) for row in rows(one.placements)],
+            "discharges": [_discharge_json(row) for row in rows(one.discharges)],
+            "duty_due": {
+                "free_circulation": _money(self.duty_total_cents(reference, FREE_CIRCULATION)),
+                "deemed_release": _money(self.duty_total_cents(reference, DEEMED_RELEASE)),
+                "total": _money(self.duty_total_cents(reference)),
+                "items": [_duty_json(row) for row in duties],
+            },
+            "alerts": [_alert_json(row) for row in rows(one.alerts)],
+        }
+
+
+def _only(frame: pd.DataFrame, reference: str) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    return frame.loc[frame["authorisation"] == reference]
+
+
+def _money(cents: int) -> str:
+    return str(from_cents(cents))
+
+
+def _equivalent(amount: int) -> str:
+    return str(display_equivalent(amount))
+
+
+def _percent(ppm: int) -> str:
+    return f"{ppm_to_percent(ppm).normalize():f}"
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _placement_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "entry_ref": row["entry_ref"],
+        "lot": row["lot"],
+        "declaration": row["declaration"],
+        "date": _day(row["date"]),
+        "goods_code": row["goods_code"],
+        "quantity": str(from_micro(row["quantity"])),
+        "unit": row["unit"],
+        "customs_value": _money(row["customs_value_cents"]),
+        "duty_rate": _percent(row["duty_rate_ppm"]),
+        "suspended_duty": _money(row["suspended_duty_cents"]),
+        "deadline": _day(row["deadline"]),
+        "discharged": {mode: _equivalent(amount) for mode, amount in row["discharged"].items()},
+        "remaining": _equivalent(row["remaining"]),
+        "status": row["status"],
+    }
+
+
+def _discharge_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "entry_ref": row["entry_ref"],
+        "lot": row["lot"],
+        "mode": row["mode"],
+        "declaration": row["declaration"],
+        "date": _day(row["date"]),
+        "quantity": str(from_micro(row["quantity"])),
+        "import_equivalent": {code: _equivalent(amount) for code, amount in row["import_equivalent"].items()},
+        "allocation": [
+            {
+                "placement": share["placement"],
+                "goods_code": share["goods_code"],
+                "quantity": _equivalent(share["quantity"]),
+            }
+            for share in row["allocation"]
+        ],
+    }
+
+
+def _duty_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "basis": row["basis"],
+        "entry_ref": row["entry_ref"],
+        "placement": row["placement"],
+        "goods_code": row["goods_code"],
+        "date": _day(row["date"]),
+        "quantity": _equivalent(row["quantity"]),
+        "duty_rate": _percent(row["duty_rate_ppm"]),
+        "amount": _money(row["amount_cents"]),
+    }
+
+
+def _alert_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": row["kind"],
+        "severity": row["severity"],
+        "entry_ref": row["entry_ref"],
+        "lot": row["lot"],
+        "message": row["message"],
+        "due": _day(row["due"]),
+    }
+
+
+def restrict(tables: LedgerTables, references: Collection[str]) -> LedgerTables:
+    """The tables of some authorisations only."""
+    wanted = set(references)
+    return LedgerTables(
+        tables={
+            name: frame.loc[frame["authorisation"].isin(wanted)].reset_index(drop=True)
+            for name, frame in tables.tables.items()
+        },
+        authorisations={k: v for k, v in tables.authorisations.items() if k in wanted},
+        statuses={k: v for k, v in tables.statuses.items() if k in wanted},
+        chains={k: v for k, v in tables.chains.items() if k in wanted},
+        as_of_block=tables.as_of_block,
+        as_of_time=tables.as_of_time,
+    )
+
+
+def audit(
+    tables: LedgerTables,
+    *,
+    today: date,
+    thresholds: AlertThresholds = AlertThresholds(),  # noqa: B008 (frozen, immutable)
+    integrity: Mapping[str, IntegrityResult],
+    references: Collection[str] | None = None,
+) -> AuditResult:
+    """Runs every rule over the tables (of `references` only, when given) as of the day `today`.
+
+    `integrity` is the caller's comparison of each authorisation's rolling hash with the contract; an
+    authorisation missing from it is reported as not verified."""
+    if references is not None:
+        tables = restrict(tables, references)
+    known = set(tables.authorisations)
+    for frame in tables.tables.values():
+        known.update(str(r) for r in frame["authorisation"].unique())
+    audited = tuple(sorted(known))
+    checks = {reference: integrity.get(reference) or unverified(tables, reference) for reference in audited}
+
+    bases = lot_bases(tables)
+    equivalents = discharge_equivalents(tables, bases)
+    allocations = allocate(live(tables.placements), equivalents)
+    deadlines = placement_deadlines(tables)
+    placements = placement_table(tables, deadlines, allocations, today)
+    duties = duty_due(placements, allocations)
+    tolerance = (
+        None
+        if thresholds.yield_tolerance_percent is None
+        else percent_to_ppm(thresholds.yield_tolerance_percent)
+    )
+    yield_table = yields(tables, processing_equivalents(tables, bases), tolerance_ppm=tolerance)
+    delays = recording_delays(tables)
+    events = stock_events(tables)
+    history = stock_history(events)
+
+    found = [
+        *alert_rules.deadline_alerts(placements, duties, today, thresholds),
+        *alert_rules.late_discharge_alerts(placements, allocations),
+        *alert_rules.yield_alerts(yield_table),
+        *alert_rules.late_record_alerts(delays, thresholds),
+        *alert_rules.bill_due_alerts(placements, today, thresholds),
+        *alert_rules.integrity_alerts(
+            {
+                reference: (
+                    check.verified,
+                    check.gaps,
+                    check.detail or "the rolling hash differs from the contract's",
+                )
+                for reference, check in checks.items()
+            },
+            allocations,
+        ),
+    ]
+    return AuditResult(
+        as_of_block=tables.as_of_block,
+        as_of_time=tables.as_of_time,
+        today=today,
+        thresholds=thresholds,
+        references=audited,
+        terms={reference: versions[-1].terms for reference, versions in tables.authorisations.items()},
+        integrity=checks,
+        placements=placements,
+        discharges=discharge_table(tables, bases, equivalents, allocations),
+        allocations=allocations,
+        duty_due=duties,
+        yields=yield_table,
+        recording_delays=delays,
+        stock=current_stock(tables, history, bases),
+        stock_history=history,
+        stock_by_code=stock_by_code(events, equivalents, bases),
+        alerts=alerts_frame(found),
+        tables=tables,
+    )
