@@ -135,15 +135,6 @@ class LedgerTables:
             counts[reference] += 1
         return dict(counts)
 
-    def terms_at(self, reference: str, block: int) -> Authorisation:
-        """The terms in force at a block (the latest version registered at or before it)."""
-        versions = self.authorisations[reference]
-        current = versions[0]
-        for version in versions:
-            if version.block <= block:
-                current = version
-        return current.terms
-
     def version(self, reference: str, number: int) -> Authorisation:
         for version in self.authorisations[reference]:
             if version.version == number:
