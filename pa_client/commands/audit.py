@@ -1,0 +1,218 @@
+"""`pa audit`, `pa alerts`, `pa bill`: the audit rebuilt from the logs, for customs and holders."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pa_client.auditing import AuditRun, run_audit
+from pa_client.commands import console, settings_from
+from pa_client.connection import open_ledger
+from pa_client.errors import ChainError, InputError
+from pa_client.rules import AlertThresholds, bill_of_discharge
+from pa_client.settings import Settings
+
+Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")]
+Authorisations = Annotated[
+    list[str] | None,
+    typer.Option("--authorisation", "-a", help="Audit only this authorisation (repeat for several)."),
+]
+AtBlock = Annotated[
+    int | None, typer.Option("--at-block", min=0, help="Audit the ledger as it was at this block.")
+]
+SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit")(audit_command)
+    app.command("alerts")(alerts_command)
+    app.command("bill")(bill_command)
+
+
+def _run(
+    ctx: typer.Context,
+    *,
+    authorisations: list[str] | None,
+    at_block: int | None,
+    today: datetime | None,
+    thresholds: AlertThresholds,
+) -> tuple[Settings, AuditRun]:
+    settings = settings_from(ctx)
+    ledger = open_ledger(settings, signing=False)
+    with Progress(
+        TextColumn("reading the ledger's logs"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("logs", total=None)
+        run = run_audit(
+            ledger,
+            settings,
+            at_block=at_block,
+            today=today.date() if today else None,
+            thresholds=thresholds,
+            references=authorisations,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    unknown = sorted(set(authorisations or ()) - set(run.result.references))
+    if unknown:
+        raise InputError(f"no authorisation {', '.join(unknown)} on this ledger")
+    return settings, run
+
+
+def audit_command(
+    ctx: typer.Context,
+    authorisations: Authorisations = None,
+    at_block: AtBlock = None,
+    today: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Judge deadlines as of this day (default: the audited block's day).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the reports (default: DATA_DIR/reports).")
+    ] = None,
+    formats: Annotated[
+        str, typer.Option("--format", help="Comma-separated: json, html, xlsx, csv.")
+    ] = "json,html",
+    deadline_days: Annotated[
+        int, typer.Option(min=0, help="Alert when a deadline is this near (days).")
+    ] = 30,
+    late_hours: Annotated[
+        int, typer.Option(min=0, help="Alert when a record arrives this late (hours).")
+    ] = 72,
+) -> None:
+    """Rebuild every authorisation's record from the logs, prove it complete, check it, and write the
+    report. Exits 1 when the logs do not prove the contract's state."""
+    wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    bad = sorted(set(wanted) - {"json", "html", "xlsx", "csv"})
+    if bad:
+        raise InputError(f"unknown report format {', '.join(bad)}: use json, html, xlsx, csv")
+    thresholds = AlertThresholds(deadline_near_days=deadline_days, late_record_hours=late_hours)
+    settings, run = _run(
+        ctx, authorisations=authorisations, at_block=at_block, today=today, thresholds=thresholds
+    )
+    folder = out or settings.data_dir / "reports"
+    result = run.result
+    for reference in result.references:
+        written = write_reports(run, reference, folder / reference, wanted)
+        report = result.to_json(reference)
+        check = report["integrity"]
+        severities = _count(a["severity"] for a in report["alerts"])
+        console.print(
+            f"{reference}: {check['entries']:,} records, integrity {'verified' if check['verified'] else 'NOT VERIFIED'}; "
+            f"{sum(1 for p in report['placements'] if p['status'] != 'discharged'):,} placements open; "
+            f"duty due EUR {Decimal(report['duty_due']['total']):,.2f}; alerts: "
+            + (", ".join(f"{n} {s}" for s, n in severities.items()) or "none"),
+            markup=False,
+        )
+        for kind, path in written.items():
+            console.print(f"  {kind:<5} {path}", markup=False)
+    failed = [r for r, check in result.integrity.items() if not check.verified]
+    if failed:
+        raise ChainError(
+            f"integrity not proven for {', '.join(failed)}: {result.integrity[failed[0]].detail} "
+            f"(as of block {run.block:,})"
+        )
+
+
+def write_reports(run: AuditRun, reference: str, folder: Path, formats: list[str]) -> dict[str, Path]:
+    """The report of one authorisation in the requested formats."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    if "json" in formats:
+        path = folder / "audit.json"
+        path.write_text(
+            json.dumps(run.result.to_json(reference), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        written["json"] = path
+    return written
+
+
+def _count(values: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    order = ["critical", "warning", "info"]
+    return {k: counts[k] for k in sorted(counts, key=lambda s: order.index(s) if s in order else 9)}
+
+
+def alerts_command(
+    ctx: typer.Context,
+    authorisations: Authorisations = None,
+    at: Annotated[
+        datetime | None,
+        typer.Option(
+            "--at",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Alerts open on this day (default: today's block).",
+        ),
+    ] = None,
+    at_block: AtBlock = None,
+) -> None:
+    """List the open alerts, most severe first."""
+    _, run = _run(
+        ctx, authorisations=authorisations, at_block=at_block, today=at, thresholds=AlertThresholds()
+    )
+    alerts = run.result.alerts
+    if alerts.empty:
+        console.print("no open alerts", markup=False)
+        return
+    for row in alerts.to_dict("records"):
+        subject = row["entry_ref"] or row["lot"] or ""
+        due = f" (due {row['due']})" if row["due"] else ""
+        console.print(
+            f"[{SEVERITY_STYLE.get(row['severity'], '')}]{row['severity']:<8}[/] {row['kind']:<16} "
+            f"{row['authorisation']}  {subject}: {row['message']}{due}",
+            highlight=False,
+        )
+    console.print(f"{len(alerts):,} open alerts as of {run.result.today.isoformat()}", markup=False)
+
+
+def bill_command(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="Authorisation reference.")],
+    period_start: Annotated[
+        datetime,
+        typer.Option("--from", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="First day of the period."),
+    ],
+    period_end: Annotated[
+        datetime,
+        typer.Option("--to", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="Last day of the period."),
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder (default: DATA_DIR/reports/REFERENCE).")
+    ] = None,
+    at_block: AtBlock = None,
+) -> None:
+    """Write the bill of discharge (décompte d'apurement) of the placements whose period for discharge
+    ends in the period."""
+    if period_end < period_start:
+        raise InputError(f"--to {period_end.date()} is before --from {period_start.date()}")
+    settings, run = _run(
+        ctx, authorisations=[reference], at_block=at_block, today=None, thresholds=AlertThresholds()
+    )
+    bill = bill_of_discharge(run.result, reference, period_start.date(), period_end.date())
+    folder = out or settings.data_dir / "reports" / reference
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"bill-{period_start.date()}-{period_end.date()}.json"
+    path.write_text(json.dumps(bill.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    console.print(
+        f"bill of discharge of {reference} for {period_start.date()} to {period_end.date()} (due {bill.due}): "
+        f"{len(bill.placements)} placements, {len(bill.discharges)} discharges, duty EUR "
+        f"{Decimal(bill.duty_free_circulation_cents + bill.duty_deemed_release_cents) / 100:,.2f}",
+        markup=False,
+    )
+    console.print(f"  json  {path}", markup=False)
