@@ -20,14 +20,14 @@ SOL_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null | sort)
 SOL_DIRS := $(shell find contracts -type d 2>/dev/null | sort)
 
 PYTEST_ARGS ?=
-MYPY_PATHS := pa_client tools/compile.py benchmarks tests
+MYPY_PATHS := pa_client tools/compile.py benchmarks tests scripts ape_console_extras.py
 
 # The embedded Anvil (node_modules/.bin) and the venv's tools for the recipes; the pinned solc
 # wrapper for py-solc-x / Ape (they look for tools/solc/solc-v0.8.28).
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 
-.PHONY: help setup compile test lint demo bench clean
+.PHONY: help setup compile test lint demo bench fuzz clean ape-env
 
 help:
 	@echo "make setup    create .venv, install Python and npm dependencies, compile if needed"
@@ -36,7 +36,9 @@ help:
 	@echo "make lint     ruff check, ruff format --check, mypy"
 	@echo "make compile  recompile contracts/ into pa_client/artifacts/"
 	@echo "make bench    run the benchmarks"
+	@echo "make fuzz     the stateful invariant test of the contracts at 10 000 steps (PA_FUZZ_STEPS)"
 	@echo "make clean    remove build outputs and caches (keeps .venv and node_modules)"
+	@echo "make ape-env  print the exports that Ape needs in your shell: eval \"\$$(make -s ape-env)\""
 
 setup: $(PIP_STAMP) $(NPM_STAMP) $(if $(SOL_SOURCES),$(ARTIFACTS_STAMP))
 
@@ -97,7 +99,17 @@ demo: setup
 bench: setup
 	$(PY) -m benchmarks
 
+# The hypothesis state machine against a real Anvil, random and long (CI runs it short and fixed).
+fuzz: setup
+	PA_FUZZ_STEPS=$${PA_FUZZ_STEPS:-10000} $(PY) -m pytest -p no:cacheprovider tests/test_ledger_stateful.py
+
+# Ape run from your shell (docs/developer-guide.md) needs what the recipes above get from this file:
+# the venv's `ape`, node_modules' `anvil` and the pinned solc wrapper. `eval "$(make -s ape-env)"`.
+ape-env:
+	@echo 'export PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$$PATH"'
+	@echo 'export SOLCX_BINARY_PATH="$(CURDIR)/tools/solc"'
+
 clean:
-	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis .build contracts/.cache
 	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
 		-name __pycache__ -type d -exec rm -rf {} +
