@@ -42,7 +42,10 @@ def chain_folder(entries: int) -> Path:
 def ensure_chain(entries: int, authorisations: int) -> tuple[Settings, Deployment]:
     """The data folder of a chain holding `entries` synthetic entries (built when missing)."""
     folder = chain_folder(entries)
-    settings = Settings(data_dir=folder, block_gas_limit=300_000_000)
+    # A long save interval: each save writes the whole state, which grows large while loading.
+    settings = Settings(
+        data_dir=folder, block_gas_limit=300_000_000, node_state_interval=3600, node_recent_states=0
+    )
     marker = folder / "complete.json"
     if marker.exists():
         deployment = Deployment(**json.loads(marker.read_text())["deployment"])

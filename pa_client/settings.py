@@ -27,6 +27,8 @@ ENV_VARS: dict[str, str] = {
     "anvil_path": "PA_ANVIL",
     "block_gas_limit": "PA_BLOCK_GAS_LIMIT",
     "node_history": "PA_NODE_HISTORY",
+    "node_state_interval": "PA_NODE_STATE_INTERVAL",
+    "node_recent_states": "PA_NODE_RECENT_STATES",
 }
 
 
@@ -71,6 +73,12 @@ class Settings(BaseModel):
     node_history: bool = False
     """Keep historical states in the embedded node's state file (calls at past blocks survive
     a restart; the file grows by tens of KB per block)."""
+    node_recent_states: int = Field(default=16, ge=0)
+    """Recent block states the embedded node keeps in memory for calls at past blocks (unless
+    `node_history`); each costs memory in proportion to the ledger's size."""
+    node_state_interval: int = Field(default=5, ge=1)
+    """Seconds between saves of the embedded node's state (a crash loses at most this much; each
+    save writes the whole state, so a very large ledger may want a longer interval)."""
 
     @field_validator("data_dir", "anvil_path")
     @classmethod
