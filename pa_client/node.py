@@ -271,7 +271,8 @@ class EmbeddedNode:
             # Anvil otherwise keeps hundreds of historical states in memory: about 30 KB per record
             # (7.8 GB at 250 000 records); 16 states, 14 KB; none, 8 KB. Calls at blocks older than
             # the states kept fail (an audit --at-block that far back then says so).
-            argv += ["--prune-history", str(s.node_recent_states)]
+            # (`--prune-history 0` stops Anvil mining; the bare flag keeps none.)
+            argv += ["--prune-history", *([str(s.node_recent_states)] if s.node_recent_states else [])]
         return argv
 
     def _spawn(self, binary: Path, port: int) -> tuple[int, int]:
