@@ -1,0 +1,277 @@
+"""Numbers, dates and codes as people read them in the reports (HTML and the XLSX's text cells).
+
+Everything is exact: the ledger's integers become `Decimal`s (`pa_client.quantities`), which are
+printed with thousands separators and without trailing zeros (so "13 p/st", "58.95 kg",
+"736.842105 kg"). Quantities are exact to the millionth; import goods equivalents are shown with 6
+decimals rounded half up, as the JSON and the ledger's documentation state (docs/ledger.md); money
+with 2 decimals. No float is ever made here.
+"""
+
+from __future__ import annotations
+
+import numbers
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any, Final
+
+import pandas as pd
+
+from ..quantities import display_equivalent, from_cents, from_micro, ppm_to_percent
+from ..units import unit_name
+
+# UN/ECE Rec. 20 codes and the symbols customs officers read on declarations and in the CN's
+# supplementary units (p/st for a number of articles, pa for pairs).
+UNIT_SYMBOLS: Final[dict[str, str]] = {
+    "KGM": "kg",
+    "GRM": "g",
+    "MGM": "mg",
+    "TNE": "t",
+    "DTN": "dt",
+    "LTR": "l",
+    "MLT": "ml",
+    "HLT": "hl",
+    "MTR": "m",
+    "CMT": "cm",
+    "MMT": "mm",
+    "KMT": "km",
+    "MTK": "m²",
+    "MTQ": "m³",
+    "NAR": "p/st",
+    "H87": "p/st",
+    "C62": "p/st",
+    "NPR": "pa",
+    "PR": "pa",
+    "CEN": "100 p/st",
+    "MIL": "1000 p/st",
+    "KWH": "kWh",
+    "CTM": "ct/l",
+}
+
+MODE_LABELS: Final[dict[str, str]] = {
+    "reexport": "Re-export",
+    "free_circulation": "Release for free circulation",
+    "warehousing": "Customs warehousing",
+    "transfer": "Transfer of rights and obligations",
+    "destruction": "Destruction",
+    "abandonment": "Abandonment to the State",
+    "deemed_release": "Deemed released on expiry",
+}
+MODE_LABELS_FR: Final[dict[str, str]] = {
+    "reexport": "Réexportation",
+    "free_circulation": "Mise en libre pratique",
+    "warehousing": "Entrepôt douanier",
+    "transfer": "Transfert des droits et obligations",
+    "destruction": "Destruction",
+    "abandonment": "Abandon au profit de l'État",
+    "deemed_release": "Mise en libre pratique réputée à l'échéance",
+}
+MODE_SHORT: Final[dict[str, str]] = {
+    "reexport": "re-export",
+    "free_circulation": "free circulation",
+    "warehousing": "warehousing",
+    "transfer": "transfer",
+    "destruction": "destruction",
+    "abandonment": "abandonment",
+    "deemed_release": "deemed release",
+}
+STATUS_LABELS: Final[dict[str, str]] = {"open": "Open", "overdue": "Overdue", "discharged": "Discharged"}
+SEVERITY_LABELS: Final[dict[str, str]] = {"critical": "Critical", "warning": "Warning", "info": "Info"}
+ALERT_KIND_LABELS: Final[dict[str, str]] = {
+    "deadline_near": "Deadline near",
+    "overdue": "Overdue",
+    "yield_deviation": "Yield deviation",
+    "late_record": "Late record",
+    "bill_due": "Bill of discharge due",
+    "integrity": "Integrity",
+}
+PERIOD_END_LABELS: Final[dict[str, str]] = {
+    "none": "no end-of-period rule",
+    "month": "to the end of the month",
+    "quarter": "to the end of the quarter",
+    "semester": "to the end of the semester",
+}
+ENTRY_KIND_LABELS: Final[dict[str, str]] = {
+    "placement": "Placement",
+    "movement": "Movement",
+    "processing": "Processing",
+    "handling": "Usual form of handling",
+    "discharge": "Discharge",
+    "correction": "Correction",
+    "extension": "Deadline extension",
+}
+
+DASH: Final = "—"
+
+
+def label(labels: dict[str, str], key: str) -> str:
+    """The label of a code word, or the word itself."""
+    return labels.get(str(key), str(key))
+
+
+def unit_symbol(code: str) -> str:
+    """The short symbol of a unit code (the code itself when there is no usual symbol)."""
+    return UNIT_SYMBOLS.get(code, code)
+
+
+def unit_title(code: str) -> str:
+    """The Rec. 20 name and code of a unit, for a tooltip: "kilogram (KGM)"."""
+    name = unit_name(code)
+    return f"{name} ({code})" if name else code
+
+
+def plain(value: Decimal, *, min_decimals: int = 0) -> str:
+    """A decimal with thousands separators and no trailing zeros beyond `min_decimals`:
+    `plain(Decimal("1234.500000"))` is "1,234.5"."""
+    if not value.is_finite():
+        raise ValueError(f"not a finite number: {value}")
+    if value == 0:
+        value = abs(value)  # never "-0"
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    decimals = max(min_decimals, -exponent, 0)
+    return f"{value:,.{decimals}f}"
+
+
+def decimals_needed(value: Decimal) -> int:
+    """How many decimals show `value` exactly (0 for an integer)."""
+    if value == 0:
+        return 0
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+def micro(amount: int) -> Decimal:
+    """A quantity in millionths of its unit, exactly."""
+    return from_micro(int(amount))
+
+
+def equivalent(amount: int) -> Decimal:
+    """An import goods equivalent (10^-18) as reports show it: 6 decimals, rounded half up."""
+    return display_equivalent(int(amount))
+
+
+def cents(amount: int) -> Decimal:
+    return from_cents(int(amount))
+
+
+def percent_of_ppm(ppm: int) -> Decimal:
+    """A rate held in millionths (3 % = 30 000) as a percentage, without trailing zeros."""
+    return ppm_to_percent(int(ppm)).normalize()
+
+
+def quantity(amount_micro: int, unit: str) -> str:
+    """ "1,234.5 kg" from millionths."""
+    return f"{plain(micro(amount_micro))} {unit_symbol(unit)}".rstrip()
+
+
+def quantity_of(value: Decimal, unit: str) -> str:
+    return f"{plain(value)} {unit_symbol(unit)}".rstrip()
+
+
+def equivalent_quantity(amount: int, unit: str) -> str:
+    """ "736.842105 kg" from 10^-18 (6 decimals, rounded half up, trailing zeros dropped)."""
+    return f"{plain(equivalent(amount))} {unit_symbol(unit)}".rstrip()
+
+
+def money(amount_cents: int) -> str:
+    """ "1,234.56" (always two decimals)."""
+    return plain(cents(amount_cents), min_decimals=2)
+
+
+def eur(amount_cents: int) -> str:
+    return f"EUR {money(amount_cents)}"
+
+
+def percent(ppm: int) -> str:
+    return f"{plain(percent_of_ppm(ppm))} %"
+
+
+def signed_percent(value: Decimal | None) -> str:
+    """A deviation such as "−11.8519 %" or "+0.25 %" (a true minus sign), "n/a" for None."""
+    if value is None:
+        return "n/a"
+    text = plain(abs(value))
+    if value > 0:
+        return f"+{text} %"
+    if value < 0:
+        return f"\u2212{text} %"
+    return "0 %"
+
+
+def day(value: date | None) -> str:
+    """ISO 8601 (unambiguous in French and English): 2019-09-30."""
+    return DASH if value is None else value.isoformat()
+
+
+def long_day(value: date | None) -> str:
+    """ "30 Sep 2019"."""
+    return DASH if value is None else f"{value.day} {value:%b %Y}"
+
+
+def as_datetime(moment: Any) -> datetime:
+    """A table time (pandas Timestamp, datetime or Unix seconds) as an aware UTC datetime."""
+    if isinstance(moment, numbers.Integral) and not isinstance(moment, bool):
+        return datetime.fromtimestamp(int(moment), UTC)  # Unix seconds (a NumPy integer too)
+    stamp = pd.Timestamp(moment)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    result: datetime = stamp.tz_convert("UTC").to_pydatetime()
+    return result
+
+
+def moment(value: Any) -> str:
+    """ "2019-02-15 07:14 UTC" (seconds shown only when they are not zero)."""
+    when = as_datetime(value)
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC" if when.second else "%Y-%m-%d %H:%M UTC")
+
+
+def duration(seconds: int) -> str:
+    """A recording delay for people: "12 min", "4 d 2 h", "−3 min" (clock skew)."""
+    seconds = int(seconds)
+    sign = "\u2212" if seconds < 0 else ""
+    left = abs(seconds)
+    days, left = divmod(left, 86_400)
+    hours, left = divmod(left, 3_600)
+    minutes, secs = divmod(left, 60)
+    if days:
+        text = f"{days} d {hours} h" if hours else f"{days} d"
+    elif hours:
+        text = f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    elif minutes:
+        text = f"{minutes} min"
+    else:
+        text = f"{secs} s"
+    return sign + text
+
+
+def ratio(value: Fraction) -> str:
+    """An exact ratio: "11.5" when it is a finite decimal, else "20/19 ≈ 1.052632"."""
+    denominator = value.denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    if denominator == 1:
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+        return plain(exact)
+    approx = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+        Decimal("0.000001"), rounding=ROUND_HALF_UP
+    )
+    return f"{value.numerator}/{value.denominator} \u2248 {plain(approx)}"
+
+
+def short_hash(head: bytes) -> str:
+    text = "0x" + head.hex()
+    return f"{text[:10]}…{text[-8:]}"
+
+
+def mode_label(mode: str) -> str:
+    return MODE_LABELS.get(mode, mode)
+
+
+def goods_code(code: str) -> str:
+    """A CN8 code as customs write it: "4012 20 00"."""
+    if len(code) == 8 and code.isdigit():
+        return f"{code[:4]} {code[4:6]} {code[6:]}"
+    return code
