@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from web3 import Web3
 
 from .accounts import dev_account
+from .auditing import run_audit
 from .authorisation_file import load_authorisation
 from .chain import Sender
 from .deploy import Deployment, deploy, load_deployment, save_deployment
@@ -26,6 +28,8 @@ from .models import (
     DeadlineExtension,
     Handling,
 )
+from .present import write_audit, write_bill
+from .rules import bill_of_discharge
 from .settings import Settings
 from .submission import Item, Outcome, Submitter
 
@@ -63,6 +67,8 @@ class DemoReport:
     already: int = 0
     sequence: int = 0
     head: bytes = b""
+    reports: dict[str, Path] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
 
 
 def _ensure_deployment(
@@ -139,4 +145,29 @@ def run_demo(settings: Settings, w3: Web3, say: Callable[[str], None] = log.info
     else:
         report.already += 1
     report.sequence, report.head = customs.chain_of(REFERENCE)
+    _audit(settings, customs, report, say)
     return report
+
+
+AUDIT_DAY = date(2019, 4, 1)  # the day after the pilot: placements open, deadlines ahead
+BILL_PERIOD = (date(2019, 8, 1), date(2019, 9, 30))  # the season's periods for discharge end then
+BILL_DAY = date(2019, 10, 5)  # after those periods: the bill is due on 30 October
+
+
+def _audit(settings: Settings, ledger: LedgerClient, report: DemoReport, say: Callable[[str], None]) -> None:
+    """Customs' audit as of the day after the pilot, and the holder's bill of discharge of the
+    periods ending in August and September 2019, written to DATA_DIR/reports."""
+    folder = settings.data_dir / "reports" / REFERENCE
+    run = run_audit(ledger, settings, today=AUDIT_DAY, references=[REFERENCE])
+    report.reports.update(write_audit(run.result, REFERENCE, folder, stem="audit"))
+    report.summary = run.result.to_json(REFERENCE)
+    check = report.summary["integrity"]
+    say(
+        f"audited {check['entries']:,} records from the logs as of {AUDIT_DAY:%d %B %Y}: integrity "
+        f"{'verified against the contract' if check['verified'] else 'NOT VERIFIED'}"
+    )
+    later = run_audit(ledger, settings, today=BILL_DAY, references=[REFERENCE])
+    bill = bill_of_discharge(later.result, REFERENCE, *BILL_PERIOD)
+    written = write_bill(bill, folder, ["html", "xlsx"], stem="bill-2019-08-01-2019-09-30")
+    report.reports.update({f"bill {kind}": path for kind, path in written.items()})
+    say(f"wrote the bill of discharge for August–September 2019 (due {bill.due:%d %B %Y})")

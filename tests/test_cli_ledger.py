@@ -133,6 +133,10 @@ def test_demo_is_idempotent_and_says_what_it_did(tmp_path: Path, capsys: pytest.
         assert "customs registered authorisation FRIPO000000000042" in first
         assert "the broker submitted season-bourges-2019.csv: 178 recorded" in first
         assert "180 entries recorded now, 0 already there" in first
+        assert "integrity verified against the contract" in first
+        html = data_dir / "reports" / "FRIPO000000000042" / "audit.html"
+        assert f"html      {html}" in first and "VERIFIED" in html.read_text(encoding="utf-8")
+        assert (data_dir / "reports" / "FRIPO000000000042" / "bill-2019-08-01-2019-09-30.xlsx").exists()
         assert main(["--data-dir", str(data_dir), "demo"]) == 0
         second = capsys.readouterr().out
         assert "0 entries recorded now, 180 already there" in second

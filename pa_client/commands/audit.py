@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +14,7 @@ from pa_client.auditing import AuditRun, run_audit
 from pa_client.commands import console, settings_from
 from pa_client.connection import open_ledger
 from pa_client.errors import ChainError, InputError
+from pa_client.present import write_audit, write_bill
 from pa_client.rules import AlertThresholds, bill_of_discharge
 from pa_client.settings import Settings
 
@@ -128,16 +128,8 @@ def audit_command(
 
 
 def write_reports(run: AuditRun, reference: str, folder: Path, formats: list[str]) -> dict[str, Path]:
-    """The report of one authorisation in the requested formats."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    if "json" in formats:
-        path = folder / "audit.json"
-        path.write_text(
-            json.dumps(run.result.to_json(reference), indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        written["json"] = path
-    return written
+    """The report of one authorisation in the requested formats (audit.json, audit.html, …)."""
+    return write_audit(run.result, reference, folder, formats, stem="audit")
 
 
 def _count(values: Any) -> dict[str, int]:
@@ -206,13 +198,14 @@ def bill_command(
     )
     bill = bill_of_discharge(run.result, reference, period_start.date(), period_end.date())
     folder = out or settings.data_dir / "reports" / reference
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"bill-{period_start.date()}-{period_end.date()}.json"
-    path.write_text(json.dumps(bill.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    written = write_bill(
+        bill, folder, ["html", "xlsx", "json"], stem=f"bill-{period_start.date()}-{period_end.date()}"
+    )
     console.print(
         f"bill of discharge of {reference} for {period_start.date()} to {period_end.date()} (due {bill.due}): "
         f"{len(bill.placements)} placements, {len(bill.discharges)} discharges, duty EUR "
         f"{Decimal(bill.duty_free_circulation_cents + bill.duty_deemed_release_cents) / 100:,.2f}",
         markup=False,
     )
-    console.print(f"  json  {path}", markup=False)
+    for kind, path in written.items():
+        console.print(f"  {kind:<5} {path}", markup=False)
