@@ -1,0 +1,310 @@
+"""`pa serve`: the web dashboard and the HTTP API; `pa serve token|webhook|sign` manage what it uses."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pa_client.commands import console, settings_from
+from pa_client.errors import AccountError, InputError
+from pa_client.rules import AlertThresholds
+
+SEVERITIES = ("critical", "warning", "info")
+
+
+def register(app: typer.Typer) -> None:
+    serve_app = typer.Typer(
+        help="The web dashboard and the HTTP API (docs/web.md).",
+        invoke_without_command=True,
+        no_args_is_help=False,
+    )
+    serve_app.callback()(serve)
+    token_app = typer.Typer(help="API tokens for systems, bound to an account.", no_args_is_help=True)
+    token_app.command("create")(token_create)
+    token_app.command("list")(token_list)
+    token_app.command("revoke")(token_revoke)
+    webhook_app = typer.Typer(help="Webhooks that receive each new alert.", no_args_is_help=True)
+    webhook_app.command("add")(webhook_add)
+    webhook_app.command("list")(webhook_list)
+    webhook_app.command("remove")(webhook_remove)
+    serve_app.add_typer(token_app, name="token")
+    serve_app.add_typer(webhook_app, name="webhook")
+    serve_app.command("sign")(sign)
+    app.add_typer(serve_app, name="serve")
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    webhook: Annotated[
+        list[str] | None,
+        typer.Option("--webhook", metavar="URL", help="Also POST every new alert to URL (repeatable)."),
+    ] = None,
+    today: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Judge deadlines as of this day (default: the latest block's).",
+        ),
+    ] = None,
+    session_hours: Annotated[float, typer.Option(min=0.01, help="How long a sign-in lasts.")] = 8.0,
+    poll: Annotated[
+        float, typer.Option(min=0.05, max=60, help="Seconds between looks for new blocks.")
+    ] = 0.5,
+    deadline_days: Annotated[
+        int, typer.Option(min=0, help="Alert when a deadline is this near (days).")
+    ] = 30,
+    late_hours: Annotated[
+        int, typer.Option(min=0, help="Alert when a record arrives this late (hours).")
+    ] = 72,
+    dev_sign_in: Annotated[
+        bool | None,
+        typer.Option(
+            "--dev-sign-in/--no-dev-sign-in",
+            help="Offer sign-in as the development accounts (default: on a local development chain only).",
+        ),
+    ] = None,
+) -> None:
+    """Serve the dashboard (pages with live updates) and the HTTP API (OpenAPI at /openapi.json)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from pa_client.web import WebConfig, create_app
+    from pa_client.web.server import Server
+
+    settings = settings_from(ctx)
+    config = WebConfig(
+        settings,
+        session_hours=session_hours,
+        poll_seconds=poll,
+        today=today.date() if today else None,
+        thresholds=AlertThresholds(deadline_near_days=deadline_days, late_record_hours=late_hours),
+        dev_sign_in=dev_sign_in,
+    )
+    app = create_app(config)
+    web = app.state.ctx
+    for url in webhook or []:
+        web.store.add_webhook(_checked_url(url), None)
+    shown = f"[{host}]" if ":" in host else host
+    console.print(
+        f"PA Ledger dashboard and API on http://{shown}:{port}/ (ledger {web.ledger.deployment.ledger}, "
+        f"chain {web.chain_id}); OpenAPI at /openapi.json; Ctrl-C stops",
+        markup=False,
+    )
+    if web.dev_sign_in:
+        console.print(
+            "local development chain: the sign-in page offers the development accounts", markup=False
+        )
+    Server(app, host, port).run()
+
+
+def _checked_url(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise InputError(f"a webhook is an http:// or https:// URL, not {url!r}")
+    return url
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def token_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option("--name", help="What the token is for (e.g. the ERP's name).")],
+    days: Annotated[
+        int | None, typer.Option("--days", min=1, help="Expires after this many days (default: never).")
+    ] = None,
+    password_env: Annotated[
+        str | None,
+        typer.Option(
+            "--password-env",
+            metavar="VAR",
+            help="Environment variable holding the keystore's password when the server signs (default: PA_PASSWORD).",
+        ),
+    ] = None,
+    read_only: Annotated[
+        str | None,
+        typer.Option(
+            "--read-only",
+            metavar="ADDRESS",
+            help="A token bound to ADDRESS that reads only (no signing account on the server).",
+        ),
+    ] = None,
+) -> None:
+    """Create an API token bound to the --account account (the server signs submissions with it), or
+    a read-only token bound to an address. The token is shown once."""
+    from pa_client.accounts import DEV_ALIASES
+    from pa_client.web.auth import SignInError, checksum
+    from pa_client.web.signing import load_signer
+    from pa_client.web.store import Store
+
+    settings = settings_from(ctx)
+    spec: str | None = None
+    if read_only is not None:
+        try:
+            address = checksum(read_only)
+        except SignInError as error:
+            raise InputError(str(error)) from None
+    else:
+        if settings.account is None:
+            raise AccountError("give the token's account with --account (or --read-only ADDRESS)")
+        spec = settings.account
+        if spec.lower() not in DEV_ALIASES:
+            spec = str(Path(spec).expanduser().resolve())
+        if password_env is None and spec.lower() not in DEV_ALIASES and settings.password is None:
+            raise AccountError(f"keystore {spec} needs its password: set PA_PASSWORD (or use --password-env)")
+        account = load_signer(spec, settings, settings.chain_id, password_env)
+        address = account.address
+    store = Store.for_data_dir(settings.data_dir)
+    expires = time.time() + days * 86400 if days else None
+    token, secret = store.create_token(
+        name=name, address=address, account_spec=spec, password_env=password_env, expires=expires
+    )
+    store.close()
+    kind = "read-only" if spec is None else f"signing with {spec}"
+    console.print(f"token {token.id} ({name}) bound to {address}, {kind}", markup=False)
+    console.print(secret, markup=False)
+    console.print(
+        "keep it secret: it is shown only now (send it as 'Authorization: Bearer <token>')", markup=False
+    )
+
+
+def token_list(ctx: typer.Context) -> None:
+    """List the API tokens (never their secrets)."""
+    from pa_client.web.store import Store
+
+    store = Store.for_data_dir(settings_from(ctx).data_dir)
+    tokens = store.tokens()
+    store.close()
+    if not tokens:
+        console.print("no API tokens", markup=False)
+        return
+    now = time.time()
+    for token in tokens:
+        state = "revoked" if token.revoked else ("expired" if not token.usable(now) else "active")
+        used = _when(token.last_used) if token.last_used else "never used"
+        signer = token.account_spec or "read-only"
+        console.print(
+            f"{token.id:>4}  {state:<8} {token.name:<20} {token.address}  {signer}  {used}", markup=False
+        )
+
+
+def token_revoke(
+    ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="The token's number.")]
+) -> None:
+    """Revoke an API token: the server refuses it at once."""
+    from pa_client.web.store import Store
+
+    store = Store.for_data_dir(settings_from(ctx).data_dir)
+    done = store.revoke_token(token_id)
+    store.close()
+    if not done:
+        raise InputError(f"no active token {token_id}")
+    console.print(f"token {token_id} revoked", markup=False)
+
+
+# ---------------------------------------------------------------- webhooks
+
+
+def webhook_add(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="http(s) URL that receives each new alert as JSON.")],
+    for_account: Annotated[
+        str | None,
+        typer.Option(
+            "--for",
+            metavar="ADDRESS",
+            help="Only the alerts this account may see (default: every alert, for the operator).",
+        ),
+    ] = None,
+    min_severity: Annotated[
+        str, typer.Option("--min-severity", help="critical, warning or info (every alert).")
+    ] = "info",
+) -> None:
+    """Register a webhook; each new alert is POSTed to it once (retried until it answers 2xx)."""
+    from pa_client.web.auth import SignInError, checksum
+    from pa_client.web.store import Store
+
+    if min_severity not in SEVERITIES:
+        raise InputError(f"--min-severity is one of {', '.join(SEVERITIES)}")
+    address = None
+    if for_account is not None:
+        try:
+            address = checksum(for_account)
+        except SignInError as error:
+            raise InputError(str(error)) from None
+    store = Store.for_data_dir(settings_from(ctx).data_dir)
+    hook = store.add_webhook(_checked_url(url), address, min_severity)
+    store.close()
+    console.print(
+        f"webhook {hook.id}: {hook.url} ({'alerts of ' + address if address else 'every alert'}, from {min_severity})",
+        markup=False,
+    )
+
+
+def webhook_list(ctx: typer.Context) -> None:
+    """List the webhooks and their deliveries."""
+    from pa_client.web.store import Store
+
+    store = Store.for_data_dir(settings_from(ctx).data_dir)
+    hooks, outbox = store.webhooks(), store.outbox()
+    store.close()
+    if not hooks:
+        console.print("no webhooks", markup=False)
+        return
+    for hook in hooks:
+        mine = [d for d in outbox if d["webhook_id"] == hook.id]
+        delivered = sum(1 for d in mine if d["delivered"])
+        pending = len(mine) - delivered
+        console.print(
+            f"{hook.id:>4}  {hook.url}  {hook.address or 'every alert'} from {hook.min_severity}: "
+            f"{delivered} delivered, {pending} pending",
+            markup=False,
+        )
+
+
+def webhook_remove(
+    ctx: typer.Context, hook_id: Annotated[int, typer.Argument(help="The webhook's number.")]
+) -> None:
+    """Remove a webhook (its pending deliveries are dropped)."""
+    from pa_client.web.store import Store
+
+    store = Store.for_data_dir(settings_from(ctx).data_dir)
+    done = store.remove_webhook(hook_id)
+    store.close()
+    if not done:
+        raise InputError(f"no webhook {hook_id}")
+    console.print(f"webhook {hook_id} removed", markup=False)
+
+
+# ---------------------------------------------------------------- signing a sign-in message
+
+
+def sign(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None, typer.Argument(help="The sign-in message (default: read from standard input).")
+    ] = None,
+) -> None:
+    """Sign a sign-in message with the --account account and print the signature to paste on the
+    sign-in page (for accounts without a browser wallet)."""
+    from pa_client.accounts import resolve_account
+    from pa_client.web.auth import sign_message
+
+    text = file.read_text(encoding="utf-8") if file is not None else sys.stdin.read()
+    text = text.replace("\r\n", "\n").strip()
+    if "wants you to sign in with your Ethereum account" not in text:
+        raise InputError("this is not a sign-in message (copy it whole from the sign-in page)")
+    account = resolve_account(settings_from(ctx))
+    console.print(sign_message(account, text), markup=False)
+
+
+def _when(moment: float | None) -> str:
+    if moment is None:
+        return ""
+    return datetime.fromtimestamp(moment).strftime("last used %Y-%m-%d %H:%M")

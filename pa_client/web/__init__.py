@@ -1,0 +1,17 @@
+"""The web dashboard and the HTTP API (`pa serve`): server-rendered pages for customs, holders and
+declarants, live updates by server-sent events, alerts POSTed to webhooks, and a JSON API for the
+operator's and the brokers' systems, all from the same submission and audit code as the command line.
+
+    create_app(WebConfig(settings)) -> FastAPI
+
+Modules: `access` (who sees what: pure rules), `roles` (the chain's facts about an account), `auth`
+(Sign-In with Ethereum, sessions, tokens), `store` (SQLite: sessions, tokens, webhooks, outbox),
+`live` (the tracker: new blocks, records, the audit, new alerts), `events` (the live streams),
+`webhooks` (the outbox sender), `entries_json` (JSON entries checked as the entries file), `api`,
+`pages`, `views` (what pages show), `i18n` (English and French labels), `app` (the factory).
+"""
+
+from .app import create_app
+from .context import WebConfig
+
+__all__ = ["WebConfig", "create_app"]

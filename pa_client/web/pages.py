@@ -1,0 +1,560 @@
+"""The pages: server-rendered HTML (Jinja2), with a little JavaScript only for the live updates
+(`/events`, server-sent events) and for signing in with a browser wallet."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import jinja2
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from .. import ids
+from ..accounts import DEV_ALIASES, dev_account
+from ..logs import decode_record
+from ..present import display
+from ..present.bill import bill_html, bill_view, write_bill_xlsx
+from ..rules import bill_of_discharge
+from . import i18n, views
+from .access import Access, event_for, may_subscribe, visible
+from .auth import SESSION_COOKIE, Principal, SignInError, new_challenge, sign_message, verify_sign_in
+from .context import WebContext
+from .deps import audit_state, caller, context, lang, not_found, visible_reference
+from .events import Event
+
+router = APIRouter(include_in_schema=False)
+DEV_SIGN_IN = ("customs", "holder", "broker", "holder2", "broker2", "stranger")
+HEARTBEAT_SECONDS = 15.0
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pa_client.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+_ENV = environment()
+
+
+class SignInRequiredError(Exception):
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path of this site (no scheme, no host): an open redirect is refused."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    parts = urlsplit(value)
+    return "/" if parts.scheme or parts.netloc else value
+
+
+def _user(ctx: WebContext, principal: Principal, language: str) -> dict[str, Any]:
+    access = ctx.access(principal.address)
+    t = i18n.translator(language)
+    roles = ", ".join(t[f"role_{role}"] for role in access.roles) or t["role_none"]
+    return {"address": principal.address, "short": views.short_address(principal.address), "roles": roles}
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    principal: Principal | None = None,
+    stream: str | None = None,
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    ctx = context(request)
+    language = lang(request)
+    t = i18n.translator(language)
+    state = ctx.tracker.audit_state
+    html = _ENV.get_template(template).render(
+        lang=language,
+        t=t,
+        user=_user(ctx, principal, language) if principal else None,
+        stream=stream,
+        block=state.block if state else ctx.tracker.last_block,
+        ledger=ctx.ledger.deployment.ledger,
+        live_labels={
+            "kinds": i18n.KIND_LABELS[language],
+            "alerts": i18n.ALERT_LABELS[language],
+            "severities": {s: t[s] for s in ("critical", "warning", "info")},
+            "delay": t["delay"],
+            "new_record": t["new_record"],
+            "new_alert": t["new_alert"],
+        },
+        **values,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    asked = request.query_params.get("lang")
+    if asked in i18n.LANGUAGES:
+        response.set_cookie(i18n.LANG_COOKIE, asked, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def signed_in(request: Request) -> tuple[WebContext, Principal, Access]:
+    principal = caller(request)
+    if principal is None:
+        raise SignInRequiredError(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    ctx = context(request)
+    return ctx, principal, ctx.access(principal.address)
+
+
+def error_page(request: Request, status_code: int, detail: str = "") -> HTMLResponse:
+    t = i18n.translator(lang(request))
+    principal = caller(request)
+    title, lead = (t["not_found"], t["not_found_lead"]) if status_code == 404 else (str(status_code), "")
+    return render(
+        request,
+        "error.html.j2",
+        principal=principal,
+        status_code=status_code,
+        title=title,
+        lead=lead,
+        detail=detail,
+    )
+
+
+def _loading(request: Request, principal: Principal) -> HTMLResponse:
+    t = i18n.translator(lang(request))
+    response = render(
+        request, "error.html.j2", principal=principal, title=t["app"], lead=t["loading"], detail=""
+    )
+    response.headers["Refresh"] = "2"
+    return response
+
+
+# ---------------------------------------------------------------- pages
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview_page(request: Request) -> HTMLResponse:
+    ctx, principal, access = signed_in(request)
+    state = ctx.tracker.audit_state
+    if state is None:
+        return _loading(request, principal)
+    language = lang(request)
+    references = visible(access, state.result.references)
+    rows = views.overview(state, ctx.tracker, references, language)
+    verified = all(state.result.integrity[r].verified for r in references)
+    upcoming = sorted((row["next_deadline"], row["reference"]) for row in rows if row["next_deadline"])
+    totals = {
+        "authorisations": len(rows),
+        "records": sum(row["records"] for row in rows),
+        "critical": sum(row["alerts"]["critical"] for row in rows),
+        "warning": sum(row["alerts"]["warning"] for row in rows),
+        "overdue": sum(row["overdue"] for row in rows),
+        "open": sum(row["open_placements"] for row in rows),
+        "next_deadline": upcoming[0][0] if upcoming else None,
+        "next_reference": upcoming[0][1] if upcoming else None,
+    }
+    return render(
+        request,
+        "overview.html.j2",
+        principal=principal,
+        stream="/events",
+        rows=rows,
+        totals=totals,
+        today=display.day(state.result.today),
+        as_of_time=views.moment(state.block_time),
+        verified=verified,
+    )
+
+
+def _audited(ctx: WebContext, reference: str) -> Any:
+    """The live audit once it includes `reference` (just registered: the next audit)."""
+    deadline = time.monotonic() + 3
+    state = audit_state(ctx)
+    while reference not in state.result.references and time.monotonic() < deadline:
+        time.sleep(0.05)
+        state = audit_state(ctx)
+    if reference not in state.result.references:
+        raise not_found(reference)
+    return state
+
+
+@router.get("/authorisations/{reference}", response_class=HTMLResponse)
+def authorisation_page(request: Request, reference: str) -> HTMLResponse:
+    ctx, principal, access = signed_in(request)
+    visible_reference(ctx, access, reference)
+    state = _audited(ctx, reference)
+    view = views.authorisation(state, ctx.tracker, reference, lang(request))
+    return render(
+        request,
+        "authorisation.html.j2",
+        principal=principal,
+        stream=f"/events?authorisation={quote(reference, safe='')}",
+        a=view,
+    )
+
+
+def _shown(name: str, value: Any, unit: str) -> str:
+    """A recorded value as people read it (exact decimals, codes spaced, units named)."""
+    if isinstance(value, Decimal):
+        if name == "customs_value":
+            return f"EUR {display.plain(value, min_decimals=2)}"
+        if name == "duty_rate":
+            return f"{display.plain(value)} %"
+        return display.quantity_of(value, unit) if name == "quantity" and unit else display.plain(value)
+    if isinstance(value, datetime):
+        return display.moment(value)
+    if isinstance(value, date):
+        return display.day(value)
+    if name in ("goods_code", "product_code"):
+        return display.goods_code(str(value))
+    if name == "mode":
+        return display.mode_label(str(getattr(value, "value", value)))
+    if name == "unit":
+        return display.unit_title(str(value))
+    return str(getattr(value, "value", value))
+
+
+def _fields(entry: Any, language: str) -> tuple[list[tuple[str, str]], list[str], list[dict[str, Any]]]:
+    """An entry's fields for people, its documents, and the lines of a processing."""
+    t = i18n.translator(language)
+    hidden = {"authorisation", "entry_ref", "kind", "occurred_at", "inputs", "outputs", "documents"}
+    unit = str(getattr(entry, "unit", "") or "")
+    fields = []
+    for name in type(entry).model_fields:
+        value = getattr(entry, name)
+        if name in hidden or value in (None, "", ()):
+            continue
+        fields.append((t.get(name, name.replace("_", " ").capitalize()), _shown(name, value, unit)))
+    lines = []
+    for part, columns in (
+        ("inputs", ("lot", "quantity")),
+        ("outputs", ("lot", "goods_code", "description", "quantity", "unit")),
+    ):
+        items = getattr(entry, part, None)
+        if items:
+            lines.append(
+                {
+                    "title": t.get(part, part.capitalize()),
+                    "headers": [t.get(c, c) for c in columns],
+                    "rows": [
+                        [_shown(c, getattr(line, c), str(getattr(line, "unit", "") or "")) for c in columns]
+                        for line in items
+                    ],
+                }
+            )
+    documents = [str(d) for d in getattr(entry, "documents", ())]
+    return fields, documents, lines
+
+
+def _decoded_entry(ctx: WebContext, reference: str, entry_ref: str, block: int) -> Any:
+    raw = ctx.ledger.w3.eth.get_logs(
+        {
+            "address": ctx.ledger.ledger.address,
+            "fromBlock": block,
+            "toBlock": block,
+            "topics": [
+                None,
+                "0x" + ids.authorisation_id(reference).hex(),
+                "0x" + ids.entry_id(entry_ref).hex(),
+            ],
+        }
+    )
+    for item in raw:
+        record = decode_record(dict(item))
+        if record is not None:
+            return record.entry
+    return None
+
+
+@router.get("/authorisations/{reference}/records/{entry_ref:path}", response_class=HTMLResponse)
+def record_page(request: Request, reference: str, entry_ref: str) -> HTMLResponse:
+    ctx, principal, access = signed_in(request)
+    visible_reference(ctx, access, reference)
+    meta = ctx.tracker.record(reference, entry_ref)
+    if meta is None:
+        raise HTTPException(status_code=404, detail=f"no record {entry_ref} of {reference}")
+    language = lang(request)
+    entry = _decoded_entry(ctx, reference, entry_ref, meta.block)
+    fields, documents, lines = _fields(entry, language) if entry is not None else ([], [], [])
+    sequence_now, head_now = ctx.tracker.head_of(reference)
+    state = ctx.tracker.audit_state
+    verified = None
+    corrected = False
+    if state is not None and reference in state.result.integrity:
+        verified = state.result.integrity[reference].verified
+        corrections = state.result.tables.corrections
+        corrected = bool(
+            ((corrections["authorisation"] == reference) & (corrections["corrects"] == entry_ref)).any()
+        )
+    thresholds = ctx.config.thresholds
+    late = (
+        i18n.alert_label(language, "late_record")
+        if meta.delay_seconds > thresholds.late_record_hours * 3600
+        else ""
+    )
+    previous = ctx.tracker.record_at(reference, meta.sequence - 1)
+    following = ctx.tracker.record_at(reference, meta.sequence + 1)
+    return render(
+        request,
+        "record.html.j2",
+        principal=principal,
+        stream=f"/events?authorisation={quote(reference, safe='')}",
+        r=views.record_view(meta, language),
+        auth_url=views.auth_url(reference),
+        fields=fields,
+        documents=documents,
+        lines=lines,
+        corrected=corrected,
+        late=late,
+        sequence_now=f"{sequence_now:,}",
+        proof_percent=round(100 * meta.sequence / max(1, sequence_now), 1),
+        head_now="0x" + head_now.hex(),
+        verified=verified,
+        previous=views.record_view(previous, language) if previous else None,
+        next=views.record_view(following, language) if following else None,
+    )
+
+
+def _period(request: Request, ctx: WebContext, reference: str) -> tuple[date, date, str]:
+    state = _audited(ctx, reference)
+    start, end = views.default_bill_period(state.result, reference)
+    error = ""
+    try:
+        if request.query_params.get("from"):
+            start = date.fromisoformat(request.query_params["from"])
+        if request.query_params.get("to"):
+            end = date.fromisoformat(request.query_params["to"])
+    except ValueError:
+        error = "dates are written YYYY-MM-DD"
+    if end < start:
+        error = f"{end} is before {start}"
+    return start, end, error
+
+
+@router.get("/authorisations/{reference}/bill", response_class=HTMLResponse)
+def bill_page(request: Request, reference: str) -> HTMLResponse:
+    ctx, principal, access = signed_in(request)
+    visible_reference(ctx, access, reference)
+    start, end, error = _period(request, ctx, reference)
+    bill = None
+    if not error:
+        bill = bill_view(bill_of_discharge(_audited(ctx, reference).result, reference, start, end))
+    return render(
+        request,
+        "bill.html.j2",
+        principal=principal,
+        reference=reference,
+        auth_url=views.auth_url(reference),
+        start=start.isoformat(),
+        end=end.isoformat(),
+        error=error,
+        bill=bill is not None,
+        b=bill,
+    )
+
+
+def _bill(request: Request, reference: str) -> Any:
+    ctx, _principal, access = signed_in(request)
+    visible_reference(ctx, access, reference)
+    start, end, error = _period(request, ctx, reference)
+    if error:
+        raise HTTPException(status_code=422, detail=error)
+    return bill_of_discharge(_audited(ctx, reference).result, reference, start, end)
+
+
+@router.get("/authorisations/{reference}/bill.xlsx")
+def bill_xlsx(request: Request, reference: str) -> Response:
+    bill = _bill(request, reference)
+    name = f"bill-of-discharge-{reference}-{bill.period_start}-{bill.period_end}.xlsx"
+    with tempfile.TemporaryDirectory(prefix="pa-bill-") as folder:
+        content = write_bill_xlsx(bill, Path(folder) / name).read_bytes()
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/authorisations/{reference}/bill.html", response_class=HTMLResponse)
+def bill_printable(request: Request, reference: str) -> HTMLResponse:
+    return HTMLResponse(bill_html(_bill(request, reference)))
+
+
+# ---------------------------------------------------------------- live events
+
+
+@router.get("/events")
+async def events(request: Request, authorisation: str | None = None) -> Response:
+    """Server-sent events for the pages (and any system): records, alerts and the audited block of
+    what the caller may see (of one authorisation with `?authorisation=`)."""
+    principal = caller(request)
+    if principal is None:
+        return Response("sign in first", status_code=401, media_type="text/plain")
+    ctx = context(request)
+    access = await run_in_threadpool(ctx.access, principal.address)
+    if not may_subscribe(access, authorisation):
+        return Response("not found", status_code=404, media_type="text/plain")
+    address, only = principal.address, authorisation
+    subscription = ctx.broker.subscribe(lambda reference: event_for(ctx.access(address), reference, only))
+    session_id = request.cookies.get(SESSION_COOKIE) if principal.via == "session" else None
+
+    async def stream() -> Any:
+        try:
+            yield "retry: 1500\n\n"
+            yield Event("hello", None, {"block": ctx.tracker.last_block}).sse()
+            quiet = 0.0
+            while not ctx.stopping.is_set():
+                try:
+                    event = await asyncio.wait_for(subscription.queue.get(), timeout=1.0)
+                except TimeoutError:
+                    quiet += 1.0
+                    if quiet >= HEARTBEAT_SECONDS:
+                        quiet = 0.0
+                        if session_id is not None and ctx.store.session(session_id) is None:
+                            yield "event: expired\ndata: {}\n\n"
+                            return
+                        yield ": keep-alive\n\n"
+                    continue
+                quiet = 0.0
+                yield event.sse()
+        finally:
+            ctx.broker.unsubscribe(subscription)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+# ---------------------------------------------------------------- signing in
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request, next: str = "/", address: str = "", error: str = "") -> HTMLResponse:
+    ctx = context(request)
+    message = ""
+    if address:
+        try:
+            message = new_challenge(
+                ctx.store,
+                address=address,
+                host=request.headers.get("host") or request.url.netloc,
+                uri=str(request.base_url).rstrip("/"),
+                chain_id=ctx.chain_id,
+                now=time.time(),
+            )
+        except SignInError as problem:
+            error = str(problem)
+    dev_accounts = (
+        [(alias, dev_account(alias).address) for alias in DEV_SIGN_IN if alias in DEV_ALIASES]
+        if ctx.dev_sign_in
+        else []
+    )
+    return render(
+        request,
+        "signin.html.j2",
+        next=_safe_next(next),
+        address=address,
+        message=message,
+        error=error,
+        dev_accounts=dev_accounts,
+        status_code=422 if error else 200,
+    )
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return {key: values[0] for key, values in parse_qs(body, keep_blank_values=True).items()}
+
+
+def _signed_in_response(ctx: WebContext, request: Request, address: str, next_url: str) -> Response:
+    lifetime = ctx.config.session_hours * 3600
+    session_id = ctx.store.create_session(address, lifetime)
+    response = RedirectResponse(_safe_next(next_url), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=int(lifetime),
+        httponly=True,
+        samesite="lax",
+        secure=ctx.config.secure_cookies or request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.post("/signin")
+async def signin_post(request: Request) -> Response:
+    ctx = context(request)
+    form = await _form(request)
+    try:
+        address = await run_in_threadpool(
+            verify_sign_in,
+            ctx.store,
+            message=form.get("message", ""),
+            signature=form.get("signature", ""),
+            host=request.headers.get("host") or request.url.netloc,
+            chain_id=ctx.chain_id,
+            now=time.time(),
+        )
+    except SignInError as problem:
+        return await run_in_threadpool(signin_page, request, form.get("next", "/"), "", str(problem))
+    return _signed_in_response(ctx, request, address, form.get("next", "/"))
+
+
+@router.post("/signin/dev")
+async def signin_dev(request: Request) -> Response:
+    """On a local development chain only: sign in as a public development account (the server signs
+    the same challenge with the account's published key)."""
+    ctx = context(request)
+    form = await _form(request)
+    alias = form.get("alias", "")
+    if not ctx.dev_sign_in or alias not in DEV_SIGN_IN:
+        return Response("not found", status_code=404, media_type="text/plain")
+    account = dev_account(alias)
+    host = request.headers.get("host") or request.url.netloc
+
+    def sign_in() -> str:
+        message = new_challenge(
+            ctx.store,
+            address=account.address,
+            host=host,
+            uri=str(request.base_url).rstrip("/"),
+            chain_id=ctx.chain_id,
+            now=time.time(),
+        )
+        return verify_sign_in(
+            ctx.store,
+            message=message,
+            signature=sign_message(account, message),
+            host=host,
+            chain_id=ctx.chain_id,
+            now=time.time(),
+        )
+
+    address = await run_in_threadpool(sign_in)
+    return _signed_in_response(ctx, request, address, form.get("next", "/"))
+
+
+@router.post("/signout")
+def signout(request: Request) -> Response:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        context(request).store.end_session(session_id)
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+__all__ = ["SignInRequiredError", "error_page", "router"]

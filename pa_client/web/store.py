@@ -1,0 +1,362 @@
+"""What the web server keeps between restarts, in one SQLite file of the data folder
+(`DATA_DIR/web/web.sqlite3`): sign-in challenges, sessions, API tokens, webhooks, the alerts already
+seen and the webhook outbox.
+
+Secrets are stored hashed (SHA-256): a session id or a token is shown once, to its owner, and the
+file alone gives neither. The file is shared by `pa serve` and the `pa serve token|webhook` commands
+(WAL mode: one writer at a time, readers never blocked), so that a revoked token is refused at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .access import session_live, token_usable
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS challenges (
+    nonce TEXT PRIMARY KEY, address TEXT NOT NULL, message TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY, address TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+    address TEXT NOT NULL, account_spec TEXT, password_env TEXT, created REAL NOT NULL,
+    expires REAL, revoked REAL, last_used REAL);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, address TEXT,
+    min_severity TEXT NOT NULL DEFAULT 'info', created REAL NOT NULL, removed REAL);
+CREATE TABLE IF NOT EXISTS alerts_seen (
+    key TEXT PRIMARY KEY, authorisation TEXT NOT NULL, severity TEXT NOT NULL, payload TEXT NOT NULL,
+    first_seen REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id INTEGER NOT NULL, alert_key TEXT NOT NULL,
+    payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL,
+    delivered REAL, last_error TEXT, UNIQUE (webhook_id, alert_key));
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (delivered, next_attempt);
+"""
+
+TOKEN_PREFIX = "pat_"
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def store_path(data_dir: Path) -> Path:
+    return data_dir / "web" / "web.sqlite3"
+
+
+@dataclass(frozen=True)
+class Token:
+    id: int
+    name: str
+    address: str
+    account_spec: str | None
+    password_env: str | None
+    created: float
+    expires: float | None
+    revoked: float | None
+    last_used: float | None
+
+    @property
+    def can_sign(self) -> bool:
+        return self.account_spec is not None
+
+    def usable(self, now: float) -> bool:
+        return token_usable(revoked_at=self.revoked, expires_at=self.expires, now=now)
+
+
+@dataclass(frozen=True)
+class Session:
+    address: str
+    created: float
+    expires: float
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: int
+    url: str
+    address: str | None
+    min_severity: str
+    created: float
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    webhook_id: int
+    url: str
+    alert_key: str
+    payload: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class SeenAlert:
+    key: str
+    first_seen: float
+    payload: dict[str, Any]
+
+
+class Store:
+    """The server's SQLite file; safe to share between threads (one connection, one lock)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # an outbox row survives a power cut
+        self._db.executescript(SCHEMA)
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> Store:
+        return cls(store_path(data_dir))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._db.execute(sql, params).fetchall())
+
+    # ------------------------------------------------------------ sign-in challenges
+
+    def add_challenge(self, nonce: str, address: str, message: str, expires: float) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM challenges WHERE expires < ?", (time.time(),))
+            db.execute("INSERT INTO challenges VALUES (?, ?, ?, ?)", (nonce, address, message, expires))
+
+    def take_challenge(self, nonce: str, now: float) -> tuple[str, str] | None:
+        """(address, message) of an unexpired challenge, removed: a nonce serves once."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT address, message, expires FROM challenges WHERE nonce = ?", (nonce,)
+            ).fetchone()
+            db.execute("DELETE FROM challenges WHERE nonce = ?", (nonce,))
+        if row is None or row[2] <= now:
+            return None
+        return str(row[0]), str(row[1])
+
+    # ------------------------------------------------------------ sessions
+
+    def create_session(self, address: str, lifetime_seconds: float, now: float | None = None) -> str:
+        """A new session for `address`; returns its id (the cookie value), stored hashed."""
+        now = time.time() if now is None else now
+        session_id = secrets.token_urlsafe(32)
+        with self._tx() as db:
+            db.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
+            db.execute(
+                "INSERT INTO sessions VALUES (?, ?, ?, ?)",
+                (digest(session_id), address, now, now + lifetime_seconds),
+            )
+        return session_id
+
+    def session(self, session_id: str, now: float | None = None) -> Session | None:
+        now = time.time() if now is None else now
+        rows = self._rows(
+            "SELECT address, created, expires FROM sessions WHERE id_hash = ?", (digest(session_id),)
+        )
+        if not rows or not session_live(float(rows[0][2]), now):
+            return None
+        return Session(str(rows[0][0]), float(rows[0][1]), float(rows[0][2]))
+
+    def end_session(self, session_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM sessions WHERE id_hash = ?", (digest(session_id),))
+
+    # ------------------------------------------------------------ API tokens
+
+    def create_token(
+        self,
+        *,
+        name: str,
+        address: str,
+        account_spec: str | None,
+        password_env: str | None,
+        expires: float | None,
+        now: float | None = None,
+    ) -> tuple[Token, str]:
+        """A new token bound to `address`; returns it and its secret (shown once, stored hashed)."""
+        now = time.time() if now is None else now
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO tokens (name, token_hash, address, account_spec, password_env, created, expires)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, digest(secret), address, account_spec, password_env, now, expires),
+            )
+            token_id = int(cursor.lastrowid or 0)
+        token = self.token_by_id(token_id)
+        assert token is not None
+        return token, secret
+
+    _TOKEN_COLUMNS = "id, name, address, account_spec, password_env, created, expires, revoked, last_used"
+
+    @staticmethod
+    def _token(row: tuple[Any, ...]) -> Token:
+        return Token(
+            int(row[0]), str(row[1]), str(row[2]), row[3], row[4], float(row[5]), row[6], row[7], row[8]
+        )
+
+    def token_by_id(self, token_id: int) -> Token | None:
+        rows = self._rows(f"SELECT {self._TOKEN_COLUMNS} FROM tokens WHERE id = ?", (token_id,))
+        return self._token(rows[0]) if rows else None
+
+    def token_by_secret(self, secret: str, now: float | None = None) -> Token | None:
+        """The usable token with this secret (None when unknown, revoked or expired)."""
+        now = time.time() if now is None else now
+        rows = self._rows(f"SELECT {self._TOKEN_COLUMNS} FROM tokens WHERE token_hash = ?", (digest(secret),))
+        if not rows:
+            return None
+        token = self._token(rows[0])
+        if not token.usable(now):
+            return None
+        if token.last_used is None or now - token.last_used > 60:
+            with self._tx() as db:
+                db.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, token.id))
+        return token
+
+    def tokens(self) -> list[Token]:
+        return [self._token(r) for r in self._rows(f"SELECT {self._TOKEN_COLUMNS} FROM tokens ORDER BY id")]
+
+    def revoke_token(self, token_id: int, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL", (now, token_id)
+            )
+            return cursor.rowcount > 0
+
+    # ------------------------------------------------------------ webhooks
+
+    def add_webhook(self, url: str, address: str | None, min_severity: str = "info") -> Webhook:
+        """Registers a webhook, or returns the same one already registered."""
+        for hook in self.webhooks():
+            if hook.url == url and hook.address == address and hook.min_severity == min_severity:
+                return hook
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO webhooks (url, address, min_severity, created) VALUES (?, ?, ?, ?)",
+                (url, address, min_severity, time.time()),
+            )
+            hook_id = int(cursor.lastrowid or 0)
+        return next(h for h in self.webhooks() if h.id == hook_id)
+
+    def webhooks(self) -> list[Webhook]:
+        return [
+            Webhook(int(r[0]), str(r[1]), r[2], str(r[3]), float(r[4]))
+            for r in self._rows(
+                "SELECT id, url, address, min_severity, created FROM webhooks WHERE removed IS NULL ORDER BY id"
+            )
+        ]
+
+    def remove_webhook(self, hook_id: int) -> bool:
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE webhooks SET removed = ? WHERE id = ? AND removed IS NULL", (time.time(), hook_id)
+            )
+            return cursor.rowcount > 0
+
+    # ------------------------------------------------------------ alerts and the outbox
+
+    def first_seen(self) -> dict[str, float]:
+        """Every alert key seen, with when it was first seen."""
+        return {str(r[0]): float(r[1]) for r in self._rows("SELECT key, first_seen FROM alerts_seen")}
+
+    def seen_alerts(self, keys: Sequence[str] | None = None) -> dict[str, SeenAlert]:
+        rows = self._rows("SELECT key, first_seen, payload FROM alerts_seen")
+        wanted = None if keys is None else set(keys)
+        return {
+            str(r[0]): SeenAlert(str(r[0]), float(r[1]), json.loads(r[2]))
+            for r in rows
+            if wanted is None or r[0] in wanted
+        }
+
+    def record_new_alerts(
+        self, alerts: Sequence[dict[str, Any]], deliveries: Sequence[tuple[int, str]], now: float
+    ) -> None:
+        """Marks alerts seen and queues their deliveries (webhook id, alert key) in one transaction:
+        an alert is either new and queued, or already seen, even across a crash."""
+        by_key = {alert["key"]: alert for alert in alerts}
+        with self._tx() as db:
+            for alert in alerts:
+                db.execute(
+                    "INSERT OR IGNORE INTO alerts_seen VALUES (?, ?, ?, ?, ?)",
+                    (
+                        alert["key"],
+                        alert["authorisation"],
+                        alert["severity"],
+                        json.dumps(alert, sort_keys=True),
+                        now,
+                    ),
+                )
+            for hook_id, key in deliveries:
+                db.execute(
+                    "INSERT OR IGNORE INTO outbox (webhook_id, alert_key, payload, next_attempt)"
+                    " VALUES (?, ?, ?, ?)",
+                    (hook_id, key, json.dumps(by_key[key], sort_keys=True), now),
+                )
+
+    def due_deliveries(self, now: float, limit: int = 50) -> list[OutboxItem]:
+        rows = self._rows(
+            "SELECT o.id, o.webhook_id, w.url, o.alert_key, o.payload, o.attempts FROM outbox o"
+            " JOIN webhooks w ON w.id = o.webhook_id"
+            " WHERE o.delivered IS NULL AND w.removed IS NULL AND o.next_attempt <= ?"
+            " ORDER BY o.next_attempt, o.id LIMIT ?",
+            (now, limit),
+        )
+        return [OutboxItem(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5])) for r in rows]
+
+    def next_attempt_at(self) -> float | None:
+        rows = self._rows(
+            "SELECT MIN(o.next_attempt) FROM outbox o JOIN webhooks w ON w.id = o.webhook_id"
+            " WHERE o.delivered IS NULL AND w.removed IS NULL"
+        )
+        return None if not rows or rows[0][0] is None else float(rows[0][0])
+
+    def delivered(self, item_id: int, now: float) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET delivered = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                (now, item_id),
+            )
+
+    def failed(self, item_id: int, error: str, next_attempt: float) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE id = ?",
+                (error[:500], next_attempt, item_id),
+            )
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Every delivery, for `pa serve webhook list` and the tests."""
+        rows = self._rows(
+            "SELECT id, webhook_id, alert_key, attempts, next_attempt, delivered, last_error FROM outbox ORDER BY id"
+        )
+        names = ("id", "webhook_id", "alert_key", "attempts", "next_attempt", "delivered", "last_error")
+        return [dict(zip(names, row, strict=True)) for row in rows]

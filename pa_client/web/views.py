@@ -1,0 +1,415 @@
+"""What each page shows, as display strings, tables and SVG charts, from the live audit
+(`live.AuditState`) and the tracker's records. Numbers are formatted by `present.display` (exact), the
+charts are `present.charts`; the templates only lay out."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from ..models import Authorisation
+from ..present import charts, display
+from ..present.html_report import Cell, Table
+from ..rules.audit import AuditResult
+from ..rules.deadlines import BILL_DUE_DAYS
+from ..rules.frames import rows, utc_day
+from . import i18n
+from .live import AlertItem, AuditState, RecordMeta, Tracker
+
+LATEST_RECORDS = 25
+ROW_LIMIT = 500
+
+
+@dataclass
+class Link(Cell):
+    """A table cell whose text links to a page."""
+
+    href: str = ""
+
+
+@dataclass
+class Lines(Cell):
+    """A table cell of several lines, each with an optional link."""
+
+    lines: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+def auth_url(reference: str) -> str:
+    return f"/authorisations/{quote(reference, safe='')}"
+
+
+def record_url(reference: str, entry_ref: str) -> str:
+    return f"{auth_url(reference)}/records/{quote(entry_ref, safe='')}"
+
+
+def short_address(address: str) -> str:
+    return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
+
+
+def moment(seconds: int) -> str:
+    return display.moment(datetime.fromtimestamp(seconds, UTC))
+
+
+def _units(result: AuditResult) -> dict[str, str]:
+    units: dict[str, str] = {}
+    for row in rows(result.placements):
+        units.setdefault(row["goods_code"], row["unit"])
+    return units
+
+
+def _by_reference(frame_rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in frame_rows:
+        grouped[row["authorisation"]].append(row)
+    return grouped
+
+
+def status_of(result: AuditResult, reference: str) -> str:
+    changes = result.tables.statuses.get(reference, [])
+    return changes[-1].status if changes else "active"
+
+
+def record_view(meta: RecordMeta, lang: str) -> dict[str, Any]:
+    return {
+        **meta.to_json(),
+        "kind_label": i18n.kind_label(lang, meta.kind),
+        "url": record_url(meta.authorisation, meta.entry_ref),
+    }
+
+
+def alert_view(alert: AlertItem, lang: str) -> dict[str, Any]:
+    subject = " · ".join(x for x in (alert.entry_ref, f"lot {alert.lot}" if alert.lot else None) if x)
+    return {
+        **alert.to_json(),
+        "kind_label": i18n.alert_label(lang, alert.kind),
+        "severity_label": i18n.translator(lang).get(alert.severity, alert.severity),
+        "subject": subject,
+        "due_text": display.day(alert.due) if alert.due else "",
+        "url": _alert_url(alert),
+    }
+
+
+def _alert_url(alert: AlertItem) -> str | None:
+    """Where an alert leads: the bill of discharge it is about, or the record it names."""
+    if alert.kind == "bill_due" and alert.due is not None:
+        period_end = (alert.due - timedelta(days=BILL_DUE_DAYS)).isoformat()
+        return f"{auth_url(alert.authorisation)}/bill?from={period_end}&to={period_end}"
+    return record_url(alert.authorisation, alert.entry_ref) if alert.entry_ref else None
+
+
+# ---------------------------------------------------------------- the overview
+
+
+def overview(state: AuditState, tracker: Tracker, references: list[str], lang: str) -> list[dict[str, Any]]:
+    """One row per authorisation the account may see."""
+    result = state.result
+    units = _units(result)
+    placements = _by_reference(rows(result.placements))
+    alerts: dict[str, Counter[str]] = defaultdict(Counter)
+    for alert in state.alerts:
+        alerts[alert.authorisation][alert.severity] += 1
+    out = []
+    for reference in references:
+        terms = result.terms.get(reference)
+        remaining: dict[str, int] = defaultdict(int)
+        open_deadlines: list[date] = []
+        overdue = opened = 0
+        for row in placements.get(reference, []):
+            if row["status"] == "discharged":
+                continue
+            remaining[row["goods_code"]] += int(row["remaining"])
+            if row["status"] == "overdue":
+                overdue += 1
+            else:
+                opened += 1
+                open_deadlines.append(row["deadline"])
+        latest = tracker.records(reference, limit=1)
+        last = record_view(latest[0], lang) if latest else None
+        next_deadline = min(open_deadlines) if open_deadlines else None
+        status = status_of(result, reference)
+        out.append(
+            {
+                "reference": reference,
+                "url": auth_url(reference),
+                "holder_eori": terms.holder_eori if terms else "",
+                "holder": terms.holder if terms else "",
+                "holder_short": short_address(terms.holder) if terms else "",
+                "status": status,
+                "status_label": i18n.status_label(lang, status),
+                "open": [
+                    {
+                        "code": display.goods_code(code),
+                        "quantity": display.equivalent_quantity(amount, units.get(code, "")),
+                    }
+                    for code, amount in sorted(remaining.items())
+                ],
+                "next_deadline": display.day(next_deadline) if next_deadline else None,
+                "days_left": (next_deadline - result.today).days if next_deadline else None,
+                "overdue": overdue,
+                "open_placements": opened,
+                "alerts": {s: alerts[reference][s] for s in ("critical", "warning", "info")},
+                "last": last,
+                "records": tracker.record_count(reference),
+            }
+        )
+    return out
+
+
+# ---------------------------------------------------------------- one authorisation
+
+
+def _terms(terms: Authorisation | None) -> dict[str, Any] | None:
+    if terms is None:
+        return None
+    return {
+        "holder_eori": terms.holder_eori,
+        "holder": terms.holder,
+        "office": terms.supervising_office,
+        "valid": f"{display.day(terms.valid_from)} – {display.day(terms.valid_until)}",
+        "period": f"{terms.discharge_period_months} months"
+        + (
+            f", {display.PERIOD_END_LABELS[terms.period_end.value]}"
+            if terms.period_end.value != "none"
+            else ""
+        ),
+        "tolerance": f"{display.plain(terms.yield_tolerance_percent)} %",
+        "import_goods": ", ".join(display.goods_code(c) for c in terms.import_goods),
+    }
+
+
+def _placements_table(result: AuditResult, t: dict[str, str], lang: str) -> Table:
+    table = Table(
+        [
+            (t["placement"], False),
+            (t["date"], False),
+            (t["lot"], False),
+            (t["goods_code"], False),
+            (t["quantity"], True),
+            (t["remaining"], True),
+            (t["deadline"], False),
+            (t["status"], False),
+        ]
+    )
+    for row in rows(result.placements):
+        table.total += 1
+        if len(table.rows) >= ROW_LIMIT:
+            continue
+        deadline = Cell(display.day(row["deadline"]), css="nowrap")
+        if row["extended"]:
+            deadline.sub = f"↻ {display.day(row['period_deadline'])}"
+        table.rows.append(
+            [
+                Link(
+                    row["entry_ref"],
+                    css="nowrap strong",
+                    href=record_url(row["authorisation"], row["entry_ref"]),
+                ),
+                Cell(display.day(row["date"]), css="nowrap"),
+                Cell(row["lot"], css="nowrap"),
+                Cell(display.goods_code(row["goods_code"]), css="nowrap"),
+                Cell(display.quantity(row["quantity"], row["unit"]), numeric=True),
+                Cell(display.equivalent_quantity(row["remaining"], row["unit"]), numeric=True),
+                deadline,
+                Cell(i18n.status_label(lang, row["status"]), css=f"badge st-{row['status']}"),
+            ]
+        )
+    table.empty = t["none"]
+    return table
+
+
+def _discharges_table(result: AuditResult, t: dict[str, str]) -> Table:
+    units = _units(result)
+    table = Table(
+        [
+            (t["entry"], False),
+            (t["date"], False),
+            (t["mode"], False),
+            (t["lot"], False),
+            (t["quantity"], True),
+            (t["import_equivalent"], False),
+            (t["allocation"], False),
+        ]
+    )
+    for row in rows(result.discharges):
+        table.total += 1
+        if len(table.rows) >= ROW_LIMIT:
+            continue
+        equivalents: list[tuple[str, str | None]] = [
+            (f"{display.goods_code(code)}: {display.equivalent_quantity(amount, units.get(code, ''))}", None)
+            for code, amount in sorted(row["import_equivalent"].items())
+        ]
+        shares = [
+            (
+                f"{share['placement'] or t['allocation_none']} ← "
+                f"{display.equivalent_quantity(share['quantity'], units.get(share['goods_code'], ''))}",
+                record_url(row["authorisation"], share["placement"]) if share["placement"] else None,
+            )
+            for share in row["allocation"]
+        ]
+        table.rows.append(
+            [
+                Link(
+                    row["entry_ref"],
+                    css="nowrap strong",
+                    href=record_url(row["authorisation"], row["entry_ref"]),
+                ),
+                Cell(display.day(row["date"]), css="nowrap"),
+                Cell(str(display.MODE_SHORT.get(row["mode"], row["mode"])), css=f"mode mode-{row['mode']}"),
+                Cell(row["lot"], css="nowrap"),
+                Cell(display.quantity(row["quantity"], row["unit"]), numeric=True),
+                Lines(display.DASH, css="small nowrap", lines=equivalents),
+                Lines(display.DASH, css="small nowrap", lines=shares),
+            ]
+        )
+    table.empty = t["none"]
+    return table
+
+
+def _stock_table(result: AuditResult, t: dict[str, str]) -> Table:
+    table = Table(
+        [
+            (t["lot"], False),
+            (t["site"], False),
+            (t["goods_code"], False),
+            (t["description"], False),
+            (t["quantity"], True),
+        ]
+    )
+    for row in rows(result.stock):
+        table.total += 1
+        if len(table.rows) >= ROW_LIMIT:
+            continue
+        table.rows.append(
+            [
+                Cell(row["lot"], css="nowrap strong"),
+                Cell(row["site"], css="nowrap"),
+                Cell(display.goods_code(row["goods_code"]), css="nowrap"),
+                Cell(row["description"] or display.DASH, css="desc"),
+                Cell(
+                    display.quantity(row["quantity"], row["unit"]),
+                    numeric=True,
+                    title=display.unit_title(row["unit"]),
+                ),
+            ]
+        )
+    table.empty = t["none"]
+    return table
+
+
+def _under_procedure(result: AuditResult) -> list[dict[str, str]]:
+    units = _units(result)
+    placed: dict[str, int] = defaultdict(int)
+    remaining: dict[str, int] = defaultdict(int)
+    for row in rows(result.placements):
+        placed[row["goods_code"]] += int(row["placed"])
+        remaining[row["goods_code"]] += int(row["remaining"])
+    return [
+        {
+            "code": display.goods_code(code),
+            "placed": display.equivalent_quantity(placed[code], units.get(code, "")),
+            "remaining": display.equivalent_quantity(remaining[code], units.get(code, "")),
+        }
+        for code in sorted(placed)
+    ]
+
+
+def _deadline_chart(result: AuditResult) -> Any:
+    bars = []
+    for row in rows(result.placements):
+        note = ""
+        if row["status"] != "discharged":
+            note = f"{display.equivalent_quantity(row['remaining'], row['unit'])} left"
+        bars.append(
+            charts.DeadlineBar(
+                label=row["entry_ref"],
+                sublabel=row["lot"],
+                start=row["date"],
+                period_deadline=row["period_deadline"],
+                deadline=row["deadline"],
+                status=row["status"],
+                note=note,
+            )
+        )
+    if not bars:
+        return None
+    if len(bars) > charts.DEADLINE_BARS:
+        pending = [b for b in bars if b.status != "discharged"][: charts.DEADLINE_BARS]
+        done = [b for b in bars if b.status == "discharged"]
+        bars = sorted(
+            pending + done[len(done) - (charts.DEADLINE_BARS - len(pending)) :], key=lambda b: b.start
+        )
+    return charts.deadline_chart(bars, result.today)
+
+
+def _yield_chart(result: AuditResult) -> Any:
+    data = rows(result.yields)
+    if not data:
+        return None
+    codes = sorted({row["goods_code"] for row in data})
+    hues = {code: charts.colour(i) for i, code in enumerate(codes)}
+    points = [
+        charts.YieldPoint(
+            entry_ref=row["entry_ref"],
+            day=utc_day(row["occurred_at"]),
+            code=row["goods_code"],
+            deviation=row["deviation_percent"],
+            tolerance=display.percent_of_ppm(row["tolerance_ppm"]),
+            beyond=bool(row["beyond_tolerance"]),
+            colour=hues[row["goods_code"]],
+        )
+        for row in data
+    ]
+    return charts.yield_chart(points, [(c, hues[c]) for c in codes])
+
+
+def authorisation(state: AuditState, tracker: Tracker, reference: str, lang: str) -> dict[str, Any]:
+    t = i18n.translator(lang)
+    one = state.result.for_authorisation(reference)
+    check = one.integrity[reference]
+    statuses = Counter(row["status"] for row in rows(one.placements))
+    alerts = [alert_view(a, lang) for a in state.alerts if a.authorisation == reference]
+    status = status_of(one, reference)
+    return {
+        "reference": reference,
+        "url": auth_url(reference),
+        "terms": _terms(one.terms.get(reference)),
+        "status": status,
+        "status_label": i18n.status_label(lang, status),
+        "today": display.day(one.today),
+        "integrity": {
+            "verified": check.verified,
+            "sequence": f"{check.sequence:,}",
+            "head": "0x" + check.head.hex(),
+            "head_short": display.short_hash(check.head),
+            "detail": check.detail,
+        },
+        "counts": {
+            "placements": sum(statuses.values()),
+            "open": statuses["open"],
+            "overdue": statuses["overdue"],
+            "discharged": statuses["discharged"],
+        },
+        "duty_due": display.eur(one.duty_total_cents(reference)),
+        "alerts": [a for a in alerts if a["severity"] != "info"],
+        "info_alerts": [a for a in alerts if a["severity"] == "info"],
+        "under_procedure": _under_procedure(one),
+        "stock": _stock_table(one, t),
+        "placements": _placements_table(one, t, lang),
+        "deadline_chart": _deadline_chart(one),
+        "discharges": _discharges_table(one, t),
+        "yield_chart": _yield_chart(one),
+        "records": [record_view(r, lang) for r in tracker.records(reference, limit=LATEST_RECORDS)],
+        "record_count": tracker.record_count(reference),
+    }
+
+
+def default_bill_period(result: AuditResult, reference: str) -> tuple[date, date]:
+    """From the first to the last placement deadline (the whole season), or the audit day."""
+    deadlines = [row["deadline"] for row in rows(result.for_authorisation(reference).placements)]
+    if not deadlines:
+        return result.today, result.today
+    first, last = min(deadlines), max(deadlines)
+    return first.replace(day=1), last

@@ -1,0 +1,778 @@
+"""`pa serve` against the session's Anvil: the sample season on a ledger of its own, the server in a
+thread, its HTTP API (who sees what, submissions, the audit, alerts, webhooks), schemathesis against
+the published OpenAPI document, and the pages in a real browser (Debian's chromium through Playwright)."""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import http.server
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import factories
+import hypothesis
+import openpyxl  # type: ignore[import-untyped]
+import pytest
+import requests
+import schemathesis
+from conftest import AnvilNode
+from eth_account.signers.local import LocalAccount
+from hypothesis import HealthCheck
+from schemathesis.checks import not_a_server_error
+from web3 import Web3
+
+from pa_client.accounts import dev_account
+from pa_client.auditing import run_audit
+from pa_client.codes import mrn_check_character
+from pa_client.connection import open_ledger
+from pa_client.demo import REFERENCE, run_demo
+from pa_client.deploy import save_deployment
+from pa_client.entries_file import COLUMNS, read_entries
+from pa_client.ledger import LedgerClient
+from pa_client.settings import Settings
+from pa_client.web import WebConfig, create_app
+from pa_client.web.auth import sign_message
+from pa_client.web.context import WebContext
+from pa_client.web.live import Tracker
+from pa_client.web.server import Server
+from pa_client.web.store import Store
+from pa_client.web.webhooks import WebhookSender
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LIVE_SECONDS = 2.0
+
+
+# ---------------------------------------------------------------- a webhook receiver
+
+
+@dataclass
+class Receiver:
+    """A local HTTP server that records the POSTs it receives; a path may fail on purpose."""
+
+    posts: list[tuple[str, dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    failing: set[str] = field(default_factory=set)
+    attempts: dict[str, int] = field(default_factory=dict)
+    server: http.server.ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                key = f"{self.path} {body['key']}"
+                receiver.attempts[key] = receiver.attempts.get(key, 0) + 1
+                if self.path in receiver.failing:
+                    self.send_response(503)
+                else:
+                    receiver.posts.append((self.path, body, dict(self.headers)))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def keys(self, path: str) -> list[str]:
+        return [body["key"] for p, body, _ in self.posts if p == path]
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+# ---------------------------------------------------------------- the served ledger
+
+
+@dataclass
+class Served:
+    base: str
+    ctx: WebContext
+    settings: Settings
+    other: str  # holder2's authorisation
+    tokens: dict[str, str]
+    receiver: Receiver
+    customs: LedgerClient
+
+    def get(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.get(self.base + path, headers=headers, timeout=30, **kwargs)
+
+    def post(self, path: str, body: Any, token: str | None = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.post(self.base + path, json=body, headers=headers, timeout=60)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+_serials = iter(range(500_000, 600_000))
+
+
+def new_mrn() -> str:
+    first17 = f"19FR18I{next(_serials):010d}"
+    return first17 + mrn_check_character(first17)
+
+
+def placement_json(
+    entry_ref: str, lot: str, *, reference: str = REFERENCE, days_ago: int = 10
+) -> dict[str, Any]:
+    """A placement of tread rubber that happened `days_ago` days before the sample season's end."""
+    when = datetime(2019, 3, 30, 10, tzinfo=UTC) - timedelta(days=days_ago)
+    return {
+        "entry_ref": entry_ref,
+        "kind": "placement",
+        "authorisation": reference,
+        "occurred_at": when.isoformat(),
+        "lot": lot,
+        "goods_code": "40061000",
+        "description": "Tread rubber (camel-back) for retreading aircraft tyres",
+        "quantity": "12.5",
+        "unit": "KGM",
+        "site": "BOURGES-STORE",
+        "declaration": new_mrn(),
+        "procedure": "5100",
+        "customs_value": "250.00",
+        "duty_rate": "3",
+        "origin": "MY",
+    }
+
+
+@pytest.fixture(scope="module")
+def served(anvil: AnvilNode, w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The sample season (`pa demo`) on a ledger of its own, an authorisation of another holder, API
+    tokens, webhooks, and `pa serve` running in a thread."""
+    data_dir = tmp_path_factory.mktemp("web")
+    settings = Settings(data_dir=data_dir, rpc_url=anvil.rpc_url)
+    report = run_demo(settings, w3, say=lambda _: None)
+    customs = LedgerClient(w3, report.deployment, dev_account("customs"))
+    other = factories.fresh_reference("FRIPOW")
+    customs.register(factories.authorisation(other, holder=dev_account("holder2").address))
+    store = Store.for_data_dir(data_dir)
+    tokens = {}
+    for alias in ("broker", "holder2"):
+        tokens[alias] = store.create_token(
+            name=alias,
+            address=dev_account(alias).address,
+            account_spec=alias,
+            password_env=None,
+            expires=None,
+        )[1]
+    tokens["customs"] = store.create_token(
+        name="customs system",
+        address=dev_account("customs").address,
+        account_spec=None,
+        password_env=None,
+        expires=None,
+    )[1]
+    receiver = Receiver()
+    receiver.start()
+    store.add_webhook(receiver.url("/all"), None)
+    store.add_webhook(receiver.url("/holder2"), dev_account("holder2").address)
+    store.add_webhook(receiver.url("/flaky"), None, "critical")
+    store.close()
+    receiver.failing.add("/flaky")
+    app, server, thread, base = start_server(WebConfig(settings, poll_seconds=0.25))
+    try:
+        yield Served(base, app.state.ctx, settings, other, tokens, receiver, customs)
+    finally:
+        server.stop()
+        thread.join(15)
+        receiver.stop()
+
+
+def start_server(config: WebConfig) -> tuple[Any, Server, threading.Thread, str]:
+    """`pa serve` in a thread on a free port, once it follows the ledger."""
+    app = create_app(config)
+    port = _free_port()
+    server = Server(app, "127.0.0.1", port)
+    thread = threading.Thread(target=server.run, name="pa-serve-test", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base + "/api/v1/health", timeout=2).json()["ready"]:
+                return app, server, thread, base
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    pytest.fail("pa serve did not become ready")
+
+
+def _wait(condition: Callable[[], Any], seconds: float = 10.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.05)
+    return condition()
+
+
+# ---------------------------------------------------------------- who sees what, through the API
+
+
+def test_customs_list_every_authorisation(served: Served) -> None:
+    listed = served.get("/api/v1/authorisations", served.tokens["customs"])
+    assert listed.status_code == 200
+    assert {a["reference"] for a in listed.json()} == {REFERENCE, served.other}
+    assert served.get("/api/v1/me", served.tokens["customs"]).json()["roles"] == ["customs"]
+
+
+def test_a_declarant_sees_the_authorisation_it_was_appointed_for(served: Served) -> None:
+    me = served.get("/api/v1/me", served.tokens["broker"]).json()
+    assert me["roles"] == ["declarant"] and me["authorisations"] == [REFERENCE]
+
+
+def test_another_holders_authorisation_is_neither_listed_nor_reachable(served: Served) -> None:
+    token = served.tokens["holder2"]
+    assert [a["reference"] for a in served.get("/api/v1/authorisations", token).json()] == [served.other]
+    for path in (
+        f"/api/v1/authorisations/{REFERENCE}/audit",
+        f"/api/v1/authorisations/{REFERENCE}/entries/BDP-IM-2019-0001",
+        f"/api/v1/authorisations/{REFERENCE}/bill?from=2019-08-01&to=2019-12-31",
+        f"/api/v1/alerts?authorisation={REFERENCE}",
+    ):
+        answer = served.get(path, token)
+        assert answer.status_code == 404, path
+        assert answer.json()["detail"] == f"no authorisation {REFERENCE} that this account may see"
+    # Exactly the answer for an authorisation that does not exist.
+    assert (
+        served.get("/api/v1/authorisations/FRIPO999/audit", token)
+        .json()["detail"]
+        .startswith("no authorisation FRIPO999")
+    )
+    alerts = served.get("/api/v1/alerts", token).json()["alerts"]
+    assert all(alert["authorisation"] == served.other for alert in alerts)
+
+
+def test_without_a_valid_token_or_session_nothing_is_answered(served: Served) -> None:
+    assert served.get("/api/v1/authorisations").status_code == 401
+    assert served.get("/api/v1/alerts", "pat_made_up").status_code == 401
+    assert served.get("/").url.endswith("/signin?next=%2F")
+
+
+def test_a_revoked_token_is_refused_at_once(served: Served) -> None:
+    store = served.ctx.store
+    token, secret = store.create_token(
+        name="to revoke",
+        address=dev_account("customs").address,
+        account_spec=None,
+        password_env=None,
+        expires=None,
+    )
+    assert served.get("/api/v1/me", secret).status_code == 200
+    assert store.revoke_token(token.id)
+    assert served.get("/api/v1/me", secret).status_code == 401
+
+
+def test_a_session_expires(served: Served) -> None:
+    session = served.ctx.store.create_session(dev_account("customs").address, 0.5)
+    assert served.get("/api/v1/me", cookies={"pa_session": session}).status_code == 200
+    time.sleep(0.6)
+    assert served.get("/api/v1/me", cookies={"pa_session": session}).status_code == 401
+
+
+def test_people_sign_in_with_ethereum_and_out(served: Served) -> None:
+    account = dev_account("holder2")
+    session = requests.Session()
+    message = session.post(served.base + "/api/v1/auth/challenge", json={"address": account.address}).json()[
+        "message"
+    ]
+    assert message.startswith(f"127.0.0.1:{served.base.rsplit(':', 1)[1]} wants you to sign in")
+    wrong = session.post(
+        served.base + "/api/v1/auth/session",
+        json={"message": message, "signature": sign_message(dev_account("holder"), message)},
+    )
+    assert wrong.status_code == 401 and "not that of account" in wrong.json()["detail"]
+    message = session.post(served.base + "/api/v1/auth/challenge", json={"address": account.address}).json()[
+        "message"
+    ]
+    opened = session.post(
+        served.base + "/api/v1/auth/session",
+        json={"message": message, "signature": sign_message(account, message)},
+    )
+    assert opened.status_code == 200 and opened.json()["address"] == account.address
+    assert session.get(served.base + "/api/v1/me").json()["authorisations"] == [served.other]
+    assert session.delete(served.base + "/api/v1/auth/session").status_code == 204
+    assert session.get(served.base + "/api/v1/me").status_code == 401
+
+
+def test_pages_of_another_holders_authorisation_are_refused_by_url(served: Served) -> None:
+    holder2 = served.ctx.store.create_session(dev_account("holder2").address, 600)
+    customs = served.ctx.store.create_session(dev_account("customs").address, 600)
+    for path in (
+        f"/authorisations/{REFERENCE}",
+        f"/authorisations/{REFERENCE}/records/BDP-IM-2019-0001",
+        f"/authorisations/{REFERENCE}/bill",
+        f"/authorisations/{REFERENCE}/bill.xlsx",
+    ):
+        assert served.get(path, cookies={"pa_session": holder2}).status_code == 404, path
+        assert served.get(path, cookies={"pa_session": customs}).status_code == 200, path
+    overview = served.get("/", cookies={"pa_session": holder2}).text
+    assert served.other in overview and REFERENCE not in overview
+
+
+# ---------------------------------------------------------------- submitting through the API
+
+
+def test_entries_are_recorded_once_signed_by_the_tokens_account(served: Served) -> None:
+    entry = placement_json("API-IM-0001", "API-LOT-0001")
+    first = served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"])
+    assert first.status_code == 200, first.text
+    assert first.json()["status"] == "recorded" and first.json()["recorded"] == 1
+    again = served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"])
+    assert again.status_code == 200
+    assert again.json()["results"][0]["outcome"] == "already recorded"
+    status = served.get(
+        f"/api/v1/authorisations/{REFERENCE}/entries/API-IM-0001", served.tokens["broker"]
+    ).json()
+    assert status["status"] == "recorded" and status["kind"] == "placement"
+    assert status["account"] == dev_account("broker").address.lower()
+    assert status["transaction"] == first.json()["results"][0]["transaction"]
+    sequence, head = served.customs.chain_of(REFERENCE, status["block"])
+    assert status["sequence"] <= sequence
+    if status["sequence"] == sequence:
+        assert status["head"] == "0x" + head.hex()
+    missing = served.get(f"/api/v1/authorisations/{REFERENCE}/entries/NOPE", served.tokens["broker"]).json()
+    assert missing["status"] == "not recorded"
+
+
+def test_entries_are_checked_with_the_messages_of_pa_submit(served: Served, tmp_path: Path) -> None:
+    entry = placement_json("API-BAD-0001", "API-LOT-BAD")
+    entry.pop("quantity")
+    entry["qty"] = "5"
+    entry["declaration"] = "19FR18I00000000000"
+    answer = served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"])
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["status"] == "refused" and body["message"].endswith("nothing was sent")
+    # The same row in a file with every column (an entry's absent field is an empty cell).
+    path = tmp_path / "same.csv"
+    header = [*COLUMNS, "qty"]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, [entry.get(column, "") for column in header]])
+    expected = sorted(problem.message for problem in read_entries(path).problems)
+    assert sorted(problem["message"] for problem in body["problems"]) == expected
+    assert any(
+        p["text"] == "entries[0]: field 'qty' is unknown (did you mean 'quantity'?)" for p in body["problems"]
+    )
+    assert (
+        served.get(
+            f"/api/v1/authorisations/{REFERENCE}/entries/API-BAD-0001", served.tokens["broker"]
+        ).json()["status"]
+        == "not recorded"
+    )
+
+
+def test_what_the_ledger_would_refuse_is_named_and_nothing_is_sent(served: Served) -> None:
+    before = served.customs.chain_of(REFERENCE)[0]
+    good = placement_json("API-IM-0002", "API-LOT-0002")
+    refused = {
+        "entry_ref": "API-EX-0002",
+        "kind": "discharge",
+        "authorisation": REFERENCE,
+        "occurred_at": "2019-03-30",
+        "lot": "API-LOT-0002",
+        "quantity": 1000,
+        "site": "BOURGES-STORE",
+        "mode": "destruction",
+    }
+    answer = served.post("/api/v1/entries", {"entries": [good, refused]}, served.tokens["broker"])
+    assert answer.status_code == 422
+    assert answer.json()["message"] == "1 entries would be refused by the ledger: nothing was sent"
+    assert "less than the 1,000.000000 taken" in answer.json()["problems"][0]["text"]
+    assert served.customs.chain_of(REFERENCE)[0] == before
+
+
+def test_an_account_records_only_for_authorisations_it_may_see(served: Served) -> None:
+    answer = served.post(
+        "/api/v1/entries",
+        {"entries": [placement_json("API-IM-0003", "API-LOT-0003")]},
+        served.tokens["holder2"],
+    )
+    assert answer.status_code == 422
+    assert "no authorisation FRIPO000000000042 that account" in answer.json()["problems"][0]["message"]
+
+
+def test_a_read_only_token_or_a_session_does_not_submit(served: Served) -> None:
+    entries = {"entries": [placement_json("API-IM-0004", "API-LOT-0004")]}
+    assert served.post("/api/v1/entries", entries, served.tokens["customs"]).status_code == 403
+    session = served.ctx.store.create_session(dev_account("broker").address, 60)
+    refused = requests.post(
+        served.base + "/api/v1/entries", json=entries, cookies={"pa_session": session}, timeout=30
+    )
+    assert refused.status_code == 403
+
+
+# ---------------------------------------------------------------- the audit and the alerts
+
+
+def test_the_audit_json_is_that_of_pa_audit(served: Served) -> None:
+    body = served.get(f"/api/v1/authorisations/{REFERENCE}/audit", served.tokens["customs"]).json()
+    ledger = open_ledger(served.settings, signing=False)
+    expected = run_audit(ledger, served.settings, at_block=body["as_of_block"]).result.to_json(REFERENCE)
+    for part in (
+        "authorisation",
+        "as_of_block",
+        "integrity",
+        "placements",
+        "discharges",
+        "duty_due",
+        "alerts",
+    ):
+        assert body[part] == expected[part], part
+    assert body["integrity"]["verified"] is True
+
+
+def test_the_bill_of_discharge_downloads_as_xlsx(served: Served) -> None:
+    session = served.ctx.store.create_session(dev_account("holder").address, 600)
+    answer = served.get(
+        f"/authorisations/{REFERENCE}/bill.xlsx?from=2019-08-01&to=2019-12-31",
+        cookies={"pa_session": session},
+    )
+    assert answer.status_code == 200
+    assert "attachment" in answer.headers["content-disposition"]
+    workbook = openpyxl.load_workbook(BytesIO(answer.content), read_only=True)
+    assert workbook.sheetnames[0] == "Bill of discharge"
+    bill = served.get(
+        f"/api/v1/authorisations/{REFERENCE}/bill?from=2019-08-01&to=2019-12-31", served.tokens["customs"]
+    )
+    assert bill.json()["authorisation"] == REFERENCE and bill.json()["placements"]
+
+
+def test_each_new_alert_is_posted_once_to_the_webhooks_that_want_it(served: Served) -> None:
+    receiver = served.receiver
+    alerts = served.get("/api/v1/alerts", served.tokens["customs"]).json()["alerts"]
+    everything = {alert["key"] for alert in alerts}
+    assert _wait(lambda: set(receiver.keys("/all")) >= everything, 20)
+    assert len(receiver.keys("/all")) == len(set(receiver.keys("/all")))  # once each
+    _path, body, headers = next(p for p in receiver.posts if p[0] == "/all")
+    assert (
+        headers["Idempotency-Key"] == body["key"]
+        and body["ledger"]["ledger"] == served.ctx.ledger.deployment.ledger
+    )
+    # The webhook bound to holder2 gets none of the sample season's alerts (holder2 may not see them).
+    assert all(body["authorisation"] == served.other for p, body, _ in receiver.posts if p == "/holder2")
+    # A failing webhook is retried with backoff, then delivered once.
+    critical = {a["key"] for a in alerts if a["severity"] == "critical"}
+    assert _wait(lambda: all(receiver.attempts.get(f"/flaky {k}", 0) >= 2 for k in critical), 20)
+    receiver.failing.discard("/flaky")
+    served.ctx.webhooks.nudge()
+    assert _wait(lambda: set(receiver.keys("/flaky")) == critical, 20)
+    assert len(receiver.keys("/flaky")) == len(critical)
+
+
+def test_alerts_are_not_lost_or_repeated_across_a_restart(served: Served) -> None:
+    ctx, receiver = served.ctx, served.receiver
+    ctx.webhooks.stop()  # the sender is down: deliveries wait in the outbox
+    posted = len(receiver.posts)
+    entry = placement_json("API-IM-0010", "API-LOT-0010", days_ago=20)
+    assert served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"]).status_code == 200
+    pending = _wait(lambda: [d for d in ctx.store.outbox() if d["delivered"] is None], 10)
+    assert pending and len(receiver.posts) == posted
+    # A restarted server: its tracker finds no new alert, its sender delivers what was owed, once.
+    restarted = Tracker(ctx.ledger, ctx.broker, seen=Store.for_data_dir(served.settings.data_dir).first_seen)
+    found: list[Any] = []
+    restarted._on_new_alerts = found.extend
+    restarted.poll_once()
+    assert restarted.audit_once() is not None and found == []
+    sender = WebhookSender(Store.for_data_dir(served.settings.data_dir))
+    sender.start()
+    ctx.webhooks = sender
+    assert _wait(lambda: all(d["delivered"] for d in ctx.store.outbox()), 20)
+    keys = receiver.keys("/all")
+    assert len(keys) == len(set(keys))
+
+
+def test_the_live_stream_carries_only_what_its_account_may_see(served: Served) -> None:
+    connections: list[http.client.HTTPConnection] = []
+
+    def stream(alias: str) -> list[str]:
+        session = served.ctx.store.create_session(dev_account(alias).address, 60)
+        connection = http.client.HTTPConnection("127.0.0.1", int(served.base.rsplit(":", 1)[1]), timeout=6)
+        connections.append(connection)
+        connection.request("GET", "/events", headers={"Cookie": f"pa_session={session}"})
+        response = connection.getresponse()
+        lines: list[str] = []
+
+        def read() -> None:
+            try:
+                while True:
+                    line = response.fp.readline().decode()
+                    if not line:
+                        return
+                    lines.append(line)
+            except OSError:
+                return
+
+        threading.Thread(target=read, daemon=True).start()
+        return lines
+
+    try:
+        seen_by_customs, seen_by_holder2 = stream("customs"), stream("holder2")
+        time.sleep(0.5)
+        entry = placement_json("API-IM-0020", "API-LOT-0020")
+        assert (
+            served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"]).status_code == 200
+        )
+        assert _wait(lambda: any("API-IM-0020" in line for line in seen_by_customs), 5)
+        time.sleep(0.5)
+        assert not any(REFERENCE in line for line in seen_by_holder2)
+        assert _wait(lambda: any(line.startswith("event: block") for line in seen_by_holder2), 5)
+    finally:
+        for connection in connections:
+            if connection.sock is not None:
+                connection.sock.shutdown(socket.SHUT_RDWR)  # wakes the reading thread
+            connection.close()
+
+
+# ---------------------------------------------------------------- schemathesis
+
+
+def test_no_generated_request_makes_a_server_error(served: Served) -> None:
+    """Every operation of the published OpenAPI document, with generated valid and invalid requests,
+    as a system with a token (a read-only one: nothing generated is recorded) and as no one."""
+    schema = schemathesis.openapi.from_url(served.base + "/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
+    assert {op.path for op in operations} >= {
+        "/api/v1/entries",
+        "/api/v1/authorisations/{reference}/entries/{entry_ref}",
+        "/api/v1/authorisations/{reference}/audit",
+        "/api/v1/alerts",
+    }
+    examples = int(os.environ.get("PA_WEB_FUZZ_EXAMPLES", "8"))
+    token = {"Authorization": f"Bearer {served.tokens['customs']}"}
+    runs = [
+        (schemathesis.GenerationMode.POSITIVE, token, examples),
+        (schemathesis.GenerationMode.NEGATIVE, token, examples),
+        (schemathesis.GenerationMode.POSITIVE, {}, 3),
+    ]
+    document = served.get("/openapi.json").json()
+    calls = 0
+    for operation in operations:
+        spec = document["paths"][operation.path][operation.method.lower()]
+        for mode, headers, count in runs:
+            if mode is schemathesis.GenerationMode.NEGATIVE and not (
+                spec.get("requestBody") or spec.get("parameters")
+            ):
+                continue  # nothing of the request can be made invalid
+
+            @hypothesis.settings(
+                max_examples=count,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+                phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+            )
+            @hypothesis.given(case=operation.as_strategy(mode, headers=headers))
+            def check(case: schemathesis.Case[Any]) -> None:
+                nonlocal calls
+                calls += 1
+                response = case.call(base_url=served.base, timeout=30)
+                case.validate_response(response, checks=[not_a_server_error])
+
+            try:
+                check()
+            except hypothesis.errors.Unsatisfiable:
+                continue  # nothing invalid can be made of this operation (e.g. no parameters)
+    assert calls > 8 * len(operations)
+
+
+# ---------------------------------------------------------------- in a real browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+WALLET = """
+window.ethereum = {
+  request: async ({method, params}) => {
+    if (method === 'eth_requestAccounts') { return [window.__paWalletAddress]; }
+    if (method === 'personal_sign') { return await window.__paWalletSign(params[0]); }
+    throw new Error('unsupported ' + method);
+  },
+};
+"""
+
+
+def signed_in_page(browser: Any, served: Served, account: LocalAccount) -> Any:
+    """A page whose browser wallet (an injected EIP-1193 provider) holds `account`, signed in with it
+    through the sign-in page's wallet button."""
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+
+    def wallet_sign(hex_message: str) -> str:
+        return sign_message(account, bytes.fromhex(hex_message[2:]).decode("utf-8"))
+
+    context.expose_function("__paWalletSign", wallet_sign)
+    context.add_init_script(f"window.__paWalletAddress = '{account.address}';" + WALLET)
+    page = context.new_page()
+    page.goto(served.base + "/")
+    assert page.url.startswith(served.base + "/signin")
+    page.click("#wallet-sign-in")
+    page.wait_for_url(served.base + "/")
+    return page
+
+
+def test_customs_sign_in_and_see_the_sample_season(browser: Any, served: Served) -> None:
+    page = signed_in_page(browser, served, dev_account("customs"))
+    row = page.locator(f'#overview tr[data-ref="{REFERENCE}"]')
+    assert row.count() == 1
+    assert "FR12345678900042" in row.inner_text()
+    assert page.locator(f'#overview tr[data-ref="{served.other}"]').count() == 1
+    page.click(f'#overview a:text-is("{REFERENCE}")')
+    page.wait_for_url(f"**/authorisations/{REFERENCE}")
+    assert page.locator("#placements svg").count() == 1  # the deadline timeline
+    assert page.locator("#yields svg").count() == 1  # actual against authorised yield
+    assert page.locator("#live-records tbody tr").count() == 25
+    assert "BDP-EX-2019-0001" in page.locator("#discharges").inner_text()
+    page.click('#placements a:text-is("BDP-IM-2019-0003")')
+    page.wait_for_url("**/records/BDP-IM-2019-0003")
+    assert "BDP-IM-2019-0003" in page.inner_text("h1")
+    assert page.locator(".proof .big").inner_text() == "3"  # the third record of the authorisation
+    page.context.close()
+
+
+def test_an_entry_and_its_alert_appear_live_within_two_seconds(browser: Any, served: Served) -> None:
+    page = signed_in_page(browser, served, dev_account("customs"))
+    page.goto(f"{served.base}/authorisations/{REFERENCE}")
+    page.evaluate("window.__notReloaded = true")
+    page.wait_for_selector("#live-status.live:not(.off)")
+    page.wait_for_timeout(300)  # the stream is open
+    entry = placement_json("LIVE-IM-0001", "LIVE-LOT-0001", days_ago=5)
+    answered = served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"])
+    sent = time.monotonic()
+    assert answered.status_code == 200, answered.text
+    page.wait_for_selector(
+        '#live-records tbody tr:first-child a:text("LIVE-IM-0001")', timeout=LIVE_SECONDS * 1000
+    )
+    record_seconds = time.monotonic() - sent
+    page.wait_for_selector('#live-alerts li:has-text("LIVE-IM-0001")', timeout=LIVE_SECONDS * 1000)
+    alert_seconds = time.monotonic() - sent
+    assert page.evaluate("window.__notReloaded") is True
+    assert record_seconds < LIVE_SECONDS and alert_seconds < LIVE_SECONDS
+    print(
+        f"live: record shown {record_seconds:.2f} s, its alert {alert_seconds:.2f} s after the API answered"
+    )
+    page.context.close()
+
+
+def test_another_holder_finds_the_first_holders_authorisation_absent_and_refused(
+    browser: Any, served: Served
+) -> None:
+    holder2 = dev_account("holder2")
+    context = browser.new_context()
+    page = context.new_page()
+    # Without a browser wallet: the address, the message to sign, the pasted signature.
+    page.goto(served.base + "/signin")
+    assert page.locator("#wallet-panel").is_hidden()
+    page.fill("input[name=address]", holder2.address)
+    page.click("form[action='/signin'] button[type=submit]")
+    message = page.locator("textarea[name=message]").input_value()
+    page.fill("input[name=signature]", sign_message(holder2, message))
+    page.click("form[action='/signin'] button[type=submit]")
+    page.wait_for_url(served.base + "/")
+    assert page.locator(f'#overview tr[data-ref="{served.other}"]').count() == 1
+    assert REFERENCE not in page.content()
+    response = page.goto(f"{served.base}/authorisations/{quote(REFERENCE)}")
+    assert response is not None and response.status == 404
+    assert "Not found" in page.inner_text("h1")
+    assert REFERENCE not in page.inner_text("main") or "no authorisation" in page.inner_text("main")
+    context.close()
+
+
+# ---------------------------------------------------------------- the screenshots of docs/web.md
+
+
+@pytest.mark.skipif(
+    not os.environ.get("PA_WEB_SCREENSHOTS"), reason="PA_WEB_SCREENSHOTS=FOLDER redraws the screenshots"
+)
+def test_screenshots(browser: Any, served: Served, tmp_path: Path) -> None:
+    """Each page, as of 20 Sep 2019 (deadlines near, a bill due), on a server of its own."""
+    folder = Path(os.environ["PA_WEB_SCREENSHOTS"])
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = served.settings.model_copy(update={"data_dir": tmp_path})
+    save_deployment(tmp_path, served.ctx.ledger.deployment)
+    _app, server, thread, base = start_server(WebConfig(settings, today=date(2019, 9, 20), poll_seconds=0.25))
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    context.add_init_script("window.__paWalletAddress = '0x0';" + WALLET)  # shows the wallet button
+    page = context.new_page()
+    try:
+        page.goto(base + "/signin")
+        page.screenshot(path=folder / "web-signin.png")
+        page.click("button[value=customs]")
+        page.wait_for_url(base + "/")
+        page.screenshot(path=folder / "web-overview.png")
+        page.goto(base + "/?lang=fr")
+        page.screenshot(path=folder / "web-overview-fr.png")
+        page.goto(base + f"/authorisations/{REFERENCE}?lang=en")
+        page.set_viewport_size({"width": 1360, "height": 1500})
+        page.screenshot(path=folder / "web-authorisation.png")
+        page.locator("#placements").screenshot(path=folder / "web-authorisation-deadlines.png")
+        page.locator("#discharges").screenshot(path=folder / "web-authorisation-discharges.png")
+        page.locator("#yields").screenshot(path=folder / "web-authorisation-yield.png")
+        page.set_viewport_size({"width": 1360, "height": 900})
+        page.wait_for_selector("#live-status.live:not(.off)")
+        page.wait_for_timeout(300)
+        entry = placement_json("BDP-IM-2019-0046", "TRD-2019-0046", days_ago=1)
+        assert (
+            served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"]).status_code == 200
+        )
+        page.wait_for_selector('#live-records a:text-is("BDP-IM-2019-0046")', timeout=5000)
+        page.wait_for_selector('#live-alerts li:has-text("BDP-IM-2019-0046")', timeout=5000)
+        page.locator("#alerts").scroll_into_view_if_needed()
+        page.evaluate("window.scrollTo(0, document.getElementById('alerts').offsetTop - 70)")
+        page.wait_for_timeout(200)
+        page.screenshot(path=folder / "web-live.png")
+        page.goto(f"{base}/authorisations/{REFERENCE}/records/BDP-IM-2019-0003")
+        page.screenshot(path=folder / "web-record.png")
+        page.goto(f"{base}/authorisations/{REFERENCE}/bill?from=2019-09-01&to=2019-09-30")
+        page.set_viewport_size({"width": 1360, "height": 1300})
+        page.screenshot(path=folder / "web-bill.png")
+    finally:
+        context.close()
+        server.stop()
+        thread.join(15)
