@@ -20,14 +20,14 @@ SOL_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null | sort)
 SOL_DIRS := $(shell find contracts -type d 2>/dev/null | sort)
 
 PYTEST_ARGS ?=
-MYPY_PATHS := pa_client tools/compile.py benchmarks tests scripts ape_console_extras.py
+MYPY_PATHS := pa_client tools/compile.py tools/slither_check.py benchmarks tests scripts ape_console_extras.py
 
 # The embedded Anvil (node_modules/.bin) and the venv's tools for the recipes; the pinned solc
 # wrapper for py-solc-x / Ape (they look for tools/solc/solc-v0.8.28).
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 
-.PHONY: help setup compile test lint demo bench fuzz clean ape-env
+.PHONY: help setup compile test lint slither demo bench fuzz faults fuzz-reader test-consortium test-consortium-short clean ape-env
 
 help:
 	@echo "make setup    create .venv, install Python and npm dependencies, compile if needed"
@@ -37,6 +37,11 @@ help:
 	@echo "make compile  recompile contracts/ into pa_client/artifacts/"
 	@echo "make bench    run the benchmarks"
 	@echo "make fuzz     the stateful invariant test of the contracts at 10 000 steps (PA_FUZZ_STEPS)"
+	@echo "make slither  static analysis of the contracts (run by make lint; tools/slither-triage.toml)"
+	@echo "make faults   the long fault tests: 20 kills of a 5 000-entry submission, node kills, faulty RPC"
+	@echo "make fuzz-reader  the file reader fuzzed with 500 inputs per strategy (PA_READER_EXAMPLES)"
+	@echo "make test-consortium  the chain tests against a consortium-like node (docs/consortium.md)"
+	@echo "make test-consortium-short  the CI subset of it, with half-second blocks"
 	@echo "make clean    remove build outputs and caches (keeps .venv and node_modules)"
 	@echo "make ape-env  print the exports that Ape needs in your shell: eval \"\$$(make -s ape-env)\""
 
@@ -92,6 +97,11 @@ lint: $(PIP_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy $(MYPY_PATHS)
+	$(MAKE) --no-print-directory slither
+
+# Slither on the contracts: fails on a high or medium finding not explained in tools/slither-triage.toml.
+slither: $(PIP_STAMP) $(NPM_STAMP)
+	$(PY) tools/slither_check.py
 
 demo: setup
 	$(VENV)/bin/pa demo
@@ -100,8 +110,41 @@ bench: setup
 	$(PY) -m benchmarks
 
 # The hypothesis state machine against a real Anvil, random and long (CI runs it short and fixed).
+# -s: the test prints its figures (runs, steps, records, steps/s, rules taken) for docs/reliability.md.
 fuzz: setup
-	PA_FUZZ_STEPS=$${PA_FUZZ_STEPS:-10000} $(PY) -m pytest -p no:cacheprovider tests/test_ledger_stateful.py
+	PA_FUZZ_STEPS=$${PA_FUZZ_STEPS:-10000} $(PY) -m pytest -p no:cacheprovider -s tests/test_ledger_stateful.py
+
+# The long fault tests of docs/reliability.md (CI runs short variants of the same tests): the
+# submitting process SIGKILLed at 20 random points of a 5 000-entry submission, the node SIGKILLed 5
+# times during one, and every fault of the RPC proxy on 5 000 entries. -s prints the figures.
+FAULT_REPORT := build/reliability
+faults: setup
+	@mkdir -p $(FAULT_REPORT)
+	PA_KILL_RUNS=$${PA_KILL_RUNS:-20} PA_KILL_ENTRIES=$${PA_KILL_ENTRIES:-5000} \
+	PA_NODE_KILLS=$${PA_NODE_KILLS:-5} PA_NODE_ENTRIES=$${PA_NODE_ENTRIES:-5000} \
+	PA_FAULT_ENTRIES=$${PA_FAULT_ENTRIES:-5000} \
+		$(PY) -m pytest -p no:cacheprovider -s tests/test_faults_kill.py tests/test_faults_rpc.py \
+		| tee $(FAULT_REPORT)/faults.log
+
+fuzz-reader: setup
+	@mkdir -p $(FAULT_REPORT)
+	PA_READER_EXAMPLES=$${PA_READER_EXAMPLES:-500} $(PY) -m pytest -p no:cacheprovider -s \
+		tests/test_fuzz_reader.py | tee $(FAULT_REPORT)/fuzz-reader.log
+
+# The contract, submission and audit tests against Anvil configured like a consortium node (no
+# unlocked accounts, zero gas price, a block every PA_TEST_BLOCK_TIME s (1), an eth_getLogs range limit
+# enforced by a proxy): docs/consortium.md. CI runs the short set with half-second blocks.
+CONSORTIUM_SHORT := tests/test_consortium.py tests/test_submission.py tests/test_batches.py \
+	tests/test_auditing.py tests/test_submit_cli.py
+CONSORTIUM_TESTS := $(CONSORTIUM_SHORT) tests/test_integrity.py tests/test_ledger_roles.py \
+	tests/test_ledger_entries.py tests/test_registry.py tests/test_rules_chain.py \
+	tests/test_worked_example.py tests/test_cli_ledger.py
+test-consortium: setup
+	PA_TEST_CONSORTIUM=1 $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS) $(CONSORTIUM_TESTS)
+
+test-consortium-short: setup
+	PA_TEST_CONSORTIUM=1 PA_TEST_BLOCK_TIME=$${PA_TEST_BLOCK_TIME:-0.5} \
+		$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS) $(CONSORTIUM_SHORT)
 
 # Ape run from your shell (docs/developer-guide.md) needs what the recipes above get from this file:
 # the venv's `ape`, node_modules' `anvil` and the pinned solc wrapper. `eval "$(make -s ape-env)"`.

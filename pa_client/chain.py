@@ -6,17 +6,23 @@ their gas estimated with a margin, and reverts decoded into `ContractError` with
 
 from __future__ import annotations
 
+import json
 import logging
+import random
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
+from . import rpc
 from .contract_errors import decode_revert, to_exception
 from .errors import ChainError
 
@@ -28,7 +34,14 @@ RECEIPT_TIMEOUT_SECONDS = 120
 
 def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
     """A Web3 connected to `rpc_url`, or ChainError when nothing answers there."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    # web3 retries a time-out or an HTTP error, but not a dropped connection (requests' ConnectionError
+    # is not the builtin one it lists): retry that too, as a lost answer is harmless to ask again.
+    retry = ExceptionRetryConfiguration(
+        errors=(ConnectionError, requests.ConnectionError, requests.HTTPError, requests.Timeout)
+    )
+    w3 = Web3(
+        Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry)
+    )
     try:
         w3.eth.chain_id  # noqa: B018 - the first request proves the connection
     except Exception as error:
@@ -36,10 +49,22 @@ def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
     return w3
 
 
+_NONCE_TAKEN = (
+    "nonce too low",
+    "nonce has already been used",
+    "old nonce",
+    # Another sender's transaction with this nonce waits in the pool (geth, Besu, Anvil's words).
+    "replacement transaction underpriced",
+    "replacement fee too low",
+)
+NONCE_TRIES = 10
+
+
 def is_stale_nonce(error: Exception) -> bool:
-    """The node refused a transaction because its nonce was already used."""
+    """The node refused a transaction because its nonce was already used, or is taken by a pending
+    transaction of another sender using the same account."""
     message = str(error).lower()
-    return "nonce too low" in message or "nonce has already been used" in message or "old nonce" in message
+    return any(words in message for words in _NONCE_TAKEN)
 
 
 def revert_data(error: Exception) -> bytes | None:
@@ -80,7 +105,7 @@ class Sender:
     def __init__(self, w3: Web3, account: LocalAccount) -> None:
         self.w3 = w3
         self.account = account
-        self.chain_id = w3.eth.chain_id
+        self.chain_id = rpc.retrying(lambda: w3.eth.chain_id, what="read the chain id")
         self._nonce: int | None = None
 
     @property
@@ -89,7 +114,10 @@ class Sender:
 
     def next_nonce(self) -> int:
         if self._nonce is None:
-            self._nonce = self.w3.eth.get_transaction_count(self.account.address, "pending")
+            self._nonce = rpc.retrying(
+                lambda: self.w3.eth.get_transaction_count(self.account.address, "pending"),
+                what="read the account's nonce",
+            )
         nonce = self._nonce
         self._nonce += 1
         return nonce
@@ -98,10 +126,15 @@ class Sender:
         self._nonce = None
 
     def fees(self) -> TxParams:
-        latest = self.w3.eth.get_block("latest")
+        latest = rpc.retrying(lambda: self.w3.eth.get_block("latest"), what="read the latest block")
         base_fee = latest.get("baseFeePerGas")
         if base_fee is None:
-            return {"gasPrice": self.w3.eth.gas_price}
+            return {"gasPrice": rpc.retrying(lambda: self.w3.eth.gas_price, what="read the gas price")}
+        if base_fee == 0:
+            # A free-gas chain (a consortium's zero base fee and minimum gas price, where accounts
+            # hold no ether): offer what the node asks, nothing there.
+            price = rpc.retrying(lambda: self.w3.eth.gas_price, what="read the gas price")
+            return {"maxFeePerGas": price, "maxPriorityFeePerGas": price}
         # Twice the base fee keeps the transaction valid for several blocks of rising fees.
         return {"maxFeePerGas": Wei(2 * base_fee + 1), "maxPriorityFeePerGas": Wei(1)}
 
@@ -130,21 +163,36 @@ class Sender:
         return self.wait(self.send_raw(tx, action), action)
 
     def send_raw(self, tx: TxParams, action: str) -> HexBytes:
-        """Signs and sends; when another process used this account meanwhile (nonce too low), takes
-        the next free nonce and sends again."""
-        for _ in range(3):
+        """Signs and sends; when another process used this account meanwhile (nonce too low, or taken
+        by its pending transaction), takes the next free nonce and sends again."""
+        for attempt in range(NONCE_TRIES):
             signed = self.account.sign_transaction(tx)  # type: ignore[arg-type]
             try:
                 return HexBytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+            except json.JSONDecodeError as error:  # an answer cut on the way: the node may have it
+                raise ChainError(
+                    f"{action}: connection to the node failed: unreadable answer ({error})"
+                ) from None
             except (Web3RPCError, ValueError) as error:
                 self.reset_nonce()
                 if not is_stale_nonce(error):
                     raise as_chain_error(error, action) from None
+                if self._known(HexBytes(signed.hash)):
+                    return HexBytes(signed.hash)  # an earlier try got through; its answer was lost
                 log.info("%s: nonce %s was used meanwhile; taking the next one", action, tx.get("nonce"))
+                time.sleep(random.uniform(0, 0.05 * attempt))  # two senders in step fall out of it
                 tx = {**tx, "nonce": Nonce(self.next_nonce())}
             except OSError as error:  # requests' ConnectionError and Timeout
                 raise ChainError(f"{action}: connection to the node failed: {error}") from None
         raise ChainError(f"{action}: the account's nonce keeps changing (another sender is busy)")
+
+    def _known(self, tx_hash: HexBytes) -> bool:
+        """Whether the node has this transaction (pending or mined)."""
+        try:
+            rpc.retrying(lambda: self.w3.eth.get_transaction(tx_hash), what="look for a transaction")
+        except TransactionNotFound:
+            return False
+        return True
 
     def wait(self, tx_hash: HexBytes, action: str) -> Sent:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_SECONDS)

@@ -40,23 +40,30 @@ def head_block(w3: Web3, confirmations: int) -> int:
 
 
 def read_pages(
-    w3: Web3, addresses: Sequence[str], from_block: int, to_block: int, *, initial_range: int = INITIAL_RANGE
+    w3: Web3,
+    addresses: Sequence[str],
+    from_block: int,
+    to_block: int,
+    *,
+    initial_range: int = INITIAL_RANGE,
+    topics: Sequence[Any] | None = None,
 ) -> Iterator[Page]:
-    """Pages of raw logs of `addresses` from `from_block` to `to_block` (inclusive), in order."""
+    """Pages of raw logs of `addresses` (and `topics`, when given) from `from_block` to `to_block`
+    (inclusive), in order."""
     span = max(1, initial_range)
+    ceiling = MAX_RANGE  # below the smallest range the node refused: never asked again
     start = from_block
     while start <= to_block:
         end = min(to_block, start + span - 1)
+        query: dict[str, Any] = {"address": list(addresses), "fromBlock": hex(start), "toBlock": hex(end)}
+        if topics is not None:
+            query["topics"] = list(topics)
         try:
-            logs = rpc.request(
-                w3,
-                "eth_getLogs",
-                [{"address": list(addresses), "fromBlock": hex(start), "toBlock": hex(end)}],
-                what=f"read logs of blocks {start:,}–{end:,}",
-            )
+            logs = rpc.request(w3, "eth_getLogs", [query], what=f"read logs of blocks {start:,}–{end:,}")
         except ChainError as error:
             if end > start and any(word in str(error).lower() for word in _REFUSALS):
                 span = max(1, (end - start + 1) // 2)
+                ceiling = min(ceiling, end - start)
                 log.info("the node refused %d blocks of logs (%s); trying %d", end - start + 1, error, span)
                 continue
             raise
@@ -64,7 +71,7 @@ def read_pages(
         yield Page(start, end, logs)
         start = end + 1
         if len(logs) < TARGET_LOGS_PER_PAGE // 4:
-            span = min(MAX_RANGE, span * 2)
+            span = min(ceiling, span * 2)
         elif len(logs) > TARGET_LOGS_PER_PAGE * 2:
             span = max(1, span // 2)
 

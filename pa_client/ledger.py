@@ -23,6 +23,7 @@ from .chain import Sender, Sent, as_chain_error
 from .deploy import Deployment
 from .encoding import ENTRY_KINDS, LOT_ORIGINS, RECORD_EVENTS, AnyEntry, encode_entry, encode_terms, from_unix
 from .errors import AccountError, ChainError
+from .extract import read_pages
 from .logs import RecordLog, decode_record, topic_of
 from .models import Authorisation, Correction, DeadlineExtension
 from .quantities import from_micro
@@ -267,35 +268,37 @@ class LedgerClient:
     def records(self, reference: str, *, to_block: BlockIdentifier = "latest") -> list[RecordLog]:
         """Every record of an authorisation from the logs, in sequence order (small ledgers; the audit
         pages its reads)."""
-        raw = self.w3.eth.get_logs(
-            {
-                "address": self.ledger.address,
-                "fromBlock": self.deployment.block,
-                "toBlock": to_block,
-                "topics": [None, "0x" + ids.authorisation_id(reference).hex()],
-            }
-        )
-        decoded = [decode_record(dict(item)) for item in raw]
+        raw = self._logs([None, "0x" + ids.authorisation_id(reference).hex()], to_block)
+        decoded = [decode_record(item) for item in raw]
         return sorted((r for r in decoded if r is not None), key=lambda r: r.sequence)
 
     def original_data(self, reference: str, entry_ref: str) -> bytes:
         """The logged data of a recorded entry: what a correction of it must carry."""
-        raw = self.w3.eth.get_logs(
-            {
-                "address": self.ledger.address,
-                "fromBlock": self.deployment.block,
-                "toBlock": "latest",
-                "topics": [
-                    [
-                        topic_of(RECORD_EVENTS[k]).hex()
-                        for k in RECORD_EVENTS
-                        if k not in ("correction", "extension")
-                    ],
-                    "0x" + ids.authorisation_id(reference).hex(),
-                    "0x" + ids.entry_id(entry_ref).hex(),
-                ],
-            }
+        topics = [
+            [
+                "0x" + topic_of(RECORD_EVENTS[k]).hex()
+                for k in RECORD_EVENTS
+                if k not in ("correction", "extension")
+            ],
+            "0x" + ids.authorisation_id(reference).hex(),
+            "0x" + ids.entry_id(entry_ref).hex(),
+        ]
+        for page in read_pages(
+            self.w3, [str(self.ledger.address)], self.deployment.block, self._block(), topics=topics
+        ):
+            if page.logs:
+                return bytes.fromhex(str(page.logs[0]["data"]).removeprefix("0x"))
+        raise ChainError(f"entry {entry_ref} of {reference} is not recorded: nothing to correct")
+
+    def _block(self, block: BlockIdentifier = "latest") -> int:
+        if isinstance(block, int):
+            return block
+        return int(self.w3.eth.get_block(block)["number"])
+
+    def _logs(self, topics: list[Any], to_block: BlockIdentifier = "latest") -> list[dict[str, Any]]:
+        """The ledger's logs with `topics` since its deployment, read in pages (a consortium node limits
+        the block range of one eth_getLogs)."""
+        pages = read_pages(
+            self.w3, [str(self.ledger.address)], self.deployment.block, self._block(to_block), topics=topics
         )
-        if not raw:
-            raise ChainError(f"entry {entry_ref} of {reference} is not recorded: nothing to correct")
-        return bytes(raw[0]["data"])
+        return [item for page in pages for item in page.logs]

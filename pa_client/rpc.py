@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from web3 import Web3
 from web3.types import RPCEndpoint
@@ -18,6 +18,8 @@ from web3.types import RPCEndpoint
 from .errors import ChainError
 
 log = logging.getLogger("pa_client")
+
+T = TypeVar("T")
 
 CALLS_PER_BATCH = 500
 RETRIES = 4
@@ -42,6 +44,24 @@ def request(w3: Web3, method: str, params: Sequence[Any], *, what: str) -> Any:
         if "error" in response:
             raise ChainError(f"{what}: {response['error'].get('message', response['error'])}")
         return response["result"]
+    raise AssertionError("unreachable")
+
+
+def retrying(call: Callable[[], T], *, what: str) -> T:
+    """A web3 read (`w3.eth.get_block(...)`, ...) with the retries of `request`: a dropped connection,
+    a time-out, an HTTP 5xx or an unreadable answer is tried again, then ends in ChainError."""
+    delay = 0.2
+    for attempt in range(RETRIES + 1):
+        try:
+            return call()
+        except (OSError, ValueError) as error:
+            if attempt == RETRIES:
+                raise ChainError(
+                    f"{what}: the node did not answer after {RETRIES + 1} tries: {error}"
+                ) from None
+            log.warning("%s: %s; retrying in %.1f s", what, error, delay)
+            time.sleep(delay)
+            delay *= 2
     raise AssertionError("unreachable")
 
 

@@ -22,7 +22,7 @@ from typing import Any, cast
 from eth_utils.abi import function_signature_to_4byte_selector
 from hexbytes import HexBytes
 from web3.exceptions import TimeExhausted, TransactionNotFound
-from web3.types import TxParams
+from web3.types import BlockIdentifier, TxParams
 
 from . import ids, rpc
 from .chain import GAS_MARGIN_PERCENT, RECEIPT_TIMEOUT_SECONDS
@@ -182,6 +182,13 @@ class Submitter:
                 return True
             if self._send(items, good, planned, report):
                 return True  # every batch confirmed
+        left = sum(1 for i in window if report.results[i].outcome is Outcome.NOT_SENT)
+        if left:
+            # Never end as if all went well: these entries are on no receipt.
+            raise ChainError(
+                f"{left:,} entries were not recorded: their batches failed on chain in {MAX_ROUNDS} rounds "
+                "(another sender changing the same authorisations?); run the submission again"
+            )
         return True
 
     def _mark_duplicates(self, report: Report) -> None:
@@ -211,9 +218,13 @@ class Submitter:
         them, so that what is on chain is known before deciding what to send."""
         address = self.sender.account.address
         deadline = time.monotonic() + timeout
-        while self.w3.eth.get_transaction_count(address, "pending") > self.w3.eth.get_transaction_count(
-            address, "latest"
-        ):
+
+        def count(block: BlockIdentifier) -> int:
+            return rpc.retrying(
+                lambda: self.w3.eth.get_transaction_count(address, block), what="read the account's nonce"
+            )
+
+        while count("pending") > count("latest"):
             if time.monotonic() > deadline:
                 raise ChainError(f"transactions of {address} are still pending after {timeout:.0f} s")
             time.sleep(0.5)
@@ -224,10 +235,14 @@ class Submitter:
         """Simulates the entries in order. A correction of an entry of this same run carries that
         entry's predicted logged data, which holds its sequence number; an earlier entry found already
         recorded or refused shifts those numbers. So the refusals before the first mismatched
-        correction (and every "already recorded") are settled, and the rest is simulated again."""
-        base = self._sequences({items[i].entry.authorisation for i in todo})
+        correction (and every "already recorded") are settled, and the rest is simulated again.
+        The sequence numbers are read again for each pass: another submitter may have recorded
+        entries meanwhile (those of this run it recorded are settled as "already recorded")."""
+        authorisations = {items[i].entry.authorisation for i in todo}
         settled: dict[int, tuple[str, str]] = {}
+        moved = 0
         while True:
+            base = self._sequences(authorisations)
             order = [i for i in todo if i not in settled]
             planned = self._simulate_once(items, order, base)
             first_mismatch = next(
@@ -248,6 +263,13 @@ class Submitter:
                 )
             }
             if first_mismatch is None or not newly:
+                if (
+                    first_mismatch is not None
+                    and moved < MAX_ROUNDS
+                    and self._sequences(authorisations) != base
+                ):
+                    moved += 1  # another submitter recorded entries under the simulation: once more
+                    continue
                 planned.rejected.update(settled)
                 return planned
             settled.update(newly)
@@ -302,7 +324,8 @@ class Submitter:
     # ------------------------------------------------------------ sending
 
     def _batches(self, good: list[int], planned: _Planned) -> list[list[int]]:
-        gas_cap = int(self.w3.eth.get_block("latest")["gasLimit"] * 0.8)
+        latest = rpc.retrying(lambda: self.w3.eth.get_block("latest"), what="read the latest block")
+        gas_cap = int(latest["gasLimit"] * 0.8)
         batches: list[list[int]] = []
         current: list[int] = []
         current_gas = _BATCH_OVERHEAD_GAS

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,13 +14,15 @@ from pathlib import Path
 import factories
 import pytest
 from eth_account.signers.local import LocalAccount
+from rpc_proxy import Faults, RpcProxy, rpc_proxy
 from web3 import Web3
 
 from pa_client.accounts import DEV_ALIASES, dev_account
 from pa_client.chain import Sender
 from pa_client.deploy import Deployment, deploy
+from pa_client.errors import NodeError
 from pa_client.ledger import LedgerClient
-from pa_client.node import EmbeddedNode
+from pa_client.node import EmbeddedNode, free_port, local_rpc
 from pa_client.settings import ENV_VARS, Settings
 
 
@@ -114,3 +119,99 @@ def auth(parties: Parties) -> str:
     parties.customs.register(factories.authorisation(reference))
     parties.holder.appoint(reference, parties.broker.sender.address)
     return reference
+
+
+# ---------------------------------------------------------------- a consortium-like node
+#
+# PA_TEST_CONSORTIUM=1 (`make test-consortium`, a pass of .ci/run) runs the session against Anvil
+# configured like a node of a permissioned consortium chain (docs/consortium.md): no unlocked or funded
+# account (only raw transactions signed by the client are accepted), a zero gas price and base fee,
+# a block every PA_TEST_BLOCK_TIME seconds (interval mining, not one block per transaction), and, in
+# front of it, a proxy that enforces what Anvil does not: an eth_getLogs range limit, Besu's default
+# request size limit, and no Anvil-only method (anvil_*, evm_*, hardhat_*).
+
+CONSORTIUM = os.environ.get("PA_TEST_CONSORTIUM", "").strip().lower() not in ("", "0", "false", "no")
+CONSORTIUM_BLOCK_TIME = os.environ.get("PA_TEST_BLOCK_TIME", "1")
+CONSORTIUM_LOG_RANGE = 10  # blocks per eth_getLogs: small, to page (Besu's --rpc-max-logs-range: 5 000)
+CONSORTIUM_MAX_BODY = 5 * 1024 * 1024  # Besu's default --rpc-http-max-request-content-length
+NON_STANDARD_METHODS = ("anvil_", "evm_", "hardhat_", "ots_")
+
+
+def consortium_argv(binary: Path, port: int) -> list[str]:
+    return [
+        str(binary),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--chain-id", "31337",
+        "--accounts", "0",  # no development account: nothing unlocked, nothing funded
+        "--gas-price", "0",
+        "--base-fee", "0",
+        "--disable-min-priority-fee",
+        "--block-time", CONSORTIUM_BLOCK_TIME,  # interval mining
+        "--gas-limit", str(Settings().block_gas_limit),
+        "--color", "never",
+    ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def consortium_node(folder: Path) -> Iterator[tuple[str, RpcProxy]]:
+    """A consortium-like Anvil behind its proxy: (the proxy's URL, the proxy)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    with (folder / "anvil.log").open("wb") as log:
+        process = subprocess.Popen(
+            consortium_argv(Settings().anvil_path, port), stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            upstream = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    local_rpc(upstream, "eth_chainId", timeout=1.0)
+                    break
+                except NodeError:
+                    assert process.poll() is None and time.monotonic() < deadline, "anvil did not start"
+                    time.sleep(0.1)
+            faults = Faults(
+                max_log_range=CONSORTIUM_LOG_RANGE,
+                max_body=CONSORTIUM_MAX_BODY,
+                refuse_prefixes=NON_STANDARD_METHODS,
+            )
+            # A call to an Anvil-only method is refused, so a client that used one would fail the tests.
+            with rpc_proxy(upstream, faults) as proxy:
+                yield proxy.url, proxy
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+if CONSORTIUM:
+
+    @pytest.fixture(scope="session")
+    def anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
+        """The session's node is the consortium-like one (PA_TEST_CONSORTIUM=1)."""
+        settings = Settings(data_dir=tmp_path_factory.mktemp("consortium-session"))
+        with consortium_node(settings.data_dir / "node") as (url, _):
+            yield AnvilNode(settings, EmbeddedNode(settings), url, 31337)
+
+
+# Tests of the ordinary session that assume what a consortium node does not do, skipped under
+# PA_TEST_CONSORTIUM=1 (test_consortium.py covers what they check in its own way):
+CONSORTIUM_SKIPS = {
+    "test_a_customs_role_granted_by_customs_can_register_and_be_revoked": (
+        "it funds a new account with ether; a free-gas consortium chain has none to send"
+    ),
+    "test_at_block_audits_the_past_and_warm_equals_cold": (
+        "it assumes no block is mined between two audits of the head; interval mining mines one every "
+        "second (test_consortium.py compares warm and cold audits at a fixed block)"
+    ),
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not CONSORTIUM:
+        return
+    for item in items:
+        reason = CONSORTIUM_SKIPS.get(item.name.split("[")[0])
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=f"consortium node: {reason}"))
