@@ -112,7 +112,9 @@ bench: setup
 # The hypothesis state machine against a real Anvil, random and long (CI runs it short and fixed).
 # -s: the test prints its figures (runs, steps, records, steps/s, rules taken) for docs/reliability.md.
 fuzz: setup
-	PA_FUZZ_STEPS=$${PA_FUZZ_STEPS:-10000} $(PY) -m pytest -p no:cacheprovider -s tests/test_ledger_stateful.py
+	@mkdir -p build/reliability
+	PA_FUZZ_STEPS=$${PA_FUZZ_STEPS:-10000} $(PY) -m pytest -p no:cacheprovider -s tests/test_ledger_stateful.py \
+		| tee build/reliability/fuzz.log
 
 # The long fault tests of docs/reliability.md (CI runs short variants of the same tests): the
 # submitting process SIGKILLed at 20 random points of a 5 000-entry submission, the node SIGKILLed 5
