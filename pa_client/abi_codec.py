@@ -1,9 +1,10 @@
 """A fast ABI encoder and decoder for the ledger's own types.
 
 eth_abi is general and validates every value; submitting or auditing hundreds of thousands of entries
-spends most of its time there. These codecs are compiled once per type string into nested closures
-and checked against eth_abi by `tests/test_abi_codec.py`. They support what the ledger's ABI uses:
-tuples, dynamic arrays, string, bytes, bytesN, uintN, bool and address.
+spends most of its time there. The encoders are compiled once per type string into nested closures,
+the decoders into straight-line Python source (`compile_picker` decodes a record straight into the
+row the audit keeps); both are checked against eth_abi by `tests/test_abi_codec.py`. They support
+what the ledger's ABI uses: tuples, dynamic arrays, string, bytes, bytesN, uintN, bool and address.
 """
 
 from __future__ import annotations
@@ -129,70 +130,164 @@ def encode(types: tuple[str, ...], values: Any) -> bytes:
 
 
 # ---------------------------------------------------------------- decoding
+#
+# A decoder is compiled once per type string into straight-line Python (one function per tuple,
+# array elements through a helper each): no per-field dispatch, every offset folded where it is
+# constant. Reading a record's log is then a few dozen slices and `int.from_bytes`.
 
 
-def _read_int(data: bytes, at: int) -> int:
-    return int.from_bytes(data[at : at + 32], "big")
+def _as_tuple(leaves: list[Any]) -> str:
+    """The tuple expression of nested leaves (`_Compiler.leaves`)."""
+    return "(" + "".join(f"{_as_tuple(v) if isinstance(v, list) else v}, " for v in leaves) + ")"
 
 
-def _tuple_decoder(components: list[ABIType]) -> Decoder:
-    decoders = [_decoder(c) for c in components]
-    dynamic = [_is_dynamic(c) for c in components]
-    sizes = [32 if d else _static_size(c) for c, d in zip(components, dynamic, strict=True)]
+class _Compiler:
+    """Generates the source of a decoder: `value(node, at)` emits the statements a value needs and
+    returns the expression that gives it, `at` being the expression of where its encoding starts."""
 
-    def decode(data: bytes, start: int) -> tuple[Any, ...]:
-        values = []
-        at = start
-        for dec, dyn, size in zip(decoders, dynamic, sizes, strict=True):
-            values.append(dec(data, start + _read_int(data, at)) if dyn else dec(data, at))
-            at += size
-        return tuple(values)
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"_fb": int.from_bytes}
+        self.functions = 0
+        self.lines: list[str] = []
+        self.temporaries = 0
 
-    return decode
+    def _temporary(self) -> str:
+        self.temporaries += 1
+        return f"t{self.temporaries}"
 
+    @staticmethod
+    def _plus(at: str, offset: int) -> str:
+        if offset == 0:
+            return at
+        if at.isdigit():
+            return str(int(at) + offset)
+        name, plus, constant = at.rpartition(" + ")
+        if plus and constant.isdigit() and name.isidentifier():
+            return f"{name} + {int(constant) + offset}"
+        return f"{at} + {offset}"
 
-def _decoder(node: ABIType) -> Decoder:
-    if node.arrlist:
+    def _word(self, at: str) -> str:
+        return f"_fb(data[{at}:{self._plus(at, 32)}], 'big')"
+
+    def value(self, node: ABIType, at: str) -> str:
+        if node.arrlist:
+            return self._array(node, at)
+        if isinstance(node, TupleType):
+            return self._tuple(list(node.components), at)
+        assert isinstance(node, BasicType)
+        base, sub = node.base, node.sub
+        if base == "uint":
+            return self._word(at)
+        if base == "bool":
+            return f"({self._word(at)} != 0)"
+        if base == "address":
+            return f"'0x' + data[{self._plus(at, 12)}:{self._plus(at, 32)}].hex()"
+        if base in ("string", "bytes") and sub is None:
+            length = self._temporary()
+            self.lines.append(f"{length} = {self._word(at)}")
+            body = self._plus(at, 32)
+            raw = f"data[{body}:{body} + {length}]"
+            return f"{raw}.decode('utf-8')" if base == "string" else f"bytes({raw})"
+        if base == "bytes":
+            return f"bytes(data[{at}:{self._plus(at, int(sub))}])"
+        raise NotImplementedError(f"type {_name(node)} is not used by the ledger")
+
+    def leaves(self, node: ABIType, at: str) -> Any:
+        """Like `value`, but a tuple gives the list of its components' leaves (nested), so that a
+        caller can pick the values it needs and combine them as it likes."""
+        if isinstance(node, TupleType) and not node.arrlist:
+            return self._parts(list(node.components), at)
+        return self.value(node, at)
+
+    def _parts(self, components: list[ABIType], at: str) -> list[Any]:
+        if not at.isidentifier() and not at.isdigit():
+            start = self._temporary()
+            self.lines.append(f"{start} = {at}")
+            at = start
+        parts: list[Any] = []
+        offset = 0
+        for component in components:
+            head = self._plus(at, offset)
+            if _is_dynamic(component):
+                start = self._temporary()
+                self.lines.append(f"{start} = {at} + {self._word(head)}")
+                parts.append(self.leaves(component, start))
+                offset += 32
+            else:
+                parts.append(self.leaves(component, head))
+                offset += _static_size(component)
+        return parts
+
+    def _tuple(self, components: list[ABIType], at: str) -> str:
+        return _as_tuple(self._parts(components, at))
+
+    def _array(self, node: ABIType, at: str) -> str:
         if node.arrlist[-1]:
             raise NotImplementedError(f"fixed-size arrays are not used by the ledger: {_name(node)}")
         element = node.item_type
-        single = _decoder(element)
-        dynamic = _is_dynamic(element)
-        size = 32 if dynamic else _static_size(element)
+        count, base = self._temporary(), self._temporary()
+        self.lines.append(f"{count} = {self._word(at)}")
+        self.lines.append(f"{base} = {self._plus(at, 32)}")
+        if isinstance(element, BasicType) and not element.arrlist and not _is_dynamic(element):
+            inline = self.value(element, f"{base} + 32 * i")  # no statements: a word or bytesN
+            return f"tuple([{inline} for i in range({count})])"
+        single = self.function(element)
+        if _is_dynamic(element):
+            return f"tuple([{single}(data, {base} + _fb(data[{base} + 32 * i:{base} + 32 * i + 32], 'big')) for i in range({count})])"
+        size = _static_size(element)
+        return f"tuple([{single}(data, {base} + {size} * i) for i in range({count})])"
 
-        def decode_array(data: bytes, start: int) -> tuple[Any, ...]:
-            count = _read_int(data, start)
-            base = start + 32
-            if dynamic:
-                return tuple(single(data, base + _read_int(data, base + 32 * i)) for i in range(count))
-            return tuple(single(data, base + size * i) for i in range(count))
+    def function(self, node: ABIType) -> str:
+        """The name of a compiled `(data, at) -> value` function for `node`."""
+        return self._compile(_name(node), lambda: self.value(node, "at"))
 
-        return decode_array
-    if isinstance(node, TupleType):
-        return _tuple_decoder(list(node.components))
-    assert isinstance(node, BasicType)
-    base, sub = node.base, node.sub
-    if base == "uint":
-        return _read_int
-    if base == "bool":
-        return lambda data, at: _read_int(data, at) != 0
-    if base == "address":
-        return lambda data, at: "0x" + data[at + 12 : at + 32].hex()
-    if base == "string":
-        return lambda data, at: data[at + 32 : at + 32 + _read_int(data, at)].decode("utf-8")
-    if base == "bytes" and sub is None:
-        return lambda data, at: bytes(data[at + 32 : at + 32 + _read_int(data, at)])
-    if base == "bytes":
-        size = int(sub)
-        return lambda data, at: bytes(data[at : at + size])
-    raise NotImplementedError(f"type {_name(node)} is not used by the ledger")
+    def tuple_function(self, components: list[ABIType]) -> str:
+        """The name of a compiled `(data, at) -> tuple` function for values of `components`."""
+        return self._compile(",".join(_name(c) for c in components), lambda: self._tuple(components, "at"))
+
+    def _compile(self, what: str, body: Callable[[], str]) -> str:
+        outer_lines, outer_temporaries = self.lines, self.temporaries
+        self.lines, self.temporaries = [], 0
+        result = body()
+        self.functions += 1
+        name = f"_f{self.functions}"
+        source = "\n    ".join([f"def {name}(data, at):", *self.lines, f"return {result}"])
+        exec(compile(source, f"<abi decoder {what}>", "exec"), self.namespace)
+        self.lines, self.temporaries = outer_lines, outer_temporaries
+        return name
+
+
+def compile_picker(
+    types: tuple[str, ...],
+    arguments: tuple[str, ...],
+    pick: Callable[[list[Any]], tuple[list[str], str]],
+    namespace: dict[str, Any] | None = None,
+) -> Callable[..., Any]:
+    """A function `(data, *arguments) -> value` decoding data of `types` straight into a value of the
+    caller's making: `pick(leaves)` gets the expressions of the decoded values (nested lists for
+    tuples, as `types` nest) and returns statements and the expression to return, in which it may use
+    `arguments` and the names of `namespace`. Values it does not use cost no decoding beyond their
+    offsets."""
+    compiler = _Compiler()
+    compiler.namespace.update(namespace or {})
+    leaves = compiler._parts([parse(t) for t in types], "0")
+    statements, result = pick(leaves)
+    compiler.functions += 1
+    name = f"_f{compiler.functions}"
+    source = "\n    ".join(
+        [f"def {name}(data, {', '.join(arguments)}):", *compiler.lines, *statements, f"return {result}"]
+    )
+    exec(compile(source, f"<abi picker {','.join(types)}>", "exec"), compiler.namespace)
+    picker: Callable[..., Any] = compiler.namespace[name]
+    return picker
 
 
 @cache
 def decoder_for(types: tuple[str, ...]) -> Callable[[bytes], tuple[Any, ...]]:
     """A decoder of data holding values of `types` (like `eth_abi.decode(types, data)`)."""
-    decode = _tuple_decoder([parse(t) for t in types])
-    return lambda data: decode(data, 0)
+    compiler = _Compiler()
+    compiled: Decoder = compiler.namespace[compiler.tuple_function([parse(t) for t in types])]
+    return lambda data: compiled(data, 0)  # type: ignore[no-any-return,unused-ignore]
 
 
 def decode(types: tuple[str, ...], data: bytes) -> tuple[Any, ...]:

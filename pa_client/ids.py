@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from eth_abi.abi import encode
-from eth_utils.crypto import keccak
+
+from .hashing import keccak, keccak_text
 
 
 def authorisation_id(reference: str) -> bytes:
     """`keccak256(bytes(reference))` of the EU authorisation reference."""
-    return keccak(text=reference)
+    return keccak_text(reference)
 
 
 def entry_id(entry_ref: str) -> bytes:
     """`keccak256(bytes(entryRef))`; entry references are unique within an authorisation."""
-    return keccak(text=entry_ref)
+    return keccak_text(entry_ref)
 
 
 def site_id(site: str) -> bytes:
-    return keccak(text=site)
+    return keccak_text(site)
 
 
 def lot_id(authorisation: str, lot: str) -> bytes:

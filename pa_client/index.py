@@ -10,13 +10,16 @@ heads with the contract's and rebuilds the index once more when they differ (`au
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import queue
 import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from web3 import Web3
@@ -29,7 +32,15 @@ log = logging.getLogger("pa_client")
 
 FORMAT_VERSION = 1
 
+# Blocks asked for by the first eth_getLogs page; the range then grows while pages stay small
+# (extract.read_pages). Starting small keeps pages of a few thousand logs on a busy chain, so that
+# the next page is read while this one is decoded, and no answer holds a whole ledger at once.
+READ_RANGE = 16
+PAGES_AHEAD = 2
+
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
+_END: Any = object()
 
 
 @dataclass
@@ -83,7 +94,8 @@ class LedgerIndex:
         self.folder.mkdir(parents=True, exist_ok=True)
         registry_logs: list[dict[str, Any]] = []
         read_into(w3, self.addresses, start, to_block, builder, progress, registry_logs)
-        self._append(builder, f"{start:012d}-{to_block:012d}", registry_logs)
+        frames = builder.frames()
+        self._append(frames, f"{start:012d}-{to_block:012d}", registry_logs)
         header = block_header(w3, to_block)
         self._write_state(
             IndexState(
@@ -92,7 +104,10 @@ class LedgerIndex:
                 {ref: (c.sequence, "0x" + c.head.hex()) for ref, c in builder.chains.items()},
             )
         )
-        return builder.build(to_block, int(header["timestamp"], 16), self._frames())
+        # A first build holds everything in the part it just wrote: no need to read it back.
+        return builder.build(
+            to_block, int(header["timestamp"], 16), frames if state is None else self._frames()
+        )
 
     # ------------------------------------------------------------ files
 
@@ -120,10 +135,12 @@ class LedgerIndex:
         # removed by the next update (_append) before it writes its own.
         temporary.replace(self.folder / "state.json")
 
-    def _append(self, builder: TableBuilder, part: str, registry_logs: list[dict[str, Any]]) -> None:
+    def _append(
+        self, frames: dict[str, pd.DataFrame], part: str, registry_logs: list[dict[str, Any]]
+    ) -> None:
         known = self._state()
         last = known.last_block if known else -1
-        for name, frame in builder.frames().items():
+        for name, frame in frames.items():
             folder = self.folder / name
             folder.mkdir(exist_ok=True)
             for stale in folder.glob("*.parquet"):
@@ -164,15 +181,52 @@ def read_into(
 ) -> None:
     """Reads the logs of blocks `start`–`end` into `builder` (and the registry's raw logs aside)."""
     registry = addresses[0].lower()
-    for page in read_pages(w3, addresses, start, end):
+    for page in prefetched(read_pages(w3, addresses, start, end, initial_range=READ_RANGE)):
         missing = {int(raw["blockNumber"], 16) for raw in page.logs if raw.get("blockTimestamp") is None}
         times = block_times(w3, missing) if missing else None
-        for raw in page.logs:
-            builder.add(raw, times)
-            if registry_logs is not None and str(raw["address"]).lower() == registry:
-                registry_logs.append(dict(raw))
+        builder.add_logs(page.logs, times)
+        if registry_logs is not None:
+            registry_logs.extend(dict(raw) for raw in page.logs if str(raw["address"]).lower() == registry)
         if progress is not None:
             progress(page.to_block - start + 1, max(1, end - start + 1))
+
+
+def prefetched(pages: Iterator[T], ahead: int = PAGES_AHEAD) -> Iterator[T]:
+    """The items of `pages`, read by a thread up to `ahead` items in advance: the node prepares the
+    next page of logs (and the answer travels) while the caller decodes this one. Errors are raised to
+    the caller where they happened in the sequence; a caller that stops early stops the reader."""
+    slots: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                item = next(pages, _END)
+                if item is _END:
+                    break
+                slots.put((True, item))
+        except BaseException as error:  # handed to the caller, raised there
+            slots.put((False, error))
+            return
+        slots.put((False, None))
+
+    reader = threading.Thread(target=read, name="pa-log-pages", daemon=True)
+    reader.start()
+    try:
+        while True:
+            ok, item = slots.get()
+            if ok:
+                yield item
+            elif item is None:
+                return
+            else:
+                raise item
+    finally:
+        stop.set()
+        while reader.is_alive():
+            with contextlib.suppress(queue.Empty):  # unblock a reader waiting for room
+                slots.get(timeout=0.05)
+        reader.join()
 
 
 def cold_tables(

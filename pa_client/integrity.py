@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from eth_utils.crypto import keccak
-
+from .hashing import keccak
 from .logs import RecordLog
 
 ZERO_HEAD = b"\0" * 32

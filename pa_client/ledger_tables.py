@@ -8,18 +8,19 @@ rules know comes from here, and everything here comes from the logs.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from eth_utils.crypto import keccak
 
 from . import codes
-from .abi_codec import decode
+from .abi_codec import compile_picker, decode, decoder_for
 from .artifacts import load_artifact
 from .contract_errors import _type_string
 from .encoding import AUTHORISATION_STATUSES, DISCHARGE_MODES, decode_terms
+from .hashing import keccak, keccak_256
 from .integrity import ZERO_HEAD
 from .logs import record_events
 from .models import Authorisation
@@ -127,13 +128,16 @@ class LedgerTables:
     def records_per_authorisation(self) -> dict[str, int]:
         """How many records the tables hold per authorisation (a processing is one record over
         several rows): equal to the chain's sequence when no record is missing."""
-        pairs: set[tuple[str, int]] = set()
-        for frame in self.tables.values():
-            pairs.update(zip(frame["authorisation"], frame["sequence"], strict=True))
-        counts: dict[str, int] = defaultdict(int)
-        for reference, _ in pairs:
-            counts[reference] += 1
-        return dict(counts)
+        filled = [frame for frame in self.tables.values() if len(frame)]
+        if not filled:
+            return {}
+        references, unique = factorize(
+            np.concatenate([f["authorisation"].to_numpy(dtype=object) for f in filled])
+        )
+        sequences, _ = factorize(np.concatenate([f["sequence"].to_numpy() for f in filled]))
+        pairs = np.unique(references * (int(sequences.max()) + 1) + sequences)
+        counts = np.bincount(pairs // (int(sequences.max()) + 1), minlength=len(unique))
+        return {str(reference): int(count) for reference, count in zip(unique, counts, strict=True)}
 
     def version(self, reference: str, number: int) -> Authorisation:
         for version in self.authorisations[reference]:
@@ -168,6 +172,73 @@ def _text(raw: bytes) -> str:
     return raw.rstrip(b"\0").decode("ascii")
 
 
+_MODES = tuple(mode.value for mode in DISCHARGE_MODES)
+_cn = codes.int_to_cn
+
+
+def _day(seconds: int) -> Any:
+    return pd.Timestamp(seconds, unit="s", tz="UTC").date()
+
+
+# The table row of each kind of record after the common columns, from its decoded fields (as the
+# struct lists them): how `_add_record` lays them out, compiled into the record's decoder.
+_ROW_OF_KIND: dict[str, tuple[str, Callable[[list[str]], list[str]]]] = {
+    "placement": (
+        "placements",
+        lambda f: [
+            f[0],
+            f"_cn({f[1]})",
+            f[2],
+            f[3],
+            f"_text({f[4]})",
+            f[5],
+            f[6],
+            f[7],
+            f[8],
+            f[9],
+            f"_text({f[10]})",
+        ],
+    ),
+    "movement": ("movements", lambda f: [f[0], f[1], f[2], f[3]]),
+    "handling": ("handlings", lambda f: [f[0], f"_cn({f[1]})"]),
+    "discharge": ("discharges", lambda f: [f[0], f[1], f[2], f"_modes[{f[3]}]", f"({f[4]} or None)", f[5]]),
+    "correction": ("corrections", lambda f: [f[0], f[1]]),
+    "extension": ("extensions", lambda f: [f[0], f"_day({f[1]})", f[2]]),
+}
+
+
+def _row_decoder(kind: str, data_types: tuple[str, ...]) -> Callable[..., Any] | None:
+    """`(data, block, log_index, block_time, account) -> (sequence, authorisation, row)` for the
+    records of one table; None for processing (rows in two tables, left to `_add_record`)."""
+    if kind not in _ROW_OF_KIND:
+        return None
+    _, fields_of = _ROW_OF_KIND[kind]
+
+    def pick(leaves: list[Any]) -> tuple[list[str], str]:
+        sequence, (common, *fields) = leaves
+        authorisation, entry_ref, occurred_at, _documents = common
+        statements = [f"s = {sequence}", f"a = {authorisation}"]
+        row = [
+            "a",
+            "s",
+            entry_ref,
+            occurred_at,
+            "block",
+            "log_index",
+            "block_time",
+            "account",
+            *fields_of(fields),
+        ]
+        return statements, f"(s, a, ({', '.join(row)}))"
+
+    return compile_picker(
+        data_types,
+        ("block", "log_index", "block_time", "account"),
+        pick,
+        {"_cn": _cn, "_text": _text, "_modes": _MODES, "_day": _day},
+    )
+
+
 class TableBuilder:
     """Accumulates decoded logs (in chain order) into rows, and each authorisation's rolling hash."""
 
@@ -177,20 +248,70 @@ class TableBuilder:
         self.statuses: dict[str, list[StatusChange]] = defaultdict(list)
         self.chains: dict[str, Chain] = defaultdict(Chain)
         self._records = record_events()
+        # topic0 as the node writes it ("0x" + lower-case hex) -> (kind, table, row decoder, decoder)
+        self._record_topics = {
+            "0x" + topic.hex(): (
+                event.kind,
+                _ROW_OF_KIND[event.kind][0] if event.kind in _ROW_OF_KIND else "",
+                _row_decoder(event.kind, event.data_types),
+                decoder_for(event.data_types),
+            )
+            for topic, event in self._records.items()
+        }
         self._registry = _registry_events()
         self._reference_of: dict[bytes, str] = {}
+        self._seen_ids: set[str] = set()  # authorisation ids (topic 1, hex) whose reference is known
         self._versions_by_id: dict[bytes, list[AuthorisationVersion]] = defaultdict(list)
 
     def add_logs(
         self, logs: Iterable[Mapping[str, Any]], block_times: Mapping[int, int] | None = None
     ) -> None:
+        """Adds logs in chain order (the records' hot path inline: this runs once per record)."""
+        record_topics, rows, chains, seen = self._record_topics, self.rows, self.chains, self._seen_ids
+        hash_of = keccak_256
         for raw in logs:
-            self.add(raw, block_times)
+            hex_topics = raw["topics"]
+            record = (
+                record_topics.get(hex_topics[0]) if hex_topics and isinstance(hex_topics[0], str) else None
+            )
+            data_hex = raw["data"]
+            if record is None or len(hex_topics) != 4 or not isinstance(data_hex, str):
+                self.add(raw, block_times)
+                continue
+            block = _int(raw["blockNumber"])
+            log_index = _int(raw["logIndex"])
+            timestamp = raw.get("blockTimestamp")
+            if timestamp is not None:
+                block_time = _int(timestamp)
+            elif block_times is not None:
+                block_time = block_times[block]
+            else:
+                raise ValueError(f"no time for block {block}")
+            first, identifier, entry, account = hex_topics
+            data = bytes.fromhex(data_hex[2:])
+            if record[2] is None:  # a processing: rows in two tables
+                topics = bytes.fromhex(first[2:] + identifier[2:] + entry[2:] + account[2:])
+                self._add_record(record[0], record[3](data), topics, data, block, log_index, block_time)
+                continue
+            sequence, authorisation, row = record[2](
+                data, block, log_index, block_time, "0x" + account[-40:].lower()
+            )
+            if identifier not in seen:
+                seen.add(identifier)
+                self._reference_of.setdefault(bytes.fromhex(identifier[2:]), authorisation)
+            chain = chains[authorisation]
+            if sequence != chain.sequence + 1:
+                chain.gaps.extend(range(chain.sequence + 1, sequence))
+            chain.sequence = sequence
+            topics = bytes.fromhex(first[2:] + identifier[2:] + entry[2:] + account[2:])
+            chain.head = hash_of(chain.head + hash_of(topics + hash_of(data).digest()).digest()).digest()
+            rows[record[1]].append(row)
 
     def add(self, raw: Mapping[str, Any], block_times: Mapping[int, int] | None = None) -> None:
-        topics = [_bytes(t) for t in raw["topics"]]
-        if not topics:
+        hex_topics = raw["topics"]
+        if not hex_topics:
             return
+        topics = [_bytes(t) for t in hex_topics]
         block = _int(raw["blockNumber"])
         log_index = _int(raw["logIndex"])
         data = _bytes(raw["data"])
@@ -202,7 +323,8 @@ class TableBuilder:
                 block_time = block_times[block]
             else:
                 raise ValueError(f"no time for block {block}")
-            self._add_record(event.kind, event.data_types, topics, data, block, log_index, block_time)
+            values = decode(event.data_types, data)
+            self._add_record(event.kind, values, b"".join(topics), data, block, log_index, block_time)
             return
         registry_event = self._registry.get(topics[0])
         if registry_event is not None:
@@ -211,21 +333,24 @@ class TableBuilder:
     def _add_record(
         self,
         kind: str,
-        data_types: tuple[str, ...],
-        topics: list[bytes],
+        values: tuple[Any, ...],
+        topics: bytes,
         data: bytes,
         block: int,
         log_index: int,
         block_time: int,
     ) -> None:
-        sequence, struct = decode(data_types, data)
+        """One record: `values` its decoded data, `topics` its four topics joined (128 bytes)."""
+        sequence, struct = values
         (authorisation, entry_ref, occurred_at, _documents), *fields = struct
-        self._reference_of.setdefault(topics[1], authorisation)
+        authorisation_id = topics[32:64]
+        if authorisation_id not in self._reference_of:
+            self._reference_of[authorisation_id] = authorisation
         chain = self.chains[authorisation]
         if sequence != chain.sequence + 1:
             chain.gaps.extend(range(chain.sequence + 1, sequence))
         chain.sequence = sequence
-        chain.head = keccak(chain.head + keccak(b"".join(topics) + keccak(data)))
+        chain.head = keccak(chain.head + keccak(topics + keccak(data)))
         common = (
             authorisation,
             sequence,
@@ -234,40 +359,42 @@ class TableBuilder:
             block,
             log_index,
             block_time,
-            "0x" + topics[3][-20:].hex(),
+            "0x" + topics[108:128].hex(),
         )
-        if kind == "processing":
-            site, inputs, outputs = fields
-            version = self._version_at(topics[1], block, log_index)
-            for lot, quantity in inputs:
-                self.rows["processing_inputs"].append((*common, site, lot, quantity))
-            for lot, code, description, quantity, unit in outputs:
-                self.rows["processing_outputs"].append(
-                    (*common, site, lot, codes.int_to_cn(code), description, quantity, _text(unit), version)
-                )
-            return
-        table = TABLE_OF_KIND[kind]
-        row: tuple[Any, ...]
-        if kind == "placement":
+        rows = self.rows
+        if kind == "discharge":
+            lot, quantity, site, mode, declaration, procedure = fields
+            rows["discharges"].append(
+                (*common, lot, quantity, site, _MODES[mode], declaration or None, procedure)
+            )
+        elif kind == "placement":
             lot, goods, description, quantity, unit, site, declaration, procedure, value, rate, origin = (
                 fields
             )
-            row = (lot, codes.int_to_cn(goods), description, quantity, _text(unit), site, declaration, procedure, value, rate, _text(origin))  # fmt: skip
+            row = (lot, _cn(goods), description, quantity, _text(unit), site, declaration, procedure, value, rate, _text(origin))  # fmt: skip
+            rows["placements"].append((*common, *row))
+        elif kind == "processing":
+            site, inputs, outputs = fields
+            version = self._version_at(authorisation_id, block, log_index)
+            table = rows["processing_inputs"]
+            for lot, quantity in inputs:
+                table.append((*common, site, lot, quantity))
+            table = rows["processing_outputs"]
+            for lot, code, description, quantity, unit in outputs:
+                table.append((*common, site, lot, _cn(code), description, quantity, _text(unit), version))
         elif kind == "movement":
-            row = tuple(fields)
+            rows["movements"].append((*common, *fields))
         elif kind == "handling":
             lot, goods = fields
-            row = (lot, codes.int_to_cn(goods))
-        elif kind == "discharge":
-            lot, quantity, site, mode, declaration, procedure = fields
-            row = (lot, quantity, site, DISCHARGE_MODES[mode].value, declaration or None, procedure)
+            rows["handlings"].append((*common, lot, _cn(goods)))
         elif kind == "correction":
             corrects, reason, _original = fields
-            row = (corrects, reason)
+            rows["corrections"].append((*common, corrects, reason))
         else:  # extension
             placement, new_deadline, reason = fields
-            row = (placement, pd.Timestamp(new_deadline, unit="s", tz="UTC").date(), reason)
-        self.rows[table].append((*common, *row))
+            rows["extensions"].append(
+                (*common, placement, pd.Timestamp(new_deadline, unit="s", tz="UTC").date(), reason)
+            )
 
     def _version_at(self, authorisation_id: bytes, block: int, log_index: int) -> int:
         current = 0
@@ -309,7 +436,7 @@ class TableBuilder:
         authorisations and chains."""
         tables = {}
         for name, frame in (frames if frames is not None else self.frames()).items():
-            frame = frame.copy()
+            frame = frame.copy(deep=False)  # columns are replaced or added, never written into
             for column in ("occurred_at", "block_time"):
                 frame[column] = pd.to_datetime(frame[column].astype("int64"), unit="s", utc=True)
             frame["corrected"] = False
@@ -330,11 +457,60 @@ def _mark_corrected(tables: dict[str, pd.DataFrame]) -> None:
     corrections = tables["corrections"]
     if corrections.empty:
         return
-    reversed_keys = set(zip(corrections["authorisation"], corrections["corrects"], strict=True))
     for name, frame in tables.items():
         if name == "corrections" or frame.empty:
             continue
-        keys = pd.Series(
-            list(zip(frame["authorisation"], frame["entry_ref"], strict=True)), index=frame.index
+        frame["corrected"] = _pairs_in(
+            frame["authorisation"].to_numpy(),
+            frame["entry_ref"].to_numpy(),
+            corrections["authorisation"].to_numpy(),
+            corrections["corrects"].to_numpy(),
         )
-        frame["corrected"] = keys.isin(reversed_keys)
+
+
+def _pairs_in(first: Any, second: Any, first_wanted: Any, second_wanted: Any) -> Any:
+    """Whether each (first, second) pair is among the wanted pairs (by hashing, not sorting)."""
+    count = len(first)
+    combined = np.zeros(count + len(first_wanted), dtype=np.int64)
+    for values, wanted in ((first, first_wanted), (second, second_wanted)):
+        codes, unique = factorize(
+            np.concatenate([np.asarray(values, dtype=object), np.asarray(wanted, dtype=object)])
+        )
+        combined, _ = factorize(combined * len(unique) + codes)
+    return np.isin(combined[:count], combined[count:])
+
+
+def factorize(values: Any) -> tuple[Any, Any]:
+    """`pandas.factorize` (a number per distinct value, in order of first appearance; None counted
+    as a value), right for text holding NUL characters too: pandas hashes an array of str as C
+    strings, which end at the first NUL, so such text is numbered by a Python dict instead."""
+    array = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+    if array.dtype == object and len(array) and _holds_nul(array):
+        numbers: dict[Any, int] = {}
+        codes = np.fromiter(
+            (numbers.setdefault(v, len(numbers)) for v in array.tolist()), dtype=np.int64, count=len(array)
+        )
+        unique = np.empty(len(numbers), dtype=object)
+        unique[:] = list(numbers)
+        return codes, unique
+    codes, unique = pd.factorize(array)
+    codes = np.asarray(codes, dtype=np.int64)
+    missing = codes < 0
+    if missing.any():  # None (or NaN): a value too, numbered in order of first appearance
+        codes[missing] = len(unique)
+        unique = np.concatenate([np.asarray(unique, dtype=object), np.full(1, None, dtype=object)])
+        order = np.argsort(np.unique(codes, return_index=True)[1])
+        renumbered = np.empty(len(order), dtype=np.int64)
+        renumbered[order] = np.arange(len(order), dtype=np.int64)
+        codes, unique = renumbered[codes], unique[order]
+    return codes, unique
+
+
+def _holds_nul(array: Any) -> bool:
+    kind = pd.api.types.infer_dtype(array, skipna=True)
+    if kind in ("integer", "floating", "boolean", "date", "datetime", "decimal", "bytes", "empty"):
+        return False
+    items = array.tolist()
+    if kind == "string" and None not in items:
+        return "\0" in "".join(items)
+    return any(isinstance(v, str) and "\0" in v for v in items)

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..quantities import display_equivalent, format_quantity, from_cents, ppm_to_percent
 from .deadlines import bill_due_date
-from .frames import OBJ, make_frame, rows, utc_day
+from .frames import OBJ, dates_of, day_numbers, frame_of, objects, ordinals, rows, sort_ranks, utc_days
 
 DEADLINE_NEAR = "deadline_near"
 OVERDUE = "overdue"
@@ -72,25 +74,133 @@ ALERTS = {
 }
 
 
+def _frame(columns: Mapping[str, Any], length: int) -> pd.DataFrame:
+    """Alerts as columns (a value or one per alert), in the order they were found."""
+    return frame_of({name: columns.get(name) for name in ALERTS}, ALERTS, length)
+
+
+def _alerts(frame: pd.DataFrame) -> list[Alert]:
+    return [Alert(**row) for row in rows(frame)]
+
+
+def _string_order(values: Any) -> Any:
+    """A sort key of entry references (None sorts as "") as the last key of a stable sort: each one's
+    place in a stable sort of them (equal ones keep their order, as a stable sort on them would)."""
+    items = ["" if v is None else v for v in objects(values).tolist()]
+    if len(items) < 64 or pd.api.types.infer_dtype(items, skipna=False) != "string":
+        return sort_ranks(objects(items))
+    text = "".join(items)
+    if "\0" in text:
+        return sort_ranks(objects(items))
+    encoded = np.array(items, dtype="S" if text.isascii() else str)  # bytes compare as the text
+    order = np.argsort(encoded, kind="stable")
+    place = np.empty(len(items), dtype=np.int64)
+    place[order] = np.arange(len(items), dtype=np.int64)
+    return place
+
+
+def sort_alerts(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Alerts (frames of ALERTS, in the order found) as one table, most severe first, then by due date
+    (undated last), authorisation, kind and entry (stable: ties keep the order found)."""
+    found = [f for f in frames if len(f)]
+    if not found:
+        return _frame({}, 0)
+    alerts = found[0] if len(found) == 1 else pd.concat(found, ignore_index=True)
+    order = {severity: i for i, severity in enumerate(SEVERITIES)}
+    due = alerts["due"].to_numpy()
+    undated = np.array([d is None for d in due], dtype=bool)
+    days = np.full(len(alerts), date.min.toordinal(), dtype=np.int64)
+    if not undated.all():
+        days[~undated] = ordinals(due[~undated])
+    entries = alerts["entry_ref"].to_numpy()
+    keys = (
+        _string_order(entries),
+        sort_ranks(alerts["kind"].to_numpy()),
+        sort_ranks(alerts["authorisation"].to_numpy()),
+        days,
+        undated,
+        np.array([order[s] for s in alerts["severity"].tolist()], dtype=np.int64),
+    )
+    return alerts.take(np.lexsort(keys)).reset_index(drop=True)
+
+
 def alerts_frame(alerts: Iterable[Alert]) -> pd.DataFrame:
     """Alerts as a table, most severe first, then by due date (undated last) and authorisation."""
-    rank = {severity: i for i, severity in enumerate(SEVERITIES)}
-    ordered = sorted(
-        alerts,
-        key=lambda a: (
-            rank[a.severity],
-            a.due is None,
-            a.due or date.min,
-            a.authorisation,
-            a.kind,
-            a.entry_ref or "",
-        ),
-    )
-    return make_frame([asdict(a) for a in ordered], ALERTS)
+    found = list(alerts)
+    columns = {name: objects([getattr(a, name) for a in found]) for name in ALERTS}
+    return sort_alerts([_frame(columns, len(found))])
 
 
 def _qty(amount: int, unit: str) -> str:
     return format_quantity(display_equivalent(amount), unit, decimals=6)
+
+
+def _by_key(frame: pd.DataFrame, first: str, second: str) -> dict[tuple[Any, Any], int]:
+    """(first, second) -> row position (the last row of a repeated key)."""
+    return {
+        key: position
+        for position, key in enumerate(zip(frame[first].tolist(), frame[second].tolist(), strict=True))
+    }
+
+
+def deadline_alert_frame(
+    placements: pd.DataFrame, duty_due: pd.DataFrame, today: date, thresholds: AlertThresholds
+) -> pd.DataFrame:
+    """`deadline_alerts` as a frame (the order found)."""
+    deemed = {
+        (reference, placement): int(amount)
+        for reference, placement, basis, amount in zip(
+            duty_due["authorisation"].tolist(),
+            duty_due["placement"].tolist(),
+            duty_due["basis"].tolist(),
+            duty_due["amount_cents"].tolist(),
+            strict=True,
+        )
+        if basis == "deemed_release"
+    }
+    status = placements["status"].to_numpy()
+    deadline = placements["deadline"].to_numpy()
+    days_left = (ordinals(deadline) - today.toordinal()) if len(placements) else np.empty(0, dtype=np.int64)
+    near = (status == "open") & (days_left <= thresholds.deadline_near_days)
+    over = ~near & (status == "overdue")
+    chosen = np.flatnonzero(near | over)
+    picked = placements.take(chosen)
+    kinds, severities, messages = [], [], []
+    for is_near, days, reference, entry_ref, lot, code, remaining, unit, when in zip(
+        near[chosen].tolist(),
+        days_left[chosen].tolist(),
+        *(
+            picked[c].tolist()
+            for c in ("authorisation", "entry_ref", "lot", "goods_code", "remaining", "unit", "deadline")
+        ),
+        strict=True,
+    ):
+        left = _qty(remaining, unit)
+        where = f"placement {entry_ref} (lot {lot}, {code})"
+        if is_near:
+            kinds.append(DEADLINE_NEAR)
+            severities.append(WARNING)
+            messages.append(f"{where}: {left} still to discharge by {when} ({days} days left)")
+        else:
+            key = (reference, entry_ref)
+            consequence = (
+                f"deemed released for free circulation on expiry, duty EUR {from_cents(deemed[key])} due"
+                if key in deemed
+                else "customs must regularise the situation (UCC art. 215(3))"
+            )
+            kinds.append(OVERDUE)
+            severities.append(CRITICAL)
+            messages.append(f"{where}: {left} not discharged by {when}; {consequence}")
+    columns = {
+        "kind": kinds,
+        "severity": severities,
+        "authorisation": picked["authorisation"].to_numpy(),
+        "entry_ref": picked["entry_ref"].to_numpy(),
+        "lot": picked["lot"].to_numpy(),
+        "message": messages,
+        "due": picked["deadline"].to_numpy(),
+    }
+    return _frame(columns, len(chosen))
 
 
 def deadline_alerts(
@@ -98,122 +208,150 @@ def deadline_alerts(
 ) -> list[Alert]:
     """`deadline_near` for open placements whose deadline is close; `overdue` for those whose period
     has ended with goods not discharged (saying whether they are deemed released and the duty due)."""
-    deemed = {
-        (row["authorisation"], row["placement"]): int(row["amount_cents"])
-        for row in rows(duty_due)
-        if row["basis"] == "deemed_release"
+    return _alerts(deadline_alert_frame(placements, duty_due, today, thresholds))
+
+
+def late_discharge_alert_frame(placements: pd.DataFrame, allocations: pd.DataFrame) -> pd.DataFrame:
+    """`late_discharge_alerts` as a frame (the order found)."""
+    position = _by_key(placements, "authorisation", "entry_ref")
+    covered = np.flatnonzero(pd.notna(allocations["placement"]).to_numpy())
+    shares = allocations.take(covered)
+    rows_of = np.array(
+        [
+            position[key]
+            for key in zip(shares["authorisation"].tolist(), shares["placement"].tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
+    days = utc_days(shares["occurred_at"])
+    deadline = placements["deadline"].to_numpy()[rows_of]
+    late = np.flatnonzero(ordinals(days) > ordinals(deadline)) if len(rows_of) else rows_of
+    shares = shares.take(late)
+    rows_of, days, deadline = rows_of[late], days[late], deadline[late]
+    units = placements["unit"].to_numpy()[rows_of]
+    messages = [
+        f"discharge {discharge} on {day} discharges {_qty(amount, unit)} of placement {placement} "
+        f"after its deadline {when}"
+        for discharge, day, amount, unit, placement, when in zip(
+            shares["discharge"].tolist(),
+            days.tolist(),
+            shares["quantity"].tolist(),
+            units.tolist(),
+            shares["placement"].tolist(),
+            deadline.tolist(),
+            strict=True,
+        )
+    ]
+    columns = {
+        "kind": OVERDUE,
+        "severity": WARNING,
+        "authorisation": shares["authorisation"].to_numpy(),
+        "entry_ref": shares["discharge"].to_numpy(),
+        "lot": placements["lot"].to_numpy()[rows_of],
+        "message": messages,
+        "due": deadline,
     }
-    out: list[Alert] = []
-    for row in rows(placements):
-        left = _qty(row["remaining"], row["unit"])
-        where = f"placement {row['entry_ref']} (lot {row['lot']}, {row['goods_code']})"
-        if row["status"] == "open" and (row["deadline"] - today).days <= thresholds.deadline_near_days:
-            days = (row["deadline"] - today).days
-            out.append(
-                Alert(
-                    DEADLINE_NEAR,
-                    WARNING,
-                    row["authorisation"],
-                    row["entry_ref"],
-                    row["lot"],
-                    f"{where}: {left} still to discharge by {row['deadline']} ({days} days left)",
-                    row["deadline"],
-                )
-            )
-        elif row["status"] == "overdue":
-            key = (row["authorisation"], row["entry_ref"])
-            consequence = (
-                f"deemed released for free circulation on expiry, duty EUR {from_cents(deemed[key])} due"
-                if key in deemed
-                else "customs must regularise the situation (UCC art. 215(3))"
-            )
-            out.append(
-                Alert(
-                    OVERDUE,
-                    CRITICAL,
-                    row["authorisation"],
-                    row["entry_ref"],
-                    row["lot"],
-                    f"{where}: {left} not discharged by {row['deadline']}; {consequence}",
-                    row["deadline"],
-                )
-            )
-    return out
+    return _frame(columns, len(late))
 
 
 def late_discharge_alerts(placements: pd.DataFrame, allocations: pd.DataFrame) -> list[Alert]:
     """`overdue` (warning) for each discharge that FIFO allocates to a placement after the end of that
     placement's period for discharge."""
-    by_ref = {(row["authorisation"], row["entry_ref"]): row for row in rows(placements)}
-    out: list[Alert] = []
-    for share in rows(allocations):
-        if share["placement"] is None:
-            continue
-        placement = by_ref[(share["authorisation"], share["placement"])]
-        day = utc_day(share["occurred_at"])
-        if day > placement["deadline"]:
-            out.append(
-                Alert(
-                    OVERDUE,
-                    WARNING,
-                    share["authorisation"],
-                    share["discharge"],
-                    placement["lot"],
-                    f"discharge {share['discharge']} on {day} discharges "
-                    f"{_qty(share['quantity'], placement['unit'])} of placement {share['placement']} "
-                    f"after its deadline {placement['deadline']}",
-                    placement["deadline"],
-                )
-            )
-    return out
+    return _alerts(late_discharge_alert_frame(placements, allocations))
+
+
+def yield_alert_frame(yields: pd.DataFrame) -> pd.DataFrame:
+    """`yield_alerts` as a frame (the order found)."""
+    beyond = yields.loc[yields["beyond_tolerance"].to_numpy(dtype=bool)]
+    messages = []
+    names = (
+        "entry_ref",
+        "goods_code",
+        "input_equivalent",
+        "output_equivalent",
+        "deviation_percent",
+        "tolerance_ppm",
+    )
+    for entry_ref, code, inputs, outputs, deviation, tolerance in zip(
+        *(beyond[c].tolist() for c in names), strict=True
+    ):
+        shown = "no input" if deviation is None else f"{deviation:+} %"
+        messages.append(
+            f"processing {entry_ref}: {code} in {display_equivalent(inputs)}, "
+            f"out {display_equivalent(outputs)} by the authorised rates ({shown}; "
+            f"tolerance {ppm_to_percent(tolerance).normalize():f} %)"
+        )
+    columns = {
+        "kind": YIELD_DEVIATION,
+        "severity": WARNING,
+        "authorisation": beyond["authorisation"].to_numpy(),
+        "entry_ref": beyond["entry_ref"].to_numpy(),
+        "lot": None,
+        "message": messages,
+        "due": None,
+    }
+    return _frame(columns, len(beyond))
 
 
 def yield_alerts(yields: pd.DataFrame) -> list[Alert]:
-    out: list[Alert] = []
-    for row in rows(yields):
-        if not row["beyond_tolerance"]:
-            continue
-        deviation = "no input" if row["deviation_percent"] is None else f"{row['deviation_percent']:+} %"
-        out.append(
-            Alert(
-                YIELD_DEVIATION,
-                WARNING,
-                row["authorisation"],
-                row["entry_ref"],
-                None,
-                f"processing {row['entry_ref']}: {row['goods_code']} in {display_equivalent(row['input_equivalent'])}, "
-                f"out {display_equivalent(row['output_equivalent'])} by the authorised rates ({deviation}; "
-                f"tolerance {ppm_to_percent(row['tolerance_ppm']).normalize():f} %)",
+    return _alerts(yield_alert_frame(yields))
+
+
+def late_record_alert_frame(delays: pd.DataFrame, thresholds: AlertThresholds) -> pd.DataFrame:
+    """`late_record_alerts` as a frame (the order found)."""
+    limit = thresholds.late_record_hours * 3600
+    late = delays.loc[delays["delay_seconds"].to_numpy() > limit]
+    seconds = late["delay_seconds"].to_numpy(dtype=np.int64)
+    days, rest = np.divmod(seconds, 86_400)  # as timedelta(seconds=...) splits them
+    hours = rest // 3600
+    hours_limit = thresholds.late_record_hours
+    # "KIND ENTRY" + " of DAY was recorded D days H hours later (limit L hours)": the second part
+    # is made once per distinct (day, days, hours).
+    happened = day_numbers(late["occurred_at"]) if len(late) else np.empty(0, dtype=np.int64)
+    stretch = int(days.max()) + 1 if len(days) else 1
+    tails, which = np.unique((happened * stretch + days) * 24 + hours, return_inverse=True)
+    day_of = dates_of(tails // 24 // stretch)
+    texts = objects(
+        [
+            f" of {day} was recorded {d} days {h} hours later (limit {hours_limit} hours)"
+            for day, d, h in zip(
+                day_of.tolist(), (tails // 24 % stretch).tolist(), (tails % 24).tolist(), strict=True
             )
+        ]
+    )
+    messages = [
+        f"{kind} {entry_ref}{text}"
+        for kind, entry_ref, text in zip(
+            late["kind"].tolist(), late["entry_ref"].tolist(), texts[which.reshape(-1)].tolist(), strict=True
         )
-    return out
+    ]
+    columns = {
+        "kind": LATE_RECORD,
+        "severity": INFO,
+        "authorisation": late["authorisation"].to_numpy(),
+        "entry_ref": late["entry_ref"].to_numpy(),
+        "lot": None,
+        "message": messages,
+        "due": None,
+    }
+    return _frame(columns, len(late))
 
 
 def late_record_alerts(delays: pd.DataFrame, thresholds: AlertThresholds) -> list[Alert]:
-    limit = thresholds.late_record_hours * 3600
-    out: list[Alert] = []
-    for row in rows(delays.loc[delays["delay_seconds"] > limit]):
-        delay = timedelta(seconds=int(row["delay_seconds"]))
-        out.append(
-            Alert(
-                LATE_RECORD,
-                INFO,
-                row["authorisation"],
-                row["entry_ref"],
-                None,
-                f"{row['kind']} {row['entry_ref']} of {utc_day(row['occurred_at'])} was recorded "
-                f"{delay.days} days {delay.seconds // 3600} hours later (limit {thresholds.late_record_hours} hours)",
-            )
-        )
-    return out
+    return _alerts(late_record_alert_frame(delays, thresholds))
 
 
 def bill_due_alerts(placements: pd.DataFrame, today: date, thresholds: AlertThresholds) -> list[Alert]:
     """`bill_due` once per authorisation and period end whose bill of discharge falls due within the
     threshold (from today to today + `bill_due_days`). Whether a bill was sent is not on the ledger."""
     periods: dict[tuple[str, date], list[str]] = defaultdict(list)
-    for row in rows(placements):
-        periods[(row["authorisation"], row["deadline"])].append(row["entry_ref"])
+    for reference, deadline, entry_ref in zip(
+        placements["authorisation"].tolist(),
+        placements["deadline"].tolist(),
+        placements["entry_ref"].tolist(),
+        strict=True,
+    ):
+        periods[(reference, deadline)].append(entry_ref)
     out: list[Alert] = []
     for (reference, period_end), entries in sorted(periods.items()):
         due = bill_due_date(period_end)
@@ -258,17 +396,27 @@ def integrity_alerts(
             )
         if not verified:
             out.append(Alert(INTEGRITY, CRITICAL, reference, None, None, f"not verified: {compared}"))
-    for share in rows(allocations):
-        if share["placement"] is None:
-            out.append(
-                Alert(
-                    INTEGRITY,
-                    CRITICAL,
-                    share["authorisation"],
-                    share["discharge"],
-                    None,
-                    f"discharge {share['discharge']} exceeds the placements of {share['goods_code']} by "
-                    f"{display_equivalent(share['quantity'])}",
-                )
+    uncovered = allocations.loc[pd.isna(allocations["placement"]).to_numpy()]
+    for reference, discharge, code, amount in zip(
+        uncovered["authorisation"].tolist(),
+        uncovered["discharge"].tolist(),
+        uncovered["goods_code"].tolist(),
+        uncovered["quantity"].tolist(),
+        strict=True,
+    ):
+        out.append(
+            Alert(
+                INTEGRITY,
+                CRITICAL,
+                reference,
+                discharge,
+                None,
+                f"discharge {discharge} exceeds the placements of {code} by {display_equivalent(amount)}",
             )
+        )
     return out
+
+
+def as_frame(alerts: Sequence[Alert]) -> pd.DataFrame:
+    """A few alerts as a frame (the order found)."""
+    return _frame({name: objects([getattr(a, name) for a in alerts]) for name in ALERTS}, len(alerts))

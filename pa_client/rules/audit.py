@@ -14,16 +14,17 @@ from ..ledger_tables import LedgerTables
 from ..models import Authorisation
 from ..quantities import display_equivalent, from_cents, from_micro, percent_to_ppm, ppm_to_percent
 from . import alerts as alert_rules
-from .alerts import AlertThresholds, alerts_frame
+from .alerts import AlertThresholds, sort_alerts
 from .deadlines import placement_deadlines
 from .delays import recording_delays
 from .discharges import discharge_table
 from .duties import DEEMED_RELEASE, FREE_CIRCULATION, duty_due
-from .equivalents import discharge_equivalents, lot_bases, processing_equivalents
-from .fifo import allocate
-from .frames import live, rows
+from .equivalents import basis_table, explode_discharges, processing_equivalents
+from .fifo import fifo
+from .frames import gc_paused, rows
+from .keys import Keys, live_rows
 from .placements import placement_table
-from .stock import current_stock, stock_by_code, stock_events, stock_history
+from .stock import current_stock, events_of, history_of, stock_by_code
 from .yields import yields
 
 
@@ -257,6 +258,17 @@ def audit(
 
     `integrity` is the caller's comparison of each authorisation's rolling hash with the contract; an
     authorisation missing from it is reported as not verified."""
+    with gc_paused():
+        return _audit(tables, today, thresholds, integrity, references)
+
+
+def _audit(
+    tables: LedgerTables,
+    today: date,
+    thresholds: AlertThresholds,
+    integrity: Mapping[str, IntegrityResult],
+    references: Collection[str] | None,
+) -> AuditResult:
     if references is not None:
         tables = restrict(tables, references)
     known = set(tables.authorisations)
@@ -265,38 +277,58 @@ def audit(
     audited = tuple(sorted(known))
     checks = {reference: integrity.get(reference) or unverified(tables, reference) for reference in audited}
 
-    bases = lot_bases(tables)
-    equivalents = discharge_equivalents(tables, bases)
-    allocations = allocate(live(tables.placements), equivalents)
+    keys = Keys.of(tables)
+    bases = basis_table(tables, keys)
+    discharged = live_rows(tables.discharges)
+    equivalents = explode_discharges(
+        tables.discharges.take(discharged), bases, keys.lot["discharges"][discharged]
+    )
+    placed = live_rows(tables.placements)
+    discharge_authorisations = keys.authorisation["discharges"][discharged][equivalents.source]
+    allocation = fifo(
+        tables.placements.take(placed),
+        equivalents.frame,
+        (keys.authorisation["placements"][placed], discharge_authorisations),
+    )
+    allocations = allocation.frame
     deadlines = placement_deadlines(tables)
-    placements = placement_table(tables, deadlines, allocations, today)
+    placements = placement_table(tables, deadlines, allocation, today)
     duties = duty_due(placements, allocations)
     tolerance = (
         None
         if thresholds.yield_tolerance_percent is None
         else percent_to_ppm(thresholds.yield_tolerance_percent)
     )
-    yield_table = yields(tables, processing_equivalents(tables, bases), tolerance_ppm=tolerance)
-    delays = recording_delays(tables)
-    events = stock_events(tables)
-    history = stock_history(events)
+    yield_table = yields(tables, processing_equivalents(tables, bases, keys), tolerance_ppm=tolerance)
+    delays = recording_delays(tables, keys)
+    # Stock before the discharges table: its working arrays are gone before the discharges' dicts
+    # and lists are made (the peak of memory is lower).
+    events = events_of(tables, keys)
+    history = history_of(events)
+    by_code = stock_by_code(events, equivalents.frame, bases, discharge_authorisations)
+    del events
+    stock = current_stock(tables, history, bases)
+    discharges = discharge_table(tables, bases, equivalents, allocation)
+    del equivalents
 
     found = [
-        *alert_rules.deadline_alerts(placements, duties, today, thresholds),
-        *alert_rules.late_discharge_alerts(placements, allocations),
-        *alert_rules.yield_alerts(yield_table),
-        *alert_rules.late_record_alerts(delays, thresholds),
-        *alert_rules.bill_due_alerts(placements, today, thresholds),
-        *alert_rules.integrity_alerts(
-            {
-                reference: (
-                    check.verified,
-                    check.gaps,
-                    check.detail or "the rolling hash differs from the contract's",
-                )
-                for reference, check in checks.items()
-            },
-            allocations,
+        alert_rules.deadline_alert_frame(placements, duties, today, thresholds),
+        alert_rules.late_discharge_alert_frame(placements, allocations),
+        alert_rules.yield_alert_frame(yield_table),
+        alert_rules.late_record_alert_frame(delays, thresholds),
+        alert_rules.as_frame(alert_rules.bill_due_alerts(placements, today, thresholds)),
+        alert_rules.as_frame(
+            alert_rules.integrity_alerts(
+                {
+                    reference: (
+                        check.verified,
+                        check.gaps,
+                        check.detail or "the rolling hash differs from the contract's",
+                    )
+                    for reference, check in checks.items()
+                },
+                allocations,
+            )
         ),
     ]
     return AuditResult(
@@ -308,14 +340,14 @@ def audit(
         terms={reference: versions[-1].terms for reference, versions in tables.authorisations.items()},
         integrity=checks,
         placements=placements,
-        discharges=discharge_table(tables, bases, equivalents, allocations),
+        discharges=discharges,
         allocations=allocations,
         duty_due=duties,
         yields=yield_table,
         recording_delays=delays,
-        stock=current_stock(tables, history, bases),
-        stock_history=history,
-        stock_by_code=stock_by_code(events, equivalents, bases),
-        alerts=alerts_frame(found),
+        stock=stock,
+        stock_history=history.frame,
+        stock_by_code=by_code,
+        alerts=sort_alerts(found),
         tables=tables,
     )

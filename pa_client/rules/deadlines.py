@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..ledger_tables import LedgerTables
 from ..models import PeriodEnd
-from .frames import BOOL, INT, OBJ, Row, live, make_frame, rows, terms_for_entry, utc_day
+from .frames import BOOL, INT, OBJ, dates_of, day_numbers, frame_of, live, objects, terms_in_force
 
 BILL_DUE_DAYS = 30
 
@@ -61,34 +63,72 @@ DEADLINES = {
 
 
 def placement_deadlines(tables: LedgerTables) -> pd.DataFrame:
-    """The deadline of every live placement. The period and its end rule are those of the authorisation
-    version in force when the placement was recorded; an extension (the latest one in the chain's order)
-    replaces the deadline as customs state it, with no end-of-period rule applied."""
+    """The deadline of every live placement, in the order of the placements table. The period and its
+    end rule are those of the authorisation version in force when the placement was recorded; an
+    extension (the latest one in the chain's order) replaces the deadline as customs state it, with no
+    end-of-period rule applied."""
     latest: dict[tuple[str, str], tuple[int, date, str]] = {}
-    for row in rows(live(tables.extensions)):
-        key = (row["authorisation"], row["placement"])
-        if key not in latest or row["sequence"] > latest[key][0]:
-            latest[key] = (row["sequence"], row["new_deadline"], row["entry_ref"])
-    out: list[Row] = []
-    for row in rows(live(tables.placements)):
-        reference = row["authorisation"]
-        terms = terms_for_entry(tables, reference, row["block"], row["log_index"])
-        placed_on = utc_day(row["occurred_at"])
-        computed = period_deadline(placed_on, terms.discharge_period_months, terms.period_end)
-        extension = latest.get((reference, row["entry_ref"]))
-        out.append(
-            {
-                "authorisation": reference,
-                "entry_ref": row["entry_ref"],
-                "sequence": row["sequence"],
-                "placed_on": placed_on,
-                "months": terms.discharge_period_months,
-                "period_end": terms.period_end.value,
-                "period_deadline": computed,
-                "extended_to": None if extension is None else extension[1],
-                "extension": None if extension is None else extension[2],
-                "deadline": computed if extension is None else extension[1],
-                "extended": extension is not None,
-            }
-        )
-    return make_frame(out, DEADLINES)
+    extensions = live(tables.extensions)
+    for reference, placement, sequence, new_deadline, entry_ref in zip(
+        extensions["authorisation"].tolist(),
+        extensions["placement"].tolist(),
+        extensions["sequence"].tolist(),
+        extensions["new_deadline"].tolist(),
+        extensions["entry_ref"].tolist(),
+        strict=True,
+    ):
+        key = (reference, placement)
+        if key not in latest or sequence > latest[key][0]:
+            latest[key] = (sequence, new_deadline, entry_ref)
+    placements = live(tables.placements)
+    terms, which = terms_in_force(tables, placements)
+    days = day_numbers(placements["occurred_at"]) if len(placements) else np.empty(0, dtype=np.int64)
+    placed_on = dates_of(days)
+    months = np.array([t.discharge_period_months for t in terms], dtype=np.int64)[which] if terms else which
+    period_end = objects([t.period_end.value for t in terms])[which] if terms else objects([])
+    # One computation per distinct (day, months, rule): a season has few days, authorisations few rules.
+    rules = [t.period_end for t in terms]
+    rule_numbers = (
+        np.array([list(PeriodEnd).index(r) for r in rules], dtype=np.int64)[which] if terms else which
+    )
+    triples, inverse = (
+        np.unique(np.stack([days, months, rule_numbers]), axis=1, return_inverse=True)
+        if len(days)
+        else (np.empty((3, 0), dtype=np.int64), np.empty(0, dtype=np.int64))
+    )
+    every_rule = list(PeriodEnd)
+    computed_unique = objects(
+        [
+            period_deadline(day, number_of_months, every_rule[rule])
+            for day, number_of_months, rule in zip(
+                dates_of(triples[0]).tolist(), triples[1].tolist(), triples[2].tolist(), strict=True
+            )
+        ]
+    )
+    computed = computed_unique[np.asarray(inverse).reshape(-1)]
+    extended_to = objects([None] * len(placements))
+    extension = objects([None] * len(placements))
+    if latest:
+        for position, key in enumerate(
+            zip(placements["authorisation"].tolist(), placements["entry_ref"].tolist(), strict=True)
+        ):
+            found = latest.get(key)
+            if found is not None:
+                extended_to[position] = found[1]
+                extension[position] = found[2]
+    extended = np.array([e is not None for e in extension], dtype=bool)
+    deadline = np.where(extended, extended_to, computed)
+    columns: dict[str, Any] = {
+        "authorisation": placements["authorisation"].to_numpy(),
+        "entry_ref": placements["entry_ref"].to_numpy(),
+        "sequence": placements["sequence"].to_numpy(),
+        "placed_on": placed_on,
+        "months": months,
+        "period_end": period_end,
+        "period_deadline": computed,
+        "extended_to": extended_to,
+        "extension": extension,
+        "deadline": deadline,
+        "extended": extended,
+    }
+    return frame_of(columns, DEADLINES, len(placements))

@@ -6,10 +6,14 @@ included. A business time up to an hour after the block (clock skew) gives a neg
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from ..ledger_tables import LedgerTables
-from .frames import BOOL, INT, OBJ, TIME, make_frame
+from .frames import BOOL, INT, OBJ, TIME, frame_of, make_frame, sort_ranks, time_values
+from .keys import Keys
 
 KINDS = {
     "placements": "placement",
@@ -47,21 +51,32 @@ _COLUMNS = [
 ]
 
 
-def recording_delays(tables: LedgerTables) -> pd.DataFrame:
+def recording_delays(tables: LedgerTables, keys: Keys | None = None) -> pd.DataFrame:
     """One row per entry (a processing entry once), in each authorisation's chain order."""
-    parts = []
-    for name, kind in KINDS.items():
-        frame = tables.tables[name]
-        if frame.empty:
-            continue
-        part = frame[_COLUMNS].copy()
-        part["kind"] = kind
-        parts.append(part)
-    if not parts:
+    names = [name for name in KINDS if not tables.tables[name].empty]
+    if not names:
         return make_frame([], RECORDING_DELAYS)
-    entries = pd.concat(parts, ignore_index=True).drop_duplicates(["authorisation", "sequence"])
-    nanoseconds = entries["block_time"].astype(INT) - entries["occurred_at"].astype(INT)
-    entries["delay_seconds"] = nanoseconds // 1_000_000_000
-    entries = entries.astype({"sequence": INT, "block": INT, "corrected": BOOL})
-    ordered = entries.sort_values(["authorisation", "sequence"], kind="stable").reset_index(drop=True)
-    return ordered[list(RECORDING_DELAYS)]
+    frames = [tables.tables[name] for name in names]
+    if keys is None:
+        ranks = sort_ranks(np.concatenate([f["authorisation"].to_numpy() for f in frames]))
+    else:
+        ranks = np.concatenate([keys.rank[keys.authorisation[name]] for name in names])
+    sequences = np.concatenate([f["sequence"].to_numpy(dtype=np.int64) for f in frames])
+    # One row per (authorisation, sequence): the first listed (processing inputs before outputs), in
+    # the order of the authorisations' references, then of the sequence.
+    span = int(sequences.max()) + 1 if len(sequences) else 1
+    _, chosen = np.unique(ranks * span + sequences, return_index=True)
+    columns: dict[str, Any] = {
+        name: np.concatenate([f[name].to_numpy() for f in frames])[chosen]
+        for name in ("authorisation", "entry_ref", "block", "account", "corrected")
+    }
+    columns["kind"] = np.concatenate(
+        [np.full(len(f), KINDS[name], dtype=object) for name, f in zip(names, frames, strict=True)]
+    )[chosen]
+    columns["sequence"] = sequences[chosen]
+    occurred = np.concatenate([time_values(f["occurred_at"]) for f in frames])[chosen]
+    recorded = np.concatenate([time_values(f["block_time"]) for f in frames])[chosen]
+    columns["occurred_at"] = pd.to_datetime(occurred, unit="ns", utc=True)
+    columns["block_time"] = pd.to_datetime(recorded, unit="ns", utc=True)
+    columns["delay_seconds"] = (recorded - occurred) // 1_000_000_000
+    return frame_of(columns, RECORDING_DELAYS, len(chosen))

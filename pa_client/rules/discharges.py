@@ -3,14 +3,15 @@ FIFO allocation to placements."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..ledger_tables import LedgerTables
-from .equivalents import LotBasis, LotKey
-from .frames import INT, OBJ, TIME, Row, live, make_frame, rows, utc_day
+from .equivalents import BasisTable, Exploded
+from .fifo import Allocation
+from .frames import INT, OBJ, TIME, Ints, Row, frame_of, live, sort_ranks, utc_days
 
 DISCHARGES = {
     "authorisation": OBJ,
@@ -32,45 +33,63 @@ DISCHARGES = {
 }
 
 
+def _runs(owners: Ints, count: int) -> tuple[Ints, Ints]:
+    """Where the rows of each of `count` owners start and how many there are, the rows of an owner
+    being consecutive (ValueError otherwise)."""
+    length = np.bincount(owners, minlength=count).astype(np.int64)
+    first = np.zeros(count, dtype=np.int64)
+    if len(owners):
+        changes = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        starters = owners[changes]
+        if len(np.unique(starters)) != len(starters):
+            raise ValueError("the rows of a discharge are not consecutive")
+        first[starters] = changes
+    return first, length
+
+
 def discharge_table(
-    tables: LedgerTables,
-    bases: Mapping[LotKey, LotBasis],
-    equivalents: pd.DataFrame,
-    allocations: pd.DataFrame,
+    tables: LedgerTables, bases: BasisTable, equivalents: Exploded, allocation: Allocation
 ) -> pd.DataFrame:
     """One row per live discharge, in chain order; `equivalents` from
-    `equivalents.discharge_equivalents`, `allocations` from `fifo.allocate`."""
-    by_discharge: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-    for row in rows(equivalents, "authorisation", "entry_ref", "goods_code", "equivalent"):
-        by_discharge[(row["authorisation"], row["entry_ref"])][row["goods_code"]] = int(row["equivalent"])
-    shares: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for row in rows(allocations, "authorisation", "discharge", "placement", "goods_code", "quantity"):
-        shares[(row["authorisation"], row["discharge"])].append(
-            {"placement": row["placement"], "goods_code": row["goods_code"], "quantity": int(row["quantity"])}
+    `equivalents.explode_discharges` (of the live discharges), `allocation` from `fifo.fifo`."""
+    discharges = live(tables.discharges)
+    count = len(discharges)
+    codes = equivalents.frame["goods_code"].tolist()
+    amounts = [int(a) for a in equivalents.frame["equivalent"].tolist()]
+    first, length = _runs(equivalents.source, count)
+    import_equivalent = [
+        {codes[at]: amounts[at]}
+        if size == 1
+        else dict(sorted(zip(codes[at : at + size], amounts[at : at + size], strict=True)))
+        for at, size in zip(first.tolist(), length.tolist(), strict=True)
+    ]
+    allocations = allocation.frame
+    shares: list[Row] = [
+        {"placement": placement, "goods_code": code, "quantity": int(amount)}
+        for placement, code, amount in zip(
+            allocations["placement"].tolist(),
+            allocations["goods_code"].tolist(),
+            allocations["quantity"].tolist(),
+            strict=True,
         )
-    out: list[Row] = []
-    for row in rows(live(tables.discharges)):
-        key = (row["authorisation"], row["entry_ref"])
-        basis = bases[(row["authorisation"], row["lot"])]
-        out.append(
-            {
-                "authorisation": row["authorisation"],
-                "entry_ref": row["entry_ref"],
-                "sequence": row["sequence"],
-                "block": row["block"],
-                "occurred_at": row["occurred_at"],
-                "date": utc_day(row["occurred_at"]),
-                "lot": row["lot"],
-                "product_code": basis.code,
-                "site": row["site"],
-                "mode": row["mode"],
-                "declaration": row["declaration"],
-                "procedure": row["procedure"],
-                "quantity": row["quantity"],
-                "unit": basis.unit,
-                "import_equivalent": dict(sorted(by_discharge.get(key, {}).items())),
-                "allocation": shares.get(key, []),
-            }
-        )
-    frame = make_frame(out, DISCHARGES)
-    return frame.sort_values(["authorisation", "sequence"], kind="stable").reset_index(drop=True)
+    ]
+    first, length = _runs(equivalents.source[allocation.source], count)
+    by_discharge = [shares[at : at + size] for at, size in zip(first.tolist(), length.tolist(), strict=True)]
+    lots = bases.lots.take(bases.find(discharges))
+    columns: dict[str, Any] = {
+        name: discharges[name].to_numpy()
+        for name in ("authorisation", "entry_ref", "sequence", "block", "lot", "site", "mode", "declaration", "procedure", "quantity")
+    }  # fmt: skip
+    columns["occurred_at"] = discharges["occurred_at"]
+    columns["date"] = utc_days(discharges["occurred_at"])
+    columns["product_code"] = lots["code"].to_numpy()
+    columns["unit"] = lots["unit"].to_numpy()
+    columns["import_equivalent"] = import_equivalent
+    columns["allocation"] = by_discharge
+    frame = frame_of(columns, DISCHARGES, count)
+    if count == 0:
+        return frame
+    order = np.lexsort(
+        (frame["sequence"].to_numpy(dtype=np.int64), sort_ranks(frame["authorisation"].to_numpy()))
+    )
+    return frame.take(order).reset_index(drop=True)

@@ -5,14 +5,15 @@ the cent, half up (docs/ledger.md: money is computed from the equivalents shown)
 
 from __future__ import annotations
 
-from datetime import date
 from fractions import Fraction
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..models import DischargeMode
-from ..quantities import PPM, display_equivalent
-from .frames import INT, OBJ, Row, half_up, make_frame, rows, utc_day
+from ..quantities import EQUIVALENT_SCALE, PPM, QUANTITY_SCALE, display_equivalent
+from .frames import INT, OBJ, Objects, frame_of, half_up, half_up_ratio, objects, utc_days
 
 FREE_CIRCULATION = DischargeMode.FREE_CIRCULATION.value
 DEEMED_RELEASE = "deemed_release"
@@ -49,53 +50,83 @@ DUTY_DUE = {
 }
 
 
+_SHOWN = EQUIVALENT_SCALE // QUANTITY_SCALE  # 10^12: one millionth, the last decimal shown
+
+
+def shown_micro(equivalents: Objects) -> Objects:
+    """`display_equivalent` of each equivalent, in millionths (half away from zero)."""
+    return half_up_ratio(objects(equivalents), _SHOWN)
+
+
+def duties_cents(
+    equivalents: Objects, customs_value_cents: Any, quantity_micro: Any, duty_rate_ppm: Any
+) -> Objects:
+    """`duty_cents` of each row (Python ints)."""
+    quantities = objects(np.asarray(quantity_micro))
+    if len(quantities) and (quantities <= 0).any():
+        raise ValueError("a placement's quantity is greater than zero")
+    numerators = (
+        shown_micro(equivalents)
+        * objects(np.asarray(customs_value_cents))
+        * objects(np.asarray(duty_rate_ppm))
+    )
+    return half_up_ratio(numerators, quantities * PPM)
+
+
 def duty_due(placements: pd.DataFrame, allocations: pd.DataFrame) -> pd.DataFrame:
     """Duty due on each FIFO share released for free circulation, and on the remaining goods of each
     overdue placement whose authorisation deems them released on expiry.
 
     `placements`: the placements table of `placements.placement_table`; `allocations`: `fifo.allocate`."""
-    by_ref = {(row["authorisation"], row["entry_ref"]): row for row in rows(placements)}
-    out: list[Row] = []
-    for share in rows(allocations):
-        if share["mode"] != FREE_CIRCULATION or share["placement"] is None:
-            continue
-        placement = by_ref[(share["authorisation"], share["placement"])]
-        out.append(
-            _row(
-                placement,
-                FREE_CIRCULATION,
-                share["discharge"],
-                utc_day(share["occurred_at"]),
-                int(share["quantity"]),
-            )
-        )
-    for placement in by_ref.values():
-        if placement["status"] == "overdue" and placement["deemed_release"]:
-            out.append(
-                _row(
-                    placement,
-                    DEEMED_RELEASE,
-                    placement["entry_ref"],
-                    placement["deadline"],
-                    placement["remaining"],
-                )
-            )
-    return make_frame(out, DUTY_DUE)
+    references = placements["authorisation"].tolist()
+    entry_refs = placements["entry_ref"].tolist()
+    position = {key: i for i, key in enumerate(zip(references, entry_refs, strict=True))}
+    released = np.flatnonzero(
+        (allocations["mode"].to_numpy() == FREE_CIRCULATION) & pd.notna(allocations["placement"]).to_numpy()
+    )
+    shares = allocations.take(released)
+    of_share = np.array(
+        [
+            position[key]
+            for key in zip(shares["authorisation"].tolist(), shares["placement"].tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
+    # The placements once each (the last row of a repeated key, in the order of its first).
+    unique = np.array(list(position.values()), dtype=np.int64)
+    chosen = unique[
+        (placements["status"].to_numpy()[unique] == "overdue")
+        & placements["deemed_release"].to_numpy(dtype=bool)[unique]
+    ]
+    placement_rows = np.concatenate([of_share, chosen])
+    count = len(placement_rows)
 
+    def placement_column(name: str) -> Any:
+        return placements[name].to_numpy()[placement_rows]
 
-def _row(placement: Row, basis: str, entry_ref: str, day: date, quantity: int) -> Row:
-    return {
-        "authorisation": placement["authorisation"],
-        "basis": basis,
-        "entry_ref": entry_ref,
-        "placement": placement["entry_ref"],
-        "goods_code": placement["goods_code"],
-        "date": day,
-        "quantity": quantity,
-        "customs_value_cents": placement["customs_value_cents"],
-        "placement_quantity": placement["quantity"],
-        "duty_rate_ppm": placement["duty_rate_ppm"],
-        "amount_cents": duty_cents(
-            quantity, placement["customs_value_cents"], placement["quantity"], placement["duty_rate_ppm"]
+    quantity = np.concatenate([shares["quantity"].to_numpy(), placements["remaining"].to_numpy()[chosen]])
+    columns: dict[str, Any] = {
+        "authorisation": placement_column("authorisation"),
+        "basis": objects([FREE_CIRCULATION] * len(of_share) + [DEEMED_RELEASE] * len(chosen)),
+        "entry_ref": np.concatenate(
+            [shares["discharge"].to_numpy(), placements["entry_ref"].to_numpy()[chosen]]
         ),
+        "placement": placement_column("entry_ref"),
+        "goods_code": placement_column("goods_code"),
+        "date": np.concatenate([utc_days(shares["occurred_at"]), placements["deadline"].to_numpy()[chosen]]),
+        "quantity": quantity,
+        "customs_value_cents": placement_column("customs_value_cents"),
+        "placement_quantity": placement_column("quantity"),
+        "duty_rate_ppm": placement_column("duty_rate_ppm"),
     }
+    columns["amount_cents"] = (
+        duties_cents(
+            quantity,
+            columns["customs_value_cents"],
+            columns["placement_quantity"],
+            columns["duty_rate_ppm"],
+        ).astype(np.int64)
+        if count
+        else np.empty(0, dtype=np.int64)
+    )
+    return frame_of(columns, DUTY_DUE, count)

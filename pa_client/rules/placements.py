@@ -9,14 +9,31 @@ the audit is after the deadline (the deadline is the last day of the period), ot
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..ledger_tables import LedgerTables
-from ..quantities import display_equivalent, micro_to_equivalent
-from .duties import suspended_duty_cents
-from .fifo import allocated_by_placement
-from .frames import BOOL, INT, OBJ, TIME, Row, live, make_frame, rows, terms_for_entry, utc_day
+from ..quantities import EQUIVALENT_SCALE, PPM, QUANTITY_SCALE, display_equivalent
+from .fifo import Allocation, allocated_by_placement
+from .frames import (
+    BOOL,
+    INT,
+    OBJ,
+    TIME,
+    Bools,
+    Objects,
+    frame_of,
+    half_up_ratio,
+    live,
+    objects,
+    ordinals,
+    sort_ranks,
+    terms_in_force,
+    time_values,
+    utc_days,
+)
 
 OPEN = "open"
 DISCHARGED = "discharged"
@@ -52,6 +69,9 @@ PLACEMENTS = {
     "deemed_release": BOOL,  # the authorisation deems goods left at expiry released
 }
 
+_PER_MICRO = EQUIVALENT_SCALE // QUANTITY_SCALE
+_HALF_SHOWN = EQUIVALENT_SCALE // QUANTITY_SCALE // 2  # half of the last decimal shown (10^-6)
+
 
 def status_of(remaining: int, deadline: date, today: date) -> str:
     if display_equivalent(remaining) == 0:
@@ -59,55 +79,119 @@ def status_of(remaining: int, deadline: date, today: date) -> str:
     return OVERDUE if today > deadline else OPEN
 
 
+def shows_as_zero(amounts: Objects) -> Bools:
+    """`display_equivalent(amount) == 0` of each amount (6 decimals, half away from zero)."""
+    values = objects(amounts)
+    result: Bools = np.asarray((values < _HALF_SHOWN) & (values > -_HALF_SHOWN), dtype=bool)
+    return result
+
+
+def statuses(remaining: Objects, deadlines: Objects, today: date) -> Objects:
+    zero = shows_as_zero(remaining)
+    late = today.toordinal() > ordinals(deadlines)
+    return objects(np.where(zero, DISCHARGED, np.where(late, OVERDUE, OPEN)).astype(object))
+
+
+def suspended_duties(customs_value_cents: Any, duty_rate_ppm: Any) -> Objects:
+    """`suspended_duty_cents` of each placement."""
+    return half_up_ratio(objects(np.asarray(customs_value_cents)) * objects(np.asarray(duty_rate_ppm)), PPM)
+
+
+def _discharged(allocation: Allocation, count: int) -> tuple[Objects, Objects]:
+    """Per placement (row of the live placements `fifo` was given): the equivalent discharged by mode
+    (a dict in the order of the modes' names) and in all."""
+    covered = np.flatnonzero(allocation.slot >= 0)
+    slots = allocation.slot[covered]
+    modes = allocation.frame["mode"].to_numpy()[covered]
+    amounts = objects(allocation.frame["quantity"].to_numpy()[covered])
+    order = np.lexsort((sort_ranks(modes), slots))
+    slots, modes, amounts = slots[order], modes[order], amounts[order]
+    if len(slots):
+        starts = np.flatnonzero(np.r_[True, (slots[1:] != slots[:-1]) | (modes[1:] != modes[:-1])])
+        sums = np.add.reduceat(amounts, starts)
+        slots, modes = slots[starts], modes[starts]
+    else:
+        sums = amounts
+    discharged = objects([{} for _ in range(count)])
+    for slot, mode, amount in zip(slots.tolist(), modes.tolist(), sums.tolist(), strict=True):
+        discharged[slot][mode] = amount
+    totals = objects([0] * count)
+    if len(slots):
+        np.add.at(totals, slots, sums)
+    return discharged, totals
+
+
 def placement_table(
-    tables: LedgerTables, deadlines: pd.DataFrame, allocations: pd.DataFrame, today: date
+    tables: LedgerTables, deadlines: pd.DataFrame, allocations: pd.DataFrame | Allocation, today: date
 ) -> pd.DataFrame:
-    """One row per live placement (see PLACEMENTS); the terms are those in force when it was recorded."""
-    by_ref = {(row["authorisation"], row["entry_ref"]): row for row in rows(deadlines)}
-    allocated = allocated_by_placement(allocations)
-    out: list[Row] = []
-    for row in rows(live(tables.placements)):
-        key = (row["authorisation"], row["entry_ref"])
-        deadline = by_ref[key]
-        terms = terms_for_entry(tables, row["authorisation"], row["block"], row["log_index"])
-        placed = micro_to_equivalent(int(row["quantity"]))
-        discharged = dict(sorted(allocated.get(key, {}).items()))
-        total = sum(discharged.values())
-        remaining = placed - total
-        out.append(
-            {
-                "authorisation": row["authorisation"],
-                "entry_ref": row["entry_ref"],
-                "sequence": row["sequence"],
-                "block": row["block"],
-                "occurred_at": row["occurred_at"],
-                "date": utc_day(row["occurred_at"]),
-                "lot": row["lot"],
-                "declaration": row["declaration"],
-                "procedure": row["procedure"],
-                "goods_code": row["goods_code"],
-                "description": row["description"],
-                "quantity": row["quantity"],
-                "unit": row["unit"],
-                "site": row["site"],
-                "origin": row["origin"],
-                "customs_value_cents": row["customs_value_cents"],
-                "duty_rate_ppm": row["duty_rate_ppm"],
-                "suspended_duty_cents": suspended_duty_cents(
-                    int(row["customs_value_cents"]), int(row["duty_rate_ppm"])
-                ),
-                "period_deadline": deadline["period_deadline"],
-                "deadline": deadline["deadline"],
-                "extended": deadline["extended"],
-                "placed": placed,
-                "discharged": discharged,
-                "discharged_total": total,
-                "remaining": remaining,
-                "status": status_of(remaining, deadline["deadline"], today),
-                "deemed_release": terms.deemed_release_on_expiry,
-            }
-        )
-    frame = make_frame(out, PLACEMENTS)
-    return frame.sort_values(["authorisation", "occurred_at", "sequence"], kind="stable").reset_index(
-        drop=True
+    """One row per live placement (see PLACEMENTS); the terms are those in force when it was recorded.
+    `deadlines`: `deadlines.placement_deadlines`; `allocations`: `fifo.allocate` (or `fifo.fifo` of the
+    same live placements)."""
+    placements = live(tables.placements)
+    count = len(placements)
+    references = placements["authorisation"].tolist()
+    entry_refs = placements["entry_ref"].tolist()
+    aligned = (
+        deadlines["authorisation"].tolist() == references and deadlines["entry_ref"].tolist() == entry_refs
     )
+    if aligned:
+        which = np.arange(count, dtype=np.int64)
+    else:
+        by_ref = {
+            key: i
+            for i, key in enumerate(zip(deadlines["authorisation"], deadlines["entry_ref"], strict=True))
+        }
+        which = np.array([by_ref[key] for key in zip(references, entry_refs, strict=True)], dtype=np.int64)
+    terms, in_force = terms_in_force(tables, placements)
+    deemed = (
+        np.array([t.deemed_release_on_expiry for t in terms], dtype=bool)[in_force]
+        if terms
+        else in_force.astype(bool)
+    )
+    if isinstance(allocations, Allocation):
+        discharged, totals = _discharged(allocations, count)
+    else:
+        allocated = allocated_by_placement(allocations)
+        discharged = objects(
+            [
+                dict(sorted(allocated[key].items())) if key in allocated else {}
+                for key in zip(references, entry_refs, strict=True)
+            ]
+        )
+        totals = objects([sum(d.values()) for d in discharged])
+    placed = objects(placements["quantity"].to_numpy()) * _PER_MICRO
+    remaining = placed - totals
+    deadline = deadlines["deadline"].to_numpy()[which]
+    columns: dict[str, Any] = {
+        name: placements[name].to_numpy()
+        for name in (
+            "authorisation", "entry_ref", "sequence", "block", "lot", "declaration", "procedure",
+            "goods_code", "description", "quantity", "unit", "site", "origin", "customs_value_cents",
+            "duty_rate_ppm",
+        )
+    }  # fmt: skip
+    columns["occurred_at"] = placements["occurred_at"]
+    columns["date"] = utc_days(placements["occurred_at"])
+    columns["suspended_duty_cents"] = suspended_duties(
+        placements["customs_value_cents"].to_numpy(), placements["duty_rate_ppm"].to_numpy()
+    ).astype(np.int64)
+    columns["period_deadline"] = deadlines["period_deadline"].to_numpy()[which]
+    columns["deadline"] = deadline
+    columns["extended"] = deadlines["extended"].to_numpy()[which]
+    columns["placed"] = placed
+    columns["discharged"] = discharged
+    columns["discharged_total"] = totals
+    columns["remaining"] = remaining
+    columns["status"] = statuses(remaining, deadline, today)
+    columns["deemed_release"] = deemed
+    frame = frame_of(columns, PLACEMENTS, count)
+    if count == 0:
+        return frame
+    order = np.lexsort(
+        (
+            frame["sequence"].to_numpy(dtype=np.int64),
+            time_values(frame["occurred_at"]),
+            sort_ranks(frame["authorisation"].to_numpy()),
+        )
+    )
+    return frame.take(order).reset_index(drop=True)

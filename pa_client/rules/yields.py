@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..ledger_tables import LedgerTables
 from ..quantities import PPM, percent_to_ppm
-from .frames import BOOL, INT, OBJ, TIME, Row, make_frame, rows
+from .frames import BOOL, INT, OBJ, TIME, frame_of, group_codes, objects, sort_ranks
 
 PERCENT_PLACES = Decimal("0.0001")
 
@@ -50,6 +52,15 @@ def beyond_tolerance(inputs: int, outputs: int, tolerance_ppm: int) -> bool:
     return abs(outputs - inputs) * PPM > inputs * tolerance_ppm
 
 
+def _deviations(inputs: list[int], outputs: list[int]) -> list[Decimal | None]:
+    """`deviation_percent` of each pair: the same decimal division, without a Fraction each."""
+    places, rounding = PERCENT_PLACES, ROUND_HALF_UP
+    return [
+        None if i == 0 else (Decimal(100 * (o - i)) / Decimal(i)).quantize(places, rounding)
+        for i, o in zip(inputs, outputs, strict=True)
+    ]
+
+
 def yields(
     tables: LedgerTables, processing: pd.DataFrame, *, tolerance_ppm: int | None = None
 ) -> pd.DataFrame:
@@ -57,44 +68,57 @@ def yields(
 
     `processing`: `equivalents.processing_equivalents`. The tolerance is that of the authorisation
     version the processing was recorded under, unless `tolerance_ppm` overrides it."""
-    sums: dict[tuple[str, str, str], Row] = {}
+    outputs = tables.processing_outputs
     versions = {
-        (row["authorisation"], row["entry_ref"]): int(row["version"])
-        for row in rows(tables.processing_outputs, "authorisation", "entry_ref", "version")
-    }
-    for row in rows(processing):
-        key = (row["authorisation"], row["entry_ref"], row["goods_code"])
-        entry = sums.get(key)
-        if entry is None:
-            entry = sums[key] = {
-                "authorisation": row["authorisation"],
-                "entry_ref": row["entry_ref"],
-                "sequence": row["sequence"],
-                "occurred_at": row["occurred_at"],
-                "block": row["block"],
-                "site": row["site"],
-                "version": versions[(row["authorisation"], row["entry_ref"])],
-                "goods_code": row["goods_code"],
-                "input_equivalent": 0,
-                "output_equivalent": 0,
-            }
-        column = "input_equivalent" if row["is_input"] else "output_equivalent"
-        entry[column] += int(row["equivalent"])
-    out: list[Row] = []
-    for entry in sums.values():
-        terms = tables.version(entry["authorisation"], entry["version"])
-        tolerance = percent_to_ppm(terms.yield_tolerance_percent) if tolerance_ppm is None else tolerance_ppm
-        inputs, outputs = entry["input_equivalent"], entry["output_equivalent"]
-        out.append(
-            {
-                **entry,
-                "difference": outputs - inputs,
-                "deviation_percent": deviation_percent(inputs, outputs),
-                "tolerance_ppm": tolerance,
-                "beyond_tolerance": beyond_tolerance(inputs, outputs, tolerance),
-            }
+        key: int(version)
+        for key, version in zip(
+            zip(outputs["authorisation"].tolist(), outputs["entry_ref"].tolist(), strict=True),
+            outputs["version"].tolist(),
+            strict=True,
         )
-    frame = make_frame(out, YIELDS)
-    return frame.sort_values(["authorisation", "sequence", "goods_code"], kind="stable").reset_index(
-        drop=True
+    }
+    groups = group_codes(processing["authorisation"], processing["entry_ref"], processing["goods_code"])
+    count = int(groups.max()) + 1 if len(groups) else 0
+    first = np.unique(groups, return_index=True)[1].astype(np.int64)  # each group's first row
+    is_input = processing["is_input"].to_numpy(dtype=bool)
+    amounts = objects(processing["equivalent"].to_numpy())
+    inputs = objects([0] * count)
+    outputs_sum = objects([0] * count)
+    if len(groups):
+        np.add.at(inputs, groups[is_input], amounts[is_input])
+        np.add.at(outputs_sum, groups[~is_input], amounts[~is_input])
+    columns: dict[str, Any] = {
+        name: processing[name].to_numpy()[first]
+        for name in ("authorisation", "entry_ref", "sequence", "block", "site", "goods_code")
+    }
+    columns["occurred_at"] = processing["occurred_at"].array[first]
+    references, entry_refs = columns["authorisation"].tolist(), columns["entry_ref"].tolist()
+    version = [versions[key] for key in zip(references, entry_refs, strict=True)]
+    if tolerance_ppm is None:
+        tolerances: dict[tuple[str, int], int] = {}
+        for key in set(zip(references, version, strict=True)):
+            tolerances[key] = percent_to_ppm(tables.version(*key).yield_tolerance_percent)
+        tolerance = [tolerances[key] for key in zip(references, version, strict=True)]
+    else:
+        tolerance = [tolerance_ppm] * count
+    difference = outputs_sum - inputs
+    columns["version"] = np.asarray(version, dtype=np.int64)
+    columns["input_equivalent"] = inputs
+    columns["output_equivalent"] = outputs_sum
+    columns["difference"] = difference
+    columns["deviation_percent"] = _deviations(inputs.tolist(), outputs_sum.tolist())
+    columns["tolerance_ppm"] = np.asarray(tolerance, dtype=np.int64)
+    columns["beyond_tolerance"] = np.asarray(
+        np.abs(difference) * PPM > inputs * objects(np.asarray(tolerance, dtype=np.int64)), dtype=bool
     )
+    frame = frame_of(columns, YIELDS, count)
+    if count == 0:
+        return frame
+    order = np.lexsort(
+        (
+            sort_ranks(frame["goods_code"].to_numpy()),
+            frame["sequence"].to_numpy(dtype=np.int64),
+            sort_ranks(frame["authorisation"].to_numpy()),
+        )
+    )
+    return frame.take(order).reset_index(drop=True)
