@@ -137,8 +137,8 @@ fuzz-reader: setup
 # unlocked accounts, zero gas price, a block every PA_TEST_BLOCK_TIME s (1), an eth_getLogs range limit
 # enforced by a proxy): docs/consortium.md. CI runs the short set with half-second blocks.
 CONSORTIUM_SHORT := tests/test_consortium.py tests/test_submission.py tests/test_batches.py \
-	tests/test_auditing.py tests/test_submit_cli.py
-CONSORTIUM_TESTS := $(CONSORTIUM_SHORT) tests/test_integrity.py tests/test_ledger_roles.py \
+	tests/test_auditing.py
+CONSORTIUM_TESTS := $(CONSORTIUM_SHORT) tests/test_submit_cli.py tests/test_integrity.py tests/test_ledger_roles.py \
 	tests/test_ledger_entries.py tests/test_registry.py tests/test_rules_chain.py \
 	tests/test_worked_example.py tests/test_cli_ledger.py
 test-consortium: setup

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from eth_utils.abi import function_signature_to_4byte_selector
 
 from . import ids, rpc
+from .errors import ChainError
 from .extract import head_block
 from .index import LedgerIndex, Progress
 from .ledger import LedgerClient
@@ -104,11 +105,23 @@ def run_audit(
         integrity = verify(ledger, tables, block)
         rebuilt = True
     day = today or datetime.fromtimestamp(tables.as_of_time, UTC).date()
-    result = audit(
-        tables,
-        today=day,
-        thresholds=thresholds or AlertThresholds(),
-        integrity=integrity,
-        references=references,
-    )
+    try:
+        result = audit(
+            tables,
+            today=day,
+            thresholds=thresholds or AlertThresholds(),
+            integrity=integrity,
+            references=references,
+        )
+    except Exception as error:
+        unproven = {ref: check.detail for ref, check in integrity.items() if not check.verified}
+        if not unproven:
+            raise  # the rules failed on proven logs: a bug, shown whole
+        # Logs missing from what the node answered can leave records that refer to missing ones,
+        # which the rules cannot compute: say why in one line rather than fail in the rules.
+        problems = "; ".join(f"{ref}: {detail}" for ref, detail in sorted(unproven.items()))
+        raise ChainError(
+            f"the logs read from the node do not prove the contract's state ({problems}); no audit can be "
+            f"computed from them ({type(error).__name__}: {error})"
+        ) from None
     return AuditRun(result, block, rebuilt)

@@ -57,7 +57,7 @@ _NONCE_TAKEN = (
     "replacement transaction underpriced",
     "replacement fee too low",
 )
-NONCE_TRIES = 10
+NONCE_TRIES = 30
 
 
 def is_stale_nonce(error: Exception) -> bool:
@@ -177,7 +177,7 @@ class Sender:
                 self.reset_nonce()
                 if not is_stale_nonce(error):
                     raise as_chain_error(error, action) from None
-                if self._known(HexBytes(signed.hash)):
+                if self.knows(HexBytes(signed.hash)):
                     return HexBytes(signed.hash)  # an earlier try got through; its answer was lost
                 log.info("%s: nonce %s was used meanwhile; taking the next one", action, tx.get("nonce"))
                 time.sleep(random.uniform(0, 0.05 * attempt))  # two senders in step fall out of it
@@ -186,7 +186,7 @@ class Sender:
                 raise ChainError(f"{action}: connection to the node failed: {error}") from None
         raise ChainError(f"{action}: the account's nonce keeps changing (another sender is busy)")
 
-    def _known(self, tx_hash: HexBytes) -> bool:
+    def knows(self, tx_hash: HexBytes) -> bool:
         """Whether the node has this transaction (pending or mined)."""
         try:
             rpc.retrying(lambda: self.w3.eth.get_transaction(tx_hash), what="look for a transaction")

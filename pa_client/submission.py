@@ -39,6 +39,7 @@ DEFAULT_BATCH_SIZE = 500  # make bench: 100 → 1,960, 500 → 2,170, 1000 → 2
 IN_FLIGHT = 16
 SIMULATION_WINDOW = 25_000  # entries simulated in one eth_simulateV1 request (about 30 MB of JSON)
 MAX_ROUNDS = 4
+GONE_AFTER_SECONDS = 5.0  # a sent batch the node has not known for this long will never be mined
 _TX_GAS = 21_000
 _BATCH_OVERHEAD_GAS = 60_000  # recordBatch's own loop, delegatecall and calldata copies
 _CHAIN_OF = function_signature_to_4byte_selector("chainOf(bytes32)")
@@ -394,13 +395,24 @@ class Submitter:
         raise AssertionError("unreachable")
 
     def _receipt(self, tx_hash: HexBytes) -> Any:
+        """The receipt, or None when the node no longer knows the transaction (another transaction of
+        this account took its nonce — a second sender with the same key — or the node lost it)."""
         deadline = time.monotonic() + RECEIPT_TIMEOUT_SECONDS
         delay = 0.02
+        checked = time.monotonic()
+        unknown_since: float | None = None
         while True:
             try:
                 return self.w3.eth.get_transaction_receipt(tx_hash)
             except TransactionNotFound:
-                pass
+                if time.monotonic() - checked >= 1.0:  # still waiting: is it still there at all?
+                    checked = time.monotonic()
+                    if self.sender.knows(tx_hash):
+                        unknown_since = None
+                    elif unknown_since is None:
+                        unknown_since = checked
+                    elif checked - unknown_since >= GONE_AFTER_SECONDS:
+                        return None
             except (OSError, ValueError) as error:
                 log.warning("waiting for %s: %s", tx_hash.to_0x_hex(), error)
             if time.monotonic() > deadline:
@@ -415,6 +427,15 @@ class Submitter:
             receipt = self._receipt(tx_hash)
         except TimeExhausted as error:
             raise ChainError(str(error)) from None
+        if receipt is None:
+            log.warning(
+                "batch %s is no longer known to the node (its nonce was taken by another transaction of "
+                "this account, or the node lost it): its %d entries are checked again",
+                tx_hash.to_0x_hex(),
+                len(batch),
+            )
+            self.sender.reset_nonce()
+            return False, 0
         report.transactions += 1
         report.gas_used += int(receipt["gasUsed"])
         block = int(receipt["blockNumber"])

@@ -137,7 +137,7 @@ CONSORTIUM_MAX_BODY = 5 * 1024 * 1024  # Besu's default --rpc-http-max-request-c
 NON_STANDARD_METHODS = ("anvil_", "evm_", "hardhat_", "ots_")
 
 
-def consortium_argv(binary: Path, port: int) -> list[str]:
+def consortium_argv(binary: Path, port: int, block_time: str = CONSORTIUM_BLOCK_TIME) -> list[str]:
     return [
         str(binary),
         "--host", "127.0.0.1",
@@ -147,20 +147,20 @@ def consortium_argv(binary: Path, port: int) -> list[str]:
         "--gas-price", "0",
         "--base-fee", "0",
         "--disable-min-priority-fee",
-        "--block-time", CONSORTIUM_BLOCK_TIME,  # interval mining
+        "--block-time", block_time,  # interval mining
         "--gas-limit", str(Settings().block_gas_limit),
         "--color", "never",
     ]  # fmt: skip
 
 
 @contextlib.contextmanager
-def consortium_node(folder: Path) -> Iterator[tuple[str, RpcProxy]]:
+def consortium_node(folder: Path, block_time: str = CONSORTIUM_BLOCK_TIME) -> Iterator[tuple[str, RpcProxy]]:
     """A consortium-like Anvil behind its proxy: (the proxy's URL, the proxy)."""
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     with (folder / "anvil.log").open("wb") as log:
         process = subprocess.Popen(
-            consortium_argv(Settings().anvil_path, port), stdout=log, stderr=subprocess.STDOUT
+            consortium_argv(Settings().anvil_path, port, block_time), stdout=log, stderr=subprocess.STDOUT
         )
         try:
             upstream = f"http://127.0.0.1:{port}"

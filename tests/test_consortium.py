@@ -47,7 +47,8 @@ def node(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         anvil: AnvilNode = request.getfixturevalue("anvil")
         yield Node(anvil.rpc_url, None)
         return
-    with consortium_node(tmp_path_factory.mktemp("consortium")) as (url, proxy):
+    # Quarter-second blocks in the ordinary run: interval mining all the same, and quick.
+    with consortium_node(tmp_path_factory.mktemp("consortium"), block_time="0.25") as (url, proxy):
         yield Node(url, proxy)
 
 
