@@ -35,7 +35,6 @@ from pa_client.deploy import Deployment
 from pa_client.extract import read_pages
 from pa_client.index import READ_RANGE, prefetched
 from pa_client.ledger import LedgerClient
-from pa_client.node import EmbeddedNode
 from pa_client.settings import Settings
 
 SIZES = [(100_000, 50), (1_000_000, 200)]
@@ -106,12 +105,8 @@ def _cold(ledger: LedgerClient, folder: str) -> float:
 
 
 def measure(entries: int, authorisations: int, repeat: int) -> None:
-    settings, deployment = chain_cache.ensure_chain(entries, authorisations)
-    node = EmbeddedNode(settings)
-    status = node.start()
-    try:
-        assert status.rpc_url is not None
-        w3 = connect(status.rpc_url)
+    with chain_cache.running_chain(entries, authorisations) as (rpc_url, deployment):
+        w3 = connect(rpc_url)
         to_block = int(rpc.request(w3, "eth_blockNumber", [], what="head"), 16)
         ledger = LedgerClient(w3, deployment)
         raw_times: list[float] = []
@@ -126,15 +121,13 @@ def measure(entries: int, authorisations: int, repeat: int) -> None:
             assert ahead_events == events
             sample, web3_seconds = _web3(ledger, to_block)
             warm = subprocess.run(
-                [sys.executable, "-c", _WARM, status.rpc_url, str(index), _json(deployment)],
+                [sys.executable, "-c", _WARM, rpc_url, str(index), _json(deployment)],
                 capture_output=True,
                 text=True,
                 check=True,
                 env={**os.environ},
             )
             warm_seconds, warm_rss_kb = warm.stdout.split()
-    finally:
-        node.stop()
     raw_seconds, cold_seconds = statistics.median(raw_times), statistics.median(cold_times)
     raw_rate, web3_rate, cold_rate = events / raw_seconds, sample / web3_seconds, events / cold_seconds
     turns = f" (median of {repeat}: {', '.join(f'{t:.1f}' for t in cold_times)} s)" if repeat > 1 else ""

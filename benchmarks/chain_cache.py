@@ -7,10 +7,12 @@ numbers, as the submission does."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from hexbytes import HexBytes
@@ -32,45 +34,70 @@ log = logging.getLogger("pa_client")
 ROOT = Path(__file__).resolve().parent.parent / "build" / "bench"
 BATCH = 400
 IN_FLIGHT = 8
-RECENT = 300_000
+KEEP_UP_TO = 200_000
+"""Larger chains are built in memory for each run rather than kept: Anvil's state file takes about
+12 KB per entry (12 GB at a million), which it reads whole at start; loading takes about a minute per
+100 000 entries."""
 
 
 def chain_folder(entries: int) -> Path:
     return ROOT / f"chain-{entries}"
 
 
-def ensure_chain(entries: int, authorisations: int) -> tuple[Settings, Deployment]:
-    """The data folder of a chain holding `entries` synthetic entries (built when missing)."""
+@contextlib.contextmanager
+def running_chain(entries: int, authorisations: int) -> Iterator[tuple[str, Deployment]]:
+    """A node holding `entries` synthetic entries, running for the block: (its RPC URL, the deployment).
+    Up to KEEP_UP_TO entries the chain is kept in build/bench and loaded again next time; a larger one
+    lives in memory only. With PA_BENCH_KEEP_NODE=1 the node is left running afterwards, and a later
+    run uses it rather than loading the chain again."""
     folder = chain_folder(entries)
-    # A long save interval: each save writes the whole state, which grows large while loading.
+    keep = entries <= KEEP_UP_TO
+    # No recent states (calls at past blocks are not measured); a long save interval, as each save
+    # writes the whole state.
     settings = Settings(
-        data_dir=folder, block_gas_limit=300_000_000, node_state_interval=3600, node_recent_states=0
+        data_dir=folder,
+        block_gas_limit=300_000_000,
+        node_state_interval=3600,
+        node_recent_states=0,
+        node_persist=keep,
     )
     marker = folder / "complete.json"
-    if marker.exists():
-        deployment = Deployment(**json.loads(marker.read_text())["deployment"])
-        return settings, deployment
     folder.mkdir(parents=True, exist_ok=True)
     node = EmbeddedNode(settings)
+    was_running = node.status().running
+    if not keep and not was_running:
+        marker.unlink(missing_ok=True)  # its chain was in memory only
     status = node.start()
-    started = time.perf_counter()
     try:
         assert status.rpc_url is not None
-        w3 = connect(status.rpc_url)
-        holder = dev_account("holder")
-        deployment = deploy(Sender(w3, dev_account("customs")))
-        save_deployment(folder, deployment)
-        customs = LedgerClient(w3, deployment, dev_account("customs"))
-        data = synthetic(entries=entries, authorisations=authorisations, holders=[holder.address])
-        for authorisation in data.authorisations:
-            customs.register(authorisation.authorisation)
-        sender = Sender(w3, holder)
-        _load(sender, deployment, data.entries(), entries)
+        if marker.exists():
+            deployment = Deployment(**json.loads(marker.read_text())["deployment"])
+        else:
+            deployment = _build(status.rpc_url, folder, entries, authorisations)
+            marker.write_text(json.dumps({"deployment": deployment.__dict__, "entries": entries}))
+        yield status.rpc_url, deployment
     finally:
-        node.stop()
-    marker.write_text(json.dumps({"deployment": deployment.__dict__, "entries": entries}))
+        if os.environ.get("PA_BENCH_KEEP_NODE") == "1":
+            print(
+                f"  left the node of {folder} running (PA_BENCH_KEEP_NODE): pa --data-dir {folder} node stop"
+            )
+        else:
+            node.stop()
+
+
+def _build(rpc_url: str, folder: Path, entries: int, authorisations: int) -> Deployment:
+    started = time.perf_counter()
+    w3 = connect(rpc_url)
+    holder = dev_account("holder")
+    deployment = deploy(Sender(w3, dev_account("customs")))
+    save_deployment(folder, deployment)
+    customs = LedgerClient(w3, deployment, dev_account("customs"))
+    data = synthetic(entries=entries, authorisations=authorisations, holders=[holder.address])
+    for authorisation in data.authorisations:
+        customs.register(authorisation.authorisation)
+    _load(Sender(w3, holder), deployment, data.entries(), entries)
     print(f"  built a chain of {entries:,} entries in {time.perf_counter() - started:,.0f} s ({folder})")
-    return settings, deployment
+    return deployment
 
 
 def _load(sender: Sender, deployment: Deployment, entries: Iterable[AnyEntry], total: int) -> None:

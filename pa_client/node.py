@@ -73,6 +73,7 @@ class EmbeddedNode:
         self.state_file = self.dir / "state.json"
         self.log_file = self.dir / "anvil.log"
         self.info_file = self.dir / "node.json"
+        self.config_file = self.dir / "anvil-config.json"
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -94,7 +95,8 @@ class EmbeddedNode:
             port = self.settings.node_port or free_port()
             if not _port_is_free(port):
                 raise _port_in_use(port)
-            self._check_state_file()
+            if self.settings.node_persist:
+                self._check_state_file()
             pid, log_offset = self._spawn(binary, port)
             self._write_info(pid, port, binary)
             try:
@@ -211,7 +213,8 @@ class EmbeddedNode:
             return not Path("/proc/self").exists()  # no procfs (macOS): trust the pid
         except OSError:
             return True
-        return str(self.state_file).encode() in raw.split(b"\0")
+        args = raw.split(b"\0")  # a node started with or without PA_NODE_PERSIST is ours alike
+        return str(self.state_file).encode() in args or str(self.config_file).encode() in args
 
     def _binary(self) -> Path:
         path = self.settings.anvil_path
@@ -255,8 +258,6 @@ class EmbeddedNode:
             "--host", "127.0.0.1",
             "--port", str(port),
             "--chain-id", str(s.chain_id),
-            "--state", str(self.state_file),
-            "--state-interval", str(s.node_state_interval),
             "--gas-limit", str(s.block_gas_limit),
             "--accounts", "10",
             "--mnemonic", DEV_MNEMONIC,
@@ -265,6 +266,12 @@ class EmbeddedNode:
             # 10 000 entries); Anvil's default 2 MB body limit would split it.
             "--no-request-size-limit",
         ]  # fmt: skip
+        if s.node_persist:
+            argv += ["--state", str(self.state_file), "--state-interval", str(s.node_state_interval)]
+        else:
+            # Anvil's own summary (accounts, chain id); its path also marks the process as this
+            # folder's node (_is_our_anvil), as the state file's does otherwise.
+            argv += ["--config-out", str(self.config_file)]
         if s.node_history:
             argv.append("--preserve-historical-states")
         else:

@@ -29,6 +29,7 @@ ENV_VARS: dict[str, str] = {
     "node_history": "PA_NODE_HISTORY",
     "node_state_interval": "PA_NODE_STATE_INTERVAL",
     "node_recent_states": "PA_NODE_RECENT_STATES",
+    "node_persist": "PA_NODE_PERSIST",
 }
 
 
@@ -76,6 +77,10 @@ class Settings(BaseModel):
     node_recent_states: int = Field(default=16, ge=0)
     """Recent block states the embedded node keeps in memory for calls at past blocks (unless
     `node_history`); each costs memory in proportion to the ledger's size."""
+    node_persist: bool = True
+    """Keep the embedded node's chain in its state file. False keeps it in memory only: a throwaway
+    chain for trials and benchmarks, gone when the node stops (a ledger of a million entries makes a
+    state file of about 12 GB, which Anvil reads whole at start)."""
     node_state_interval: int = Field(default=5, ge=1)
     """Seconds between saves of the embedded node's state (a crash loses at most this much; each
     save writes the whole state, so a very large ledger may want a longer interval)."""

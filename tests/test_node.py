@@ -206,3 +206,26 @@ def _pid_of_finished_process() -> int:
     proc = subprocess.Popen(["true"])
     proc.wait()
     return proc.pid
+
+
+def test_a_node_kept_in_memory_writes_no_state_and_starts_empty_again(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PA_NODE_PERSIST", "false")
+    code, out, err = run(capsys, "--data-dir", str(data_dir), "node", "start")
+    assert (code, err) == (0, "")
+    url = EmbeddedNode(Settings.load(data_dir=data_dir)).status().rpc_url
+    assert url is not None
+    w3 = Web3(Web3.HTTPProvider(url))
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    assert w3.eth.block_number == 1
+    code, out, err = run(capsys, "--data-dir", str(data_dir), "node", "stop")
+    assert (code, err) == (0, "")
+    assert "kept in memory only" in out
+    assert not (data_dir / "node" / "state.json").exists()
+
+    code, out, err = run(capsys, "--data-dir", str(data_dir), "node", "start")
+    assert (code, err) == (0, "")
+    url = EmbeddedNode(Settings.load(data_dir=data_dir)).status().rpc_url
+    assert url is not None
+    assert Web3(Web3.HTTPProvider(url)).eth.block_number == 0

@@ -45,9 +45,13 @@ def start(
 @node_app.command()
 def stop(ctx: typer.Context) -> None:
     """Stop the node; Anvil saves the chain to the state file first."""
-    node = EmbeddedNode(settings_from(ctx))
+    settings = settings_from(ctx)
+    node = EmbeddedNode(settings)
     if not node.stop():
         console.print("node was not running")
+        return
+    if not settings.node_persist:
+        console.print("node stopped; its chain was kept in memory only (PA_NODE_PERSIST) and is gone")
         return
     status = node.status()
     size = f" ({human_size(status.state_size)})" if status.state_size is not None else ""
