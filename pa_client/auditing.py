@@ -95,13 +95,30 @@ def run_audit(
     index = LedgerIndex.for_ledger(
         settings.data_dir, deployment.chain_id, deployment.registry, deployment.ledger, deployment.block
     )
-    tables = index.update(w3, block, progress)
+    try:
+        return _audit_index(ledger, index, block, at_block, today, thresholds, references, progress)
+    finally:
+        index.wait()  # the index part written beside the rules
+
+
+def _audit_index(
+    ledger: LedgerClient,
+    index: LedgerIndex,
+    block: int,
+    at_block: int | None,
+    today: date | None,
+    thresholds: AlertThresholds | None,
+    references: list[str] | None,
+    progress: Progress | None,
+) -> AuditRun:
+    w3 = ledger.w3
+    tables = index.update(w3, block, progress, wait=False)
     integrity = verify(ledger, tables, block)
     rebuilt = False
     if not all(check.verified for check in integrity.values()) and at_block is None:
         log.warning("the index does not prove the contract's state: rebuilding it from the chain")
         index.clear()
-        tables = index.update(w3, block, progress)
+        tables = index.update(w3, block, progress, wait=False)
         integrity = verify(ledger, tables, block)
         rebuilt = True
     day = today or datetime.fromtimestamp(tables.as_of_time, UTC).date()

@@ -64,16 +64,23 @@ class LedgerIndex:
         self.folder = folder
         self.addresses = [registry, ledger]
         self.deployment_block = deployment_block
+        self._writer: _Writer | None = None
 
     @classmethod
     def for_ledger(cls, data_dir: Path, chain_id: int, registry: str, ledger: str, block: int) -> LedgerIndex:
         return cls(data_dir / "index" / f"{chain_id}-{ledger.lower()}", registry, ledger, block)
 
     def clear(self) -> None:
+        self.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def update(self, w3: Web3, to_block: int, progress: Progress | None = None) -> LedgerTables:
-        """Brings the index up to `to_block`, reading only blocks it lacks, and returns the tables."""
+    def update(
+        self, w3: Web3, to_block: int, progress: Progress | None = None, *, wait: bool = True
+    ) -> LedgerTables:
+        """Brings the index up to `to_block`, reading only blocks it lacks, and returns the tables.
+        With `wait=False` the new part is written in the background: call `wait()` before relying on
+        the files."""
+        self.wait()
         state = self._state()
         if state is not None and state.last_block > to_block:
             # An audit of the past: read the chain up to that block, leave the index as it is.
@@ -92,22 +99,46 @@ class LedgerIndex:
                 builder.chains[reference] = Chain(sequence, bytes.fromhex(head[2:]))
             start = state.last_block + 1
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._drop_unnamed_parts(state.last_block if state else -1)
         registry_logs: list[dict[str, Any]] = []
         read_into(w3, self.addresses, start, to_block, builder, progress, registry_logs)
         frames = builder.frames()
-        self._append(frames, f"{start:012d}-{to_block:012d}", registry_logs)
         header = block_header(w3, to_block)
-        self._write_state(
-            IndexState(
-                to_block,
-                str(header["hash"]),
-                {ref: (c.sequence, "0x" + c.head.hex()) for ref, c in builder.chains.items()},
-            )
+        new_state = IndexState(
+            to_block,
+            str(header["hash"]),
+            {ref: (c.sequence, "0x" + c.head.hex()) for ref, c in builder.chains.items()},
         )
-        # A first build holds everything in the part it just wrote: no need to read it back.
-        return builder.build(
-            to_block, int(header["timestamp"], 16), frames if state is None else self._frames()
+        # The parts already written, then this one (a first build has only this one).
+        tables = builder.build(
+            to_block,
+            int(header["timestamp"], 16),
+            frames if state is None else _joined(self._frames(), frames),
         )
+        part = f"{start:012d}-{to_block:012d}"
+        if wait:
+            self._save(frames, part, registry_logs, new_state)
+        else:
+            # Parquet encoding releases the GIL: the part is written while the caller applies the rules.
+            self._writer = _Writer(lambda: self._save(frames, part, registry_logs, new_state))
+        return tables
+
+    def wait(self) -> None:
+        """Waits for the part that `update(wait=False)` is writing; raises its error, if any."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.join()
+
+    def _save(
+        self,
+        frames: dict[str, pd.DataFrame],
+        part: str,
+        registry_logs: list[dict[str, Any]],
+        state: IndexState,
+    ) -> None:
+        # The parts first, then the state that names them (see _write_state).
+        self._append(frames, part, registry_logs)
+        self._write_state(state)
 
     # ------------------------------------------------------------ files
 
@@ -143,15 +174,20 @@ class LedgerIndex:
         for name, frame in frames.items():
             folder = self.folder / name
             folder.mkdir(exist_ok=True)
-            for stale in folder.glob("*.parquet"):
-                if int(stale.stem.split("-")[1]) > last:
-                    stale.unlink()  # written by an update that crashed before its state
             if not frame.empty:
                 frame.to_parquet(folder / f"{part}.parquet", index=False)
         kept = [raw for raw in self._registry_logs() if int(raw["blockNumber"], 16) <= last]
         (self.folder / "registry.jsonl").write_text(
             "".join(json.dumps(raw) + "\n" for raw in kept + registry_logs), encoding="utf-8"
         )
+
+    def _drop_unnamed_parts(self, last: int) -> None:
+        """Removes parts beyond the state's last block: written by an update that crashed before it
+        wrote its state (they would count their rows twice once those blocks are read again)."""
+        for name in COLUMNS:
+            for stale in (self.folder / name).glob("*.parquet"):
+                if int(stale.stem.split("-")[1]) > last:
+                    stale.unlink()
 
     def _frames(self) -> dict[str, pd.DataFrame]:
         frames = {}
@@ -168,6 +204,37 @@ class LedgerIndex:
         if not path.exists():
             return []
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _joined(before: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return {
+        name: frame
+        if new[name].empty
+        else new[name]
+        if frame.empty
+        else pd.concat([frame, new[name]], ignore_index=True)
+        for name, frame in before.items()
+    }
+
+
+class _Writer:
+    """A background thread running one write; `join` re-raises its error in the caller."""
+
+    def __init__(self, write: Callable[[], None]) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(write,), name="pa-index-writer")
+        self._thread.start()
+
+    def _run(self, write: Callable[[], None]) -> None:
+        try:
+            write()
+        except BaseException as error:  # handed to the caller by join()
+            self._error = error
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def read_into(
