@@ -4,6 +4,7 @@ found before sending, skipping with a rejects file, CSV and XLSX alike."""
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,11 +14,13 @@ from conftest import AnvilNode
 
 from pa_client.cli import main
 from pa_client.codes import mrn_check_character
+from pa_client.commands import submit as submit_command
 from pa_client.connection import open_ledger
 from pa_client.demo import REFERENCE
 from pa_client.integrity import recompute
 from pa_client.ledger import LedgerClient
 from pa_client.settings import Settings
+from pa_client.submission import Submitter
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SEASON = EXAMPLES / "season-bourges-2019.csv"
@@ -137,6 +140,23 @@ def test_an_overdraw_is_found_before_sending(ledger: Ledger, tmp_path: Path) -> 
         (row,) = list(csv.DictReader(file))
     assert row["entry_ref"] == "BDP-EX-2019-9999" and row["source_row"] == "309"
     assert "less than the 500.000000 taken" in row["rejected_because"]
+
+
+def test_a_refusal_in_a_later_window_says_what_was_recorded(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With windows of 50 entries the overdraw (the last entry) is found after the earlier windows
+    were recorded: the last line must say so, not "nothing was sent"."""
+    monkeypatch.setattr(submit_command, "Submitter", functools.partial(Submitter, window=50))
+    path = _with_overdraw(tmp_path)
+    code, _out, err = ledger.pa("submit", str(path))
+    assert code == 1
+    recorded = ledger.client().chain_of(REFERENCE)[0]
+    assert 0 < recorded < _records(SEASON)
+    assert err.strip().endswith(
+        f"error: 1 entries of {path} would be refused by the ledger: the {recorded:,} entries before "
+        "them were recorded"
+    )
 
 
 def test_csv_and_xlsx_of_the_same_data_give_the_same_chain(

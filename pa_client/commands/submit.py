@@ -96,9 +96,10 @@ def submit(
             err_console.print(
                 f"{result.item.where}: entry {result.item.entry.entry_ref}: {result.reason}", markup=False
             )
-        raise InputError(
-            f"{len(report.rejected):,} entries of {file} would be refused by the ledger: nothing was sent"
-        )
+        # A refusal found in a later window comes after earlier windows were recorded.
+        sent = report.count(Outcome.RECORDED)
+        done = "nothing was sent" if not sent else f"the {sent:,} entries before them were recorded"
+        raise InputError(f"{len(report.rejected):,} entries of {file} would be refused by the ledger: {done}")
     if skip:
         rejects = write_rejects(entries_file, reasons)
         if rejects is not None:
