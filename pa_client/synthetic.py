@@ -32,6 +32,7 @@ from typing import Final, NamedTuple
 
 from .codes import mrn_check_character
 from .encoding import AnyEntry
+from .entries_file import COLUMNS
 from .models import (
     Authorisation,
     Correction,
@@ -63,31 +64,8 @@ __all__ = [
     "write_rows",
 ]
 
-# ---------------------------------------------------------------- the entries file (interfaces.md §1)
+# ---------------------------------------------------------------- the entries file (interfaces.md §1; its columns: entries_file.COLUMNS)
 
-COLUMNS: Final[tuple[str, ...]] = (
-    "entry_ref",
-    "kind",
-    "authorisation",
-    "occurred_at",
-    "line",
-    "lot",
-    "goods_code",
-    "description",
-    "quantity",
-    "unit",
-    "site",
-    "to_site",
-    "declaration",
-    "procedure",
-    "mode",
-    "customs_value",
-    "duty_rate",
-    "origin",
-    "documents",
-    "corrects",
-    "reason",
-)
 Row = tuple[str, ...]
 """One row of the entries file: the 21 cells of `COLUMNS`, in that order, "" where not given."""
 

@@ -584,7 +584,8 @@ def _stock_charts(result: AuditResult, units: dict[str, str], start: date, end: 
     return out
 
 
-def _deadline_chart(result: AuditResult) -> Any:
+def deadline_chart(result: AuditResult) -> Any:
+    """The placements' deadline timeline (the report's and the dashboard's); None without placements."""
     placements = rows(result.placements)
     if not placements:
         return None
@@ -616,7 +617,8 @@ def _deadline_chart(result: AuditResult) -> Any:
     return charts.deadline_chart(bars, result.today)
 
 
-def _yield_chart(result: AuditResult) -> Any:
+def yield_chart(result: AuditResult) -> Any:
+    """Actual against authorised yields, with the tolerance band; None without processing."""
     data = rows(result.yields)
     if not data:
         return None
@@ -709,11 +711,11 @@ def audit_view(result: AuditResult, reference: str) -> dict[str, Any]:
         "info_summary": info_summary,
         "info_alerts": info_alerts,
         "placements": _placements(one),
-        "deadline_chart": _deadline_chart(one),
+        "deadline_chart": deadline_chart(one),
         "discharges": _discharges(one, units),
         "duties": _duties(one, units),
         "yields": yield_table,
-        "yield_chart": _yield_chart(one),
+        "yield_chart": yield_chart(one),
         "stock_charts": _stock_charts(one, units, start, end),
         "stock": _stock(one),
         "stock_by_code": _stock_by_code(one),

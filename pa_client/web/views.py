@@ -11,11 +11,11 @@ from typing import Any
 from urllib.parse import quote
 
 from ..models import Authorisation
-from ..present import charts, display
-from ..present.html_report import Cell, Table
+from ..present import display
+from ..present.html_report import Cell, Table, deadline_chart, yield_chart
 from ..rules.audit import AuditResult
 from ..rules.deadlines import BILL_DUE_DAYS
-from ..rules.frames import rows, utc_day
+from ..rules.frames import rows
 from . import i18n
 from .live import AlertItem, AuditState, RecordMeta, Tracker
 
@@ -316,55 +316,6 @@ def _under_procedure(result: AuditResult) -> list[dict[str, str]]:
     ]
 
 
-def _deadline_chart(result: AuditResult) -> Any:
-    bars = []
-    for row in rows(result.placements):
-        note = ""
-        if row["status"] != "discharged":
-            note = f"{display.equivalent_quantity(row['remaining'], row['unit'])} left"
-        bars.append(
-            charts.DeadlineBar(
-                label=row["entry_ref"],
-                sublabel=row["lot"],
-                start=row["date"],
-                period_deadline=row["period_deadline"],
-                deadline=row["deadline"],
-                status=row["status"],
-                note=note,
-            )
-        )
-    if not bars:
-        return None
-    if len(bars) > charts.DEADLINE_BARS:
-        pending = [b for b in bars if b.status != "discharged"][: charts.DEADLINE_BARS]
-        done = [b for b in bars if b.status == "discharged"]
-        bars = sorted(
-            pending + done[len(done) - (charts.DEADLINE_BARS - len(pending)) :], key=lambda b: b.start
-        )
-    return charts.deadline_chart(bars, result.today)
-
-
-def _yield_chart(result: AuditResult) -> Any:
-    data = rows(result.yields)
-    if not data:
-        return None
-    codes = sorted({row["goods_code"] for row in data})
-    hues = {code: charts.colour(i) for i, code in enumerate(codes)}
-    points = [
-        charts.YieldPoint(
-            entry_ref=row["entry_ref"],
-            day=utc_day(row["occurred_at"]),
-            code=row["goods_code"],
-            deviation=row["deviation_percent"],
-            tolerance=display.percent_of_ppm(row["tolerance_ppm"]),
-            beyond=bool(row["beyond_tolerance"]),
-            colour=hues[row["goods_code"]],
-        )
-        for row in data
-    ]
-    return charts.yield_chart(points, [(c, hues[c]) for c in codes])
-
-
 def authorisation(state: AuditState, tracker: Tracker, reference: str, lang: str) -> dict[str, Any]:
     t = i18n.translator(lang)
     one = state.result.for_authorisation(reference)
@@ -398,9 +349,9 @@ def authorisation(state: AuditState, tracker: Tracker, reference: str, lang: str
         "under_procedure": _under_procedure(one),
         "stock": _stock_table(one, t),
         "placements": _placements_table(one, t, lang),
-        "deadline_chart": _deadline_chart(one),
+        "deadline_chart": deadline_chart(one),
         "discharges": _discharges_table(one, t),
-        "yield_chart": _yield_chart(one),
+        "yield_chart": yield_chart(one),
         "records": [record_view(r, lang) for r in tracker.records(reference, limit=LATEST_RECORDS)],
         "record_count": tracker.record_count(reference),
     }
