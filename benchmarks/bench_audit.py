@@ -11,7 +11,8 @@ from one run to the next: the bare reads and the cold audit are measured in turn
 (`PA_BENCH_AUDIT_REPEAT` times, default 3 up to 100 000 entries, else 1) and the medians compared.
 
 Environment: `PA_BENCH_AUDIT_SIZES` (e.g. "20000,100000"), `PA_BENCH_AUDIT_REPEAT`,
-`PA_BENCH_DIR` (where the chains are kept, default build/bench).
+`PA_BENCH_DIR` (where the chains are kept, default build/bench), `PA_BENCH_KEEP_NODE=1` (leave the
+chains' nodes running: a chain over 200 000 entries lives in memory only, and takes long to build).
 """
 
 from __future__ import annotations
