@@ -20,6 +20,8 @@ EQUIVALENT_SCALE: int = 10**EQUIVALENT_DECIMALS
 MONEY_DECIMALS = 2
 PERCENT_DECIMALS = 4
 PPM = 1_000_000
+EQUIVALENT_PER_MICRO: int = EQUIVALENT_SCALE // QUANTITY_SCALE
+"""10^12: one millionth of a unit (a quantity's last decimal, the last one shown) in 10^-18."""
 MAX_UINT64: int = 2**64 - 1
 MAX_UINT128: int = 2**128 - 1
 
@@ -120,12 +122,12 @@ def parse_ratio(text: str | int | Decimal) -> Fraction:
 
 def equivalent(quantity_micro: int, ratio: Fraction) -> int:
     """Import goods equivalent of a quantity of product, in 10^-18, rounded down: the ledger's rule."""
-    return quantity_micro * (EQUIVALENT_SCALE // QUANTITY_SCALE) * ratio.numerator // ratio.denominator
+    return quantity_micro * EQUIVALENT_PER_MICRO * ratio.numerator // ratio.denominator
 
 
 def micro_to_equivalent(quantity_micro: int) -> int:
     """An import goods quantity (millionths) as an equivalent (10^-18)."""
-    return quantity_micro * (EQUIVALENT_SCALE // QUANTITY_SCALE)
+    return quantity_micro * EQUIVALENT_PER_MICRO
 
 
 def equivalent_to_decimal(amount: int) -> Decimal:

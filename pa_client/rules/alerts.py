@@ -212,7 +212,8 @@ def deadline_alerts(
 
 
 def late_discharge_alert_frame(placements: pd.DataFrame, allocations: pd.DataFrame) -> pd.DataFrame:
-    """`late_discharge_alerts` as a frame (the order found)."""
+    """`overdue` (warning) for each discharge that FIFO allocates to a placement after the end of that
+    placement's period for discharge (the order found)."""
     position = _by_key(placements, "authorisation", "entry_ref")
     covered = np.flatnonzero(pd.notna(allocations["placement"]).to_numpy())
     shares = allocations.take(covered)
@@ -254,14 +255,8 @@ def late_discharge_alert_frame(placements: pd.DataFrame, allocations: pd.DataFra
     return _frame(columns, len(late))
 
 
-def late_discharge_alerts(placements: pd.DataFrame, allocations: pd.DataFrame) -> list[Alert]:
-    """`overdue` (warning) for each discharge that FIFO allocates to a placement after the end of that
-    placement's period for discharge."""
-    return _alerts(late_discharge_alert_frame(placements, allocations))
-
-
 def yield_alert_frame(yields: pd.DataFrame) -> pd.DataFrame:
-    """`yield_alerts` as a frame (the order found)."""
+    """`yield_deviation` for each processing beyond its tolerance (the order found)."""
     beyond = yields.loc[yields["beyond_tolerance"].to_numpy(dtype=bool)]
     messages = []
     names = (
@@ -293,12 +288,9 @@ def yield_alert_frame(yields: pd.DataFrame) -> pd.DataFrame:
     return _frame(columns, len(beyond))
 
 
-def yield_alerts(yields: pd.DataFrame) -> list[Alert]:
-    return _alerts(yield_alert_frame(yields))
-
-
 def late_record_alert_frame(delays: pd.DataFrame, thresholds: AlertThresholds) -> pd.DataFrame:
-    """`late_record_alerts` as a frame (the order found)."""
+    """`late_record` (info) for each record logged more than `late_record_hours` after it happened
+    (the order found)."""
     limit = thresholds.late_record_hours * 3600
     late = delays.loc[delays["delay_seconds"].to_numpy() > limit]
     seconds = late["delay_seconds"].to_numpy(dtype=np.int64)
@@ -335,10 +327,6 @@ def late_record_alert_frame(delays: pd.DataFrame, thresholds: AlertThresholds) -
         "due": None,
     }
     return _frame(columns, len(late))
-
-
-def late_record_alerts(delays: pd.DataFrame, thresholds: AlertThresholds) -> list[Alert]:
-    return _alerts(late_record_alert_frame(delays, thresholds))
 
 
 def bill_due_alerts(placements: pd.DataFrame, today: date, thresholds: AlertThresholds) -> list[Alert]:

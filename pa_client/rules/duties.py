@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import DischargeMode
-from ..quantities import EQUIVALENT_SCALE, PPM, QUANTITY_SCALE, display_equivalent
+from ..quantities import EQUIVALENT_PER_MICRO, PPM, display_equivalent
 from .frames import INT, OBJ, Objects, frame_of, half_up, half_up_ratio, objects, utc_days
 
 FREE_CIRCULATION = DischargeMode.FREE_CIRCULATION.value
@@ -50,12 +50,9 @@ DUTY_DUE = {
 }
 
 
-_SHOWN = EQUIVALENT_SCALE // QUANTITY_SCALE  # 10^12: one millionth, the last decimal shown
-
-
 def shown_micro(equivalents: Objects) -> Objects:
     """`display_equivalent` of each equivalent, in millionths (half away from zero)."""
-    return half_up_ratio(objects(equivalents), _SHOWN)
+    return half_up_ratio(objects(equivalents), EQUIVALENT_PER_MICRO)
 
 
 def duties_cents(

@@ -23,14 +23,12 @@ import pandas as pd
 
 from ..ledger_tables import LedgerTables, factorize
 from ..models import Product
-from ..quantities import EQUIVALENT_SCALE, QUANTITY_SCALE, equivalent
+from ..quantities import EQUIVALENT_PER_MICRO, equivalent
 from .frames import BOOL, INT, OBJ, TIME, Bools, Ints, Objects, frame_of, group_codes, live, lookup, objects
 from .keys import Keys, live_rows
 
 PLACEMENT = "placement"
 PROCESSING = "processing"
-
-_PER_MICRO = EQUIVALENT_SCALE // QUANTITY_SCALE  # 10^12: an import goods millionth in 10^-18
 
 
 @dataclass(frozen=True)
@@ -153,7 +151,7 @@ class BasisTable:
     def equivalents(self, quantities: Any, content: Ints) -> Objects:
         """Equivalents (10^-18, Python ints) of quantities (millionths) by import goods content, as on
         chain: floor(quantity × 10^12 × numerator ÷ denominator)."""
-        scaled = objects(np.asarray(quantities)) * (self.numerator[content] * _PER_MICRO)
+        scaled = objects(np.asarray(quantities)) * (self.numerator[content] * EQUIVALENT_PER_MICRO)
         result: Objects = scaled // self.denominator[content]
         return result
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..quantities import EQUIVALENT_SCALE, QUANTITY_SCALE
+from ..quantities import EQUIVALENT_PER_MICRO
 from .frames import INT, OBJ, TIME, Ints, frame_of, group_codes, objects, time_values
 
 ALLOCATIONS = {
@@ -30,8 +30,6 @@ ALLOCATIONS = {
     "placement": OBJ,  # entry_ref of the placement, None for an excess no placement covers
     "quantity": OBJ,  # 10^-18 of the import goods' unit
 }
-
-_PER_MICRO = EQUIVALENT_SCALE // QUANTITY_SCALE
 
 
 @dataclass(frozen=True)
@@ -136,13 +134,13 @@ def fifo(
     counts = np.where(positive, np.maximum(high - low + 1, 0), 0).astype(np.int64)
     row = np.repeat(np.arange(taken, dtype=np.int64), counts)
     slot = low[row] + np.arange(len(row), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    slot_end = objects(line[slot] - offset[queue_keys[slot]]) * _PER_MICRO
-    slot_start = slot_end - objects(micro[slot]) * _PER_MICRO
+    slot_end = objects(line[slot] - offset[queue_keys[slot]]) * EQUIVALENT_PER_MICRO
+    slot_start = slot_end - objects(micro[slot]) * EQUIVALENT_PER_MICRO
     share = np.minimum(slot_end, end[row]) - np.maximum(slot_start, start[row])
     kept = np.flatnonzero(share > 0)
     row, slot, share = row[kept], slot[kept], share[kept]
     # What no placement covers: beyond the key's placed total.
-    ceiling = objects(placed_total[keys_sorted]) * _PER_MICRO
+    ceiling = objects(placed_total[keys_sorted]) * EQUIVALENT_PER_MICRO
     excess = end - np.maximum(start, ceiling)
     over = np.flatnonzero(positive & (excess > 0))
     # In the order of the discharges, each one's shares in queue order, then its excess.
@@ -175,16 +173,16 @@ def _fits(micro: Any, amounts: Any) -> bool:
     discharged = int(np.asarray(amounts, dtype=object).sum()) if len(amounts) else 0
     return (
         min(placed, discharged) >= 0
-        and placed + discharged // _PER_MICRO + len(micro) + len(amounts) < _LIMIT
+        and placed + discharged // EQUIVALENT_PER_MICRO + len(micro) + len(amounts) < _LIMIT
     )
 
 
 def _floor_micro(amounts: Any) -> Any:
-    return objects(amounts) // _PER_MICRO
+    return objects(amounts) // EQUIVALENT_PER_MICRO
 
 
 def _ceil_micro(amounts: Any) -> Any:
-    return -(-objects(amounts) // _PER_MICRO)
+    return -(-objects(amounts) // EQUIVALENT_PER_MICRO)
 
 
 def _allocation(
@@ -216,7 +214,7 @@ def fifo_by_walking(placements: pd.DataFrame, discharges: pd.DataFrame) -> Alloc
     slot_left: list[list[int]] = [[] for _ in range(count)]
     if placed:
         order = _chronological(placements)
-        quantities = (objects(placements["quantity"].to_numpy()[order]) * _PER_MICRO).tolist()
+        quantities = (objects(placements["quantity"].to_numpy()[order]) * EQUIVALENT_PER_MICRO).tolist()
         for key, position, placed_quantity in zip(
             keys[:placed][order].tolist(), order.tolist(), quantities, strict=True
         ):

@@ -229,23 +229,10 @@ def ordinals(days: Any) -> Ints:
     return result
 
 
-def unix_seconds(moment: Any) -> int:
-    return int(pd.Timestamp(moment).value) // 1_000_000_000
-
-
-def terms_for_entry(tables: LedgerTables, reference: str, block: int, log_index: int) -> Authorisation:
-    """The version in force when an entry was logged: the latest registered before it (block, log)."""
-    versions = tables.authorisations[reference]
-    current = versions[0]
-    for version in versions:
-        if (version.block, version.log_index) < (block, log_index):
-            current = version
-    return current.terms
-
-
 def terms_in_force(tables: LedgerTables, frame: pd.DataFrame) -> tuple[list[Authorisation], Ints]:
-    """`terms_for_entry` of every row of `frame` (`authorisation`, `block`, `log_index`): the distinct
-    terms, and for each row the position of its terms among them."""
+    """The authorisation's version in force when each row of `frame` (`authorisation`, `block`,
+    `log_index`) was logged — the latest registered before it — as the distinct terms, and for each
+    row the position of its terms among them."""
     found: list[Authorisation] = []
     result = np.zeros(len(frame), dtype=np.int64)
     if frame.empty:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..ledger_tables import LedgerTables
-from ..quantities import EQUIVALENT_SCALE, PPM, QUANTITY_SCALE, display_equivalent
+from ..quantities import EQUIVALENT_PER_MICRO, PPM
 from .fifo import Allocation, allocated_by_placement
 from .frames import (
     BOOL,
@@ -69,14 +69,7 @@ PLACEMENTS = {
     "deemed_release": BOOL,  # the authorisation deems goods left at expiry released
 }
 
-_PER_MICRO = EQUIVALENT_SCALE // QUANTITY_SCALE
-_HALF_SHOWN = EQUIVALENT_SCALE // QUANTITY_SCALE // 2  # half of the last decimal shown (10^-6)
-
-
-def status_of(remaining: int, deadline: date, today: date) -> str:
-    if display_equivalent(remaining) == 0:
-        return DISCHARGED
-    return OVERDUE if today > deadline else OPEN
+_HALF_SHOWN = EQUIVALENT_PER_MICRO // 2  # half of the last decimal shown (10^-6)
 
 
 def shows_as_zero(amounts: Objects) -> Bools:
@@ -159,7 +152,7 @@ def placement_table(
             ]
         )
         totals = objects([sum(d.values()) for d in discharged])
-    placed = objects(placements["quantity"].to_numpy()) * _PER_MICRO
+    placed = objects(placements["quantity"].to_numpy()) * EQUIVALENT_PER_MICRO
     remaining = placed - totals
     deadline = deadlines["deadline"].to_numpy()[which]
     columns: dict[str, Any] = {

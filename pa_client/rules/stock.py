@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..ledger_tables import LedgerTables
-from ..quantities import EQUIVALENT_SCALE, QUANTITY_SCALE
+from ..quantities import EQUIVALENT_PER_MICRO
 from .equivalents import BasisTable, LotKey
 from .frames import (
     INT,
@@ -277,7 +277,6 @@ STOCK_BY_CODE = {
     "discharged": OBJ,  # cumulative, 10^-18 (the chain's totals)
 }
 
-_PER_MICRO = EQUIVALENT_SCALE // QUANTITY_SCALE
 _LIMIT = 2**62
 
 
@@ -387,7 +386,7 @@ def stock_by_code(
     inexact = np.flatnonzero(placements & ~whole)
     exact = {
         "on_hand": (parts, on_hand_parts),
-        "placed": (inexact, objects(delta[event][inexact]) * _PER_MICRO),
+        "placed": (inexact, objects(delta[event][inexact]) * EQUIVALENT_PER_MICRO),
         "discharged": (count + np.arange(len(taken)), objects(discharges["equivalent"].to_numpy()[taken])),
     }
     position = np.empty(len(order), dtype=np.int64)
@@ -395,7 +394,7 @@ def stock_by_code(
     totals: dict[str, Objects] = {}
     for name in ("on_hand", "placed", "discharged"):
         total = (
-            objects(_segment_sums(micro[name], series)[last]) * _PER_MICRO
+            objects(_segment_sums(micro[name], series)[last]) * EQUIVALENT_PER_MICRO
             if name in micro
             else objects([0] * len(last))
         )

@@ -48,10 +48,6 @@ def deviation_percent(inputs: int, outputs: int) -> Decimal | None:
     return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(PERCENT_PLACES, ROUND_HALF_UP)
 
 
-def beyond_tolerance(inputs: int, outputs: int, tolerance_ppm: int) -> bool:
-    return abs(outputs - inputs) * PPM > inputs * tolerance_ppm
-
-
 def _deviations(inputs: list[int], outputs: list[int]) -> list[Decimal | None]:
     """`deviation_percent` of each pair: the same decimal division, without a Fraction each."""
     places, rounding = PERCENT_PLACES, ROUND_HALF_UP
