@@ -96,9 +96,15 @@ def run_audit(
         settings.data_dir, deployment.chain_id, deployment.registry, deployment.ledger, deployment.block
     )
     try:
-        return _audit_index(ledger, index, block, at_block, today, thresholds, references, progress)
-    finally:
-        index.wait()  # the index part written beside the rules
+        run = _audit_index(ledger, index, block, at_block, today, thresholds, references, progress)
+    except BaseException:
+        try:
+            index.wait()  # the part written beside the rules; the audit's own error is the one to show
+        except Exception as error:
+            log.warning("writing the index failed as well: %s", error)
+        raise
+    index.wait()
+    return run
 
 
 def _audit_index(

@@ -93,13 +93,17 @@ class LedgerIndex:
             state = None
         builder = TableBuilder()
         start = self.deployment_block
+        last = state.last_block if state else -1
+        # Registry logs beyond the state's last block were kept by an update that crashed before its
+        # state: those blocks are read again below.
+        kept = [raw for raw in self._registry_logs() if int(raw["blockNumber"], 16) <= last]
         if state is not None:
-            builder.add_logs(self._registry_logs())
+            builder.add_logs(kept)
             for reference, (sequence, head) in state.chains.items():
                 builder.chains[reference] = Chain(sequence, bytes.fromhex(head[2:]))
             start = state.last_block + 1
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._drop_unnamed_parts(state.last_block if state else -1)
+        self._drop_unnamed_parts(last)
         registry_logs: list[dict[str, Any]] = []
         read_into(w3, self.addresses, start, to_block, builder, progress, registry_logs)
         frames = builder.frames()
@@ -115,12 +119,15 @@ class LedgerIndex:
             int(header["timestamp"], 16),
             frames if state is None else _joined(self._frames(), frames),
         )
+        if start > to_block:
+            return tables  # no new block: nothing to write
         part = f"{start:012d}-{to_block:012d}"
+        registry = kept + registry_logs
         if wait:
-            self._save(frames, part, registry_logs, new_state)
+            self._save(frames, part, registry, new_state)
         else:
             # Parquet encoding releases the GIL: the part is written while the caller applies the rules.
-            self._writer = _Writer(lambda: self._save(frames, part, registry_logs, new_state))
+            self._writer = _Writer(lambda: self._save(frames, part, registry, new_state))
         return tables
 
     def wait(self) -> None:
@@ -169,16 +176,14 @@ class LedgerIndex:
     def _append(
         self, frames: dict[str, pd.DataFrame], part: str, registry_logs: list[dict[str, Any]]
     ) -> None:
-        known = self._state()
-        last = known.last_block if known else -1
+        """Writes the part's tables and the registry's logs (all of them, up to the part's end)."""
         for name, frame in frames.items():
             folder = self.folder / name
             folder.mkdir(exist_ok=True)
             if not frame.empty:
                 frame.to_parquet(folder / f"{part}.parquet", index=False)
-        kept = [raw for raw in self._registry_logs() if int(raw["blockNumber"], 16) <= last]
         (self.folder / "registry.jsonl").write_text(
-            "".join(json.dumps(raw) + "\n" for raw in kept + registry_logs), encoding="utf-8"
+            "".join(json.dumps(raw) + "\n" for raw in registry_logs), encoding="utf-8"
         )
 
     def _drop_unnamed_parts(self, last: int) -> None:

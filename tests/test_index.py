@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from conftest import Parties
 
+from pa_client.ids import authorisation_id
 from pa_client.index import LedgerIndex, cold_tables
 from pa_client.ledger_tables import LedgerTables
 
@@ -92,3 +93,25 @@ def test_parts_of_a_crashed_update_are_dropped(parties: Parties, auth: str, tmp_
     placed = tables.placements[tables.placements["authorisation"] == auth]
     assert placed["entry_ref"].tolist() == ["P1", "P2"]
     assert tables.records_per_authorisation()[auth] == tables.chains[auth].sequence == 2
+
+
+def test_registry_logs_of_a_crashed_update_are_dropped(parties: Parties, auth: str, tmp_path: Path) -> None:
+    """An update that died after writing registry.jsonl but before its state left logs of blocks the
+    state does not cover; those blocks are read again, so the kept copy must not count as well."""
+    index = _index(parties, tmp_path / "index")
+    block = _latest(parties)
+    first = index.update(parties.reader.w3, block)
+    versions = len(first.authorisations[auth])
+    registry = index.folder / "registry.jsonl"
+    own = "0x" + authorisation_id(auth).hex()
+    stale = next(
+        log for log in map(json.loads, registry.read_text().splitlines()) if log["topics"][1:2] == [own]
+    )
+    stale["blockNumber"] = hex(block + 1)
+    registry.write_text(registry.read_text() + json.dumps(stale) + "\n")
+    parties.broker.record(factories.placement(auth, "P9", "L9", "1"))
+    tables = index.update(parties.reader.w3, _latest(parties))
+    assert len(tables.authorisations[auth]) == versions
+    assert all(
+        int(json.loads(line)["blockNumber"], 16) <= block for line in registry.read_text().splitlines()
+    )
