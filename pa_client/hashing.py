@@ -17,16 +17,15 @@ class _Hash(Protocol):
     def digest(self) -> bytes: ...
 
 
-_keccak_256 = cast(Callable[[bytes], _Hash], sha3.keccak_256)
-keccak_256 = _keccak_256
+keccak_256 = cast(Callable[[bytes], _Hash], sha3.keccak_256)
 """The hash object constructor (`keccak_256(data).digest()`), for loops that hash per record."""
 
 
 def keccak(data: bytes) -> bytes:
     """keccak256(data), 32 bytes."""
-    return _keccak_256(data).digest()
+    return keccak_256(data).digest()
 
 
 def keccak_text(text: str) -> bytes:
     """keccak256 of the UTF-8 bytes of `text` (Solidity's `keccak256(bytes(text))`)."""
-    return _keccak_256(text.encode("utf-8")).digest()
+    return keccak_256(text.encode("utf-8")).digest()

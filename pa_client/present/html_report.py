@@ -12,6 +12,7 @@ out; every number in it comes from `pa_client.present.display` (exact, formatted
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,8 +31,10 @@ ROW_LIMIT: Final = 2_000  # rows of a table shown in the HTML; the XLSX and CSV 
 INFO_ALERTS_LISTED: Final = 12
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
-    """The Jinja2 environment of the packaged templates (autoescaped, strict)."""
+    """The Jinja2 environment of the packaged templates (autoescaped, strict), made once: it keeps
+    the compiled templates (the dashboard renders a bill per request)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("pa_client.present", "templates"),
         autoescape=True,

@@ -79,7 +79,7 @@ class EntryIn(BaseModel):
 
 
 class EntriesIn(BaseModel):
-    entries: list[EntryIn] = Field(min_length=1, max_length=10_000)
+    entries: list[EntryIn] = Field(min_length=1, max_length=10_000)  # entries in one request
     dry_run: bool = Field(default=False, description="Check against the chain; send nothing.")
     on_error: Literal["stop", "skip"] = Field(
         default="stop",

@@ -37,8 +37,6 @@ class WebConfig:
     secure_cookies: bool = False
     dev_sign_in: bool | None = None
     """Offer sign-in as the development accounts; None: only on a local development chain."""
-    max_entries: int = 10_000
-    """Entries accepted in one API request."""
 
 
 class WebContext:

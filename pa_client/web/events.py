@@ -62,11 +62,6 @@ class Broker:
         with self._lock:
             self._subscriptions.discard(subscription)
 
-    @property
-    def subscribers(self) -> int:
-        with self._lock:
-            return len(self._subscriptions)
-
     def publish(self, event: Event) -> None:
         """From any thread: hands the event to each subscriber allowed to see it."""
         with self._lock:

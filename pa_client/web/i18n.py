@@ -362,9 +362,12 @@ def language(value: str | None) -> str:
     return value if value in LANGUAGES else "en"
 
 
+_FRENCH = {**EN, **FR}
+
+
 def translator(lang: str) -> dict[str, str]:
     """The labels of a language, English where French has none."""
-    return EN if lang != "fr" else {**EN, **FR}
+    return _FRENCH if lang == "fr" else EN
 
 
 def kind_label(lang: str, kind: str) -> str:

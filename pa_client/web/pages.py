@@ -407,6 +407,16 @@ async def events(request: Request, authorisation: str | None = None) -> Response
     address, only = principal.address, authorisation
     subscription = ctx.broker.subscribe(lambda reference: event_for(ctx.access(address), reference, only))
     session_id = request.cookies.get(SESSION_COOKIE) if principal.via == "session" else None
+    token_id = principal.token.id if principal.via == "token" and principal.token is not None else None
+
+    def still_allowed() -> bool:
+        """The session still open, or the token neither revoked nor expired (SQLite: off the loop)."""
+        if session_id is not None:
+            return ctx.store.session(session_id) is not None
+        if token_id is not None:
+            token = ctx.store.token_by_id(token_id)
+            return token is not None and token.usable(time.time())
+        return True
 
     async def stream() -> Any:
         try:
@@ -420,7 +430,7 @@ async def events(request: Request, authorisation: str | None = None) -> Response
                     quiet += 1.0
                     if quiet >= HEARTBEAT_SECONDS:
                         quiet = 0.0
-                        if session_id is not None and ctx.store.session(session_id) is None:
+                        if not await run_in_threadpool(still_allowed):
                             yield "event: expired\ndata: {}\n\n"
                             return
                         yield ": keep-alive\n\n"

@@ -102,13 +102,6 @@ class OutboxItem:
     attempts: int
 
 
-@dataclass(frozen=True)
-class SeenAlert:
-    key: str
-    first_seen: float
-    payload: dict[str, Any]
-
-
 class Store:
     """The server's SQLite file; safe to share between threads (one connection, one lock)."""
 
@@ -287,15 +280,6 @@ class Store:
     def first_seen(self) -> dict[str, float]:
         """Every alert key seen, with when it was first seen."""
         return {str(r[0]): float(r[1]) for r in self._rows("SELECT key, first_seen FROM alerts_seen")}
-
-    def seen_alerts(self, keys: Sequence[str] | None = None) -> dict[str, SeenAlert]:
-        rows = self._rows("SELECT key, first_seen, payload FROM alerts_seen")
-        wanted = None if keys is None else set(keys)
-        return {
-            str(r[0]): SeenAlert(str(r[0]), float(r[1]), json.loads(r[2]))
-            for r in rows
-            if wanted is None or r[0] in wanted
-        }
 
     def record_new_alerts(
         self, alerts: Sequence[dict[str, Any]], deliveries: Sequence[tuple[int, str]], now: float
