@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 import openpyxl  # type: ignore[import-untyped]
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -401,15 +401,20 @@ def _one_line(error: BaseException) -> str:
 
 
 def _read_xlsx(path: Path) -> _Table:
-    with warnings.catch_warnings():
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the file: {error.strerror or error}") from None
+    # The file is ours to close: openpyxl leaves it open when a sheet fails half-way through.
+    with handle, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl's notes on styles and extensions it skips
-        return _read_sheet(path)
+        return _read_sheet(path, handle)
 
 
-def _read_sheet(path: Path) -> _Table:
+def _read_sheet(path: Path, handle: BinaryIO) -> _Table:
     table = _Table()
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except OSError as error:
         raise InputError(f"{path}: cannot read the file: {error.strerror or error}") from None
     except Exception as error:  # any broken workbook is bad input, never a traceback
