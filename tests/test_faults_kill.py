@@ -139,7 +139,9 @@ def test_submission_killed_at_random_points_then_rerun_equals_a_clean_run(
         kill_at = time.monotonic() - started
         killed = process.poll() is None
         process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+        code = process.wait(timeout=10)
+        # A run that ended before the kill (it can, on the last batches) must have ended well.
+        assert code == (-signal.SIGKILL if killed else 0), f"run {run}: pa submit exited {code}"
         wait_until_idle(w3, HOLDER.address)
         before = ledger_snapshot(w3, deployment, clean.data).entries
         started = time.monotonic()
@@ -169,6 +171,7 @@ def test_submission_killed_at_random_points_then_rerun_equals_a_clean_run(
             f"  {run:>3}  {at:>11.2f}  {killed!s:>6}  {before:>22,}  {recorded:>15,}  {already:>7,}"
             f"  {seconds:>10.1f}  {equal}"
         )
+    assert any(row[2] for row in rows), "no kill landed while pa submit was running"
     if KILL_RUNS >= 10:
         # Over many runs some kills must land while batches are being mined (20 runs: 13 did). Not
         # asked of CI's two runs: on a loaded machine both may land after the last batch was mined,
@@ -262,6 +265,7 @@ def _kill_and_rerun(
     deadline = time.monotonic() + 300
     while _journaled(journal) < wanted and worker.is_alive() and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert worker.is_alive() and _journaled(journal) >= wanted, "the submission ended before the kill"
     os.kill(pid, signal.SIGKILL)
     killed_at = time.monotonic()
     worker.join(timeout=300)
@@ -270,9 +274,10 @@ def _kill_and_rerun(
     result.exit_code = outcome[0] if outcome else None
     error = capsys.readouterr().err.strip()
     result.error = error.splitlines()[-1] if error else "no error"
-    if result.exit_code:
-        # Warnings while it retried, then one line that says why it stopped.
-        assert result.error.startswith("error: "), error
+    # It must stop by itself with exit code 1: warnings while it retried, then one line that says why.
+    assert result.exit_code == 1, error
+    assert result.error.startswith("error: "), error
+    assert sum(line.startswith("error: ") for line in error.splitlines()) == 1, error
     try:
         node.start()  # the next command would start it on demand; this is the same
     except NodeError as refused:
