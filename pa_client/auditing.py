@@ -23,6 +23,7 @@ from .index import LedgerIndex, Progress
 from .ledger import LedgerClient
 from .ledger_tables import LedgerTables
 from .rules import AlertThresholds, AuditResult, IntegrityResult, audit
+from .rules.frames import gc_paused
 from .settings import Settings
 
 log = logging.getLogger("pa_client")
@@ -96,7 +97,9 @@ def run_audit(
         settings.data_dir, deployment.chain_id, deployment.registry, deployment.ledger, deployment.block
     )
     try:
-        run = _audit_index(ledger, index, block, at_block, today, thresholds, references, progress)
+        # Reading makes millions of small objects and no cycles: a collection would walk them all.
+        with gc_paused():
+            run = _audit_index(ledger, index, block, at_block, today, thresholds, references, progress)
     except BaseException:
         try:
             index.wait()  # the part written beside the rules; the audit's own error is the one to show

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from . import codes
-from .abi_codec import compile_picker, decode, decoder_for
+from .abi_codec import decode, decoder_for
+from .abi_columns import MalformedDataError, RecordBuffer, column_leaves
 from .artifacts import load_artifact
 from .contract_errors import _type_string
 from .encoding import AUTHORISATION_STATUSES, DISCHARGE_MODES, decode_terms
@@ -176,84 +177,95 @@ _MODES = tuple(mode.value for mode in DISCHARGE_MODES)
 _cn = codes.int_to_cn
 
 
+def _block_time(raw: Mapping[str, Any], block_times: Mapping[int, int] | None) -> int:
+    timestamp = raw.get("blockTimestamp")
+    if timestamp is not None:
+        return _int(timestamp)
+    block = _int(raw["blockNumber"])
+    if block_times is None:
+        raise ValueError(f"no time for block {block}")
+    return block_times[block]
+
+
 def _day(seconds: int) -> Any:
     return pd.Timestamp(seconds, unit="s", tz="UTC").date()
 
 
-# The table row of each kind of record after the common columns, from its decoded fields (as the
-# struct lists them): how `_add_record` lays them out, compiled into the record's decoder.
-_ROW_OF_KIND: dict[str, tuple[str, Callable[[list[str]], list[str]]]] = {
+def _mapped(function: Callable[[Any], Any], column: Any) -> Any:
+    """`function` of each value of a column, called once per distinct value (codes, units, days)."""
+    if isinstance(column, np.ndarray):
+        distinct, positions = np.unique(column, return_inverse=True)
+        values = np.empty(len(distinct), dtype=object)
+        values[:] = [function(v) for v in distinct.tolist()]
+        return values[positions.ravel()]
+    memo = {value: function(value) for value in set(column)}
+    return [memo[value] for value in column]
+
+
+def _or_none(column: list[str]) -> list[str | None]:
+    return [value or None for value in column]
+
+
+_MODE_OBJECTS = np.array(_MODES, dtype=object)
+
+# The columns of each kind of record after the common ones, from its decoded fields' leaves (as the
+# struct lists them; `abi_columns`), laid out as `_record_rows` lays out a row. Processing records,
+# whose inputs and outputs make rows in two tables, are decoded one by one.
+_COLUMNS_OF_KIND: dict[str, tuple[str, Callable[[list[Any]], list[Any]]]] = {
     "placement": (
         "placements",
         lambda f: [
-            f[0],
-            f"_cn({f[1]})",
-            f[2],
-            f[3],
-            f"_text({f[4]})",
-            f[5],
-            f[6],
-            f[7],
-            f[8],
-            f[9],
-            f"_text({f[10]})",
+            f[0](),
+            _mapped(_cn, f[1]()),
+            f[2](),
+            f[3](),
+            _mapped(_text, f[4]()),
+            f[5](),
+            f[6](),
+            f[7](),
+            f[8](),
+            f[9](),
+            _mapped(_text, f[10]()),
         ],
     ),
-    "movement": ("movements", lambda f: [f[0], f[1], f[2], f[3]]),
-    "handling": ("handlings", lambda f: [f[0], f"_cn({f[1]})"]),
-    "discharge": ("discharges", lambda f: [f[0], f[1], f[2], f"_modes[{f[3]}]", f"({f[4]} or None)", f[5]]),
-    "correction": ("corrections", lambda f: [f[0], f[1]]),
-    "extension": ("extensions", lambda f: [f[0], f"_day({f[1]})", f[2]]),
+    "movement": ("movements", lambda f: [f[0](), f[1](), f[2](), f[3]()]),
+    "handling": ("handlings", lambda f: [f[0](), _mapped(_cn, f[1]())]),
+    "discharge": (
+        "discharges",
+        lambda f: [f[0](), f[1](), f[2](), _MODE_OBJECTS[f[3]()], _or_none(f[4]()), f[5]()],
+    ),
+    "correction": ("corrections", lambda f: [f[0](), f[1]()]),
+    "extension": ("extensions", lambda f: [f[0](), _mapped(_day, f[1]()), f[2]()]),
 }
 
 
-def _row_decoder(kind: str, data_types: tuple[str, ...]) -> Callable[..., Any] | None:
-    """`(data, block, log_index, block_time, account) -> (sequence, authorisation, row)` for the
-    records of one table; None for processing (rows in two tables, left to `_add_record`)."""
-    if kind not in _ROW_OF_KIND:
-        return None
-    _, fields_of = _ROW_OF_KIND[kind]
-
-    def pick(leaves: list[Any]) -> tuple[list[str], str]:
-        sequence, (common, *fields) = leaves
-        authorisation, entry_ref, occurred_at, _documents = common
-        statements = [f"s = {sequence}", f"a = {authorisation}"]
-        row = [
-            "a",
-            "s",
-            entry_ref,
-            occurred_at,
-            "block",
-            "log_index",
-            "block_time",
-            "account",
-            *fields_of(fields),
-        ]
-        return statements, f"(s, a, ({', '.join(row)}))"
-
-    return compile_picker(
-        data_types,
-        ("block", "log_index", "block_time", "account"),
-        pick,
-        {"_cn": _cn, "_text": _text, "_modes": _MODES, "_day": _day},
-    )
+@dataclass(frozen=True)
+class _RecordType:
+    kind: str
+    table: str  # "" for processing (rows in two tables)
+    data_types: tuple[str, ...]
+    decode: Callable[[bytes], tuple[Any, ...]]
 
 
 class TableBuilder:
-    """Accumulates decoded logs (in chain order) into rows, and each authorisation's rolling hash."""
+    """Accumulates decoded logs (in chain order) into rows, and each authorisation's rolling hash.
+
+    Logs as the node gives them (hex text) are decoded a page at a time into columns (`add_logs`);
+    others, and records whose data does not decode, one by one into rows (`add`)."""
 
     def __init__(self) -> None:
         self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in COLUMNS}
+        self.chunks: dict[str, list[list[Any]]] = {name: [] for name in COLUMNS}
         self.authorisations: dict[str, list[AuthorisationVersion]] = defaultdict(list)
         self.statuses: dict[str, list[StatusChange]] = defaultdict(list)
         self.chains: dict[str, Chain] = defaultdict(Chain)
         self._records = record_events()
-        # topic0 as the node writes it ("0x" + lower-case hex) -> (kind, table, row decoder, decoder)
-        self._record_topics = {
-            "0x" + topic.hex(): (
+        # topic0 as the node writes it ("0x" + lower-case hex) -> the record's type
+        self._record_types = {
+            "0x" + topic.hex(): _RecordType(
                 event.kind,
-                _ROW_OF_KIND[event.kind][0] if event.kind in _ROW_OF_KIND else "",
-                _row_decoder(event.kind, event.data_types),
+                _COLUMNS_OF_KIND[event.kind][0] if event.kind in _COLUMNS_OF_KIND else "",
+                event.data_types,
                 decoder_for(event.data_types),
             )
             for topic, event in self._records.items()
@@ -266,36 +278,63 @@ class TableBuilder:
     def add_logs(
         self, logs: Iterable[Mapping[str, Any]], block_times: Mapping[int, int] | None = None
     ) -> None:
-        """Adds logs in chain order (the records' hot path inline: this runs once per record)."""
-        record_topics, rows, chains, seen = self._record_topics, self.rows, self.chains, self._seen_ids
-        hash_of = keccak_256
+        """Adds logs in chain order: the node's records in batches (`_add_batch`), anything else one by
+        one, after the records before it."""
+        types = self._record_types
+        batch: list[Mapping[str, Any]] = []
         for raw in logs:
-            hex_topics = raw["topics"]
-            record = (
-                record_topics.get(hex_topics[0]) if hex_topics and isinstance(hex_topics[0], str) else None
-            )
-            data_hex = raw["data"]
-            if record is None or len(hex_topics) != 4 or not isinstance(data_hex, str):
-                self.add(raw, block_times)
+            topics = raw["topics"]
+            if (
+                len(topics) == 4
+                and isinstance(topics[0], str)
+                and topics[0] in types
+                and isinstance(raw["data"], str)
+            ):
+                batch.append(raw)
                 continue
-            block = _int(raw["blockNumber"])
-            log_index = _int(raw["logIndex"])
-            timestamp = raw.get("blockTimestamp")
-            if timestamp is not None:
-                block_time = _int(timestamp)
-            elif block_times is not None:
-                block_time = block_times[block]
-            else:
-                raise ValueError(f"no time for block {block}")
-            first, identifier, entry, account = hex_topics
-            data = bytes.fromhex(data_hex[2:])
-            if record[2] is None:  # a processing: rows in two tables
-                topics = bytes.fromhex(first[2:] + identifier[2:] + entry[2:] + account[2:])
-                self._add_record(record[0], record[3](data), topics, data, block, log_index, block_time)
-                continue
-            sequence, authorisation, row = record[2](
-                data, block, log_index, block_time, "0x" + account[-40:].lower()
-            )
+            if batch:
+                self._add_batch(batch, block_times)
+                batch = []
+            self.add(raw, block_times)
+        if batch:
+            self._add_batch(batch, block_times)
+
+    def _add_batch(self, logs: list[Mapping[str, Any]], block_times: Mapping[int, int] | None) -> None:
+        """Record logs (hex text, four topics): decoded into columns per kind, then each
+        authorisation's rolling hash extended in chain order (the hot path: it runs for every record)."""
+        count = len(logs)
+        topics = [raw["topics"] for raw in logs]
+        datas = [bytes.fromhex(raw["data"][2:]) for raw in logs]
+        blocks = np.array([_int(raw["blockNumber"]) for raw in logs], dtype=np.int64)
+        log_indexes = np.array([_int(raw["logIndex"]) for raw in logs], dtype=np.int64)
+        times = np.array([_block_time(raw, block_times) for raw in logs], dtype=np.int64)
+        accounts = np.array(["0x" + t[3][-40:].lower() for t in topics], dtype=object)
+        groups: dict[str, list[int]] = defaultdict(list)
+        for position, t in enumerate(topics):
+            groups[t[0]].append(position)
+        authorisations = np.empty(count, dtype=object)
+        sequences = np.empty(count, dtype=object)
+        for topic0, positions in groups.items():
+            record_type = self._record_types[topic0]
+            at = np.array(positions, dtype=np.int64)
+            common = (blocks[at], log_indexes[at], times[at], accounts[at])
+            try:
+                decoded = self._columns(record_type, [datas[p] for p in positions], common)
+            except MalformedDataError:
+                decoded = None
+            if decoded is None:  # one by one, into rows
+                decoded = self._rows_one_by_one(
+                    record_type,
+                    [datas[p] for p in positions],
+                    [bytes.fromhex(topics[p][1][2:]) for p in positions],
+                    common,
+                )
+            authorisations[at], sequences[at] = decoded
+        chains, seen, hash_of = self.chains, self._seen_ids, keccak_256
+        for t, data, authorisation, sequence in zip(
+            topics, datas, authorisations.tolist(), sequences.tolist(), strict=True
+        ):
+            identifier = t[1]
             if identifier not in seen:
                 seen.add(identifier)
                 self._reference_of.setdefault(bytes.fromhex(identifier[2:]), authorisation)
@@ -303,9 +342,43 @@ class TableBuilder:
             if sequence != chain.sequence + 1:
                 chain.gaps.extend(range(chain.sequence + 1, sequence))
             chain.sequence = sequence
-            topics = bytes.fromhex(first[2:] + identifier[2:] + entry[2:] + account[2:])
-            chain.head = hash_of(chain.head + hash_of(topics + hash_of(data).digest()).digest()).digest()
-            rows[record[1]].append(row)
+            joined = bytes.fromhex(t[0][2:] + identifier[2:] + t[2][2:] + t[3][2:])
+            chain.head = hash_of(chain.head + hash_of(joined + hash_of(data).digest()).digest()).digest()
+
+    def _columns(
+        self, record_type: _RecordType, datas: list[bytes], common: tuple[Any, ...]
+    ) -> tuple[Any, Any] | None:
+        """Records of one kind decoded into a chunk of their table's columns: (authorisations,
+        sequences); None for processing records."""
+        if not record_type.table:
+            return None
+        sequence, (header, *fields) = column_leaves(record_type.data_types, RecordBuffer(datas))
+        authorisation, entry_ref, occurred_at = header[0](), header[1](), header[2]()
+        sequences = sequence()
+        block, log_index, block_time, account = common
+        columns = [authorisation, sequences, entry_ref, occurred_at, block, log_index, block_time, account]
+        columns += _COLUMNS_OF_KIND[record_type.kind][1](fields)
+        self.chunks[record_type.table].append(columns)
+        return authorisation, sequences
+
+    def _rows_one_by_one(
+        self,
+        record_type: _RecordType,
+        datas: list[bytes],
+        identifiers: list[bytes],
+        common: tuple[Any, ...],
+    ) -> tuple[list[str], list[int]]:
+        authorisations, sequences = [], []
+        for data, identifier, block, log_index, block_time, account in zip(
+            datas, identifiers, *(c.tolist() for c in common), strict=True
+        ):
+            values = record_type.decode(data)
+            authorisation, sequence = self._record_rows(
+                record_type.kind, values, identifier, block, log_index, block_time, account
+            )
+            authorisations.append(authorisation)
+            sequences.append(sequence)
+        return authorisations, sequences
 
     def add(self, raw: Mapping[str, Any], block_times: Mapping[int, int] | None = None) -> None:
         hex_topics = raw["topics"]
@@ -317,50 +390,38 @@ class TableBuilder:
         data = _bytes(raw["data"])
         event = self._records.get(topics[0])
         if event is not None:
-            if "blockTimestamp" in raw and raw["blockTimestamp"] is not None:
-                block_time = _int(raw["blockTimestamp"])
-            elif block_times is not None:
-                block_time = block_times[block]
-            else:
-                raise ValueError(f"no time for block {block}")
             values = decode(event.data_types, data)
-            self._add_record(event.kind, values, b"".join(topics), data, block, log_index, block_time)
+            joined = b"".join(topics)
+            account = "0x" + joined[108:128].hex()
+            time = _block_time(raw, block_times)
+            authorisation, sequence = self._record_rows(
+                event.kind, values, joined[32:64], block, log_index, time, account
+            )
+            self._reference_of.setdefault(joined[32:64], authorisation)
+            chain = self.chains[authorisation]
+            if sequence != chain.sequence + 1:
+                chain.gaps.extend(range(chain.sequence + 1, sequence))
+            chain.sequence = sequence
+            chain.head = keccak(chain.head + keccak(joined + keccak(data)))
             return
         registry_event = self._registry.get(topics[0])
         if registry_event is not None:
             self._add_registry(registry_event[0], registry_event[1], topics, data, block, log_index)
 
-    def _add_record(
+    def _record_rows(
         self,
         kind: str,
         values: tuple[Any, ...],
-        topics: bytes,
-        data: bytes,
+        authorisation_id: bytes,
         block: int,
         log_index: int,
         block_time: int,
-    ) -> None:
-        """One record: `values` its decoded data, `topics` its four topics joined (128 bytes)."""
+        account: str,
+    ) -> tuple[str, int]:
+        """One record's rows from its decoded data `values`: (its authorisation, its sequence)."""
         sequence, struct = values
         (authorisation, entry_ref, occurred_at, _documents), *fields = struct
-        authorisation_id = topics[32:64]
-        if authorisation_id not in self._reference_of:
-            self._reference_of[authorisation_id] = authorisation
-        chain = self.chains[authorisation]
-        if sequence != chain.sequence + 1:
-            chain.gaps.extend(range(chain.sequence + 1, sequence))
-        chain.sequence = sequence
-        chain.head = keccak(chain.head + keccak(topics + keccak(data)))
-        common = (
-            authorisation,
-            sequence,
-            entry_ref,
-            occurred_at,
-            block,
-            log_index,
-            block_time,
-            "0x" + topics[108:128].hex(),
-        )
+        common = (authorisation, sequence, entry_ref, occurred_at, block, log_index, block_time, account)
         rows = self.rows
         if kind == "discharge":
             lot, quantity, site, mode, declaration, procedure = fields
@@ -392,9 +453,8 @@ class TableBuilder:
             rows["corrections"].append((*common, corrects, reason))
         else:  # extension
             placement, new_deadline, reason = fields
-            rows["extensions"].append(
-                (*common, placement, pd.Timestamp(new_deadline, unit="s", tz="UTC").date(), reason)
-            )
+            rows["extensions"].append((*common, placement, _day(new_deadline), reason))
+        return authorisation, sequence
 
     def _version_at(self, authorisation_id: bytes, block: int, log_index: int) -> int:
         current = 0
@@ -426,8 +486,20 @@ class TableBuilder:
             self.statuses[reference].append(StatusChange(block, AUTHORISATION_STATUSES[status], reason))
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        """The rows read so far, one raw frame per table (times still in Unix seconds)."""
-        return {name: pd.DataFrame(self.rows[name], columns=columns) for name, columns in COLUMNS.items()}
+        """The records read so far, one raw frame per table (times still in Unix seconds)."""
+        return {name: self._frame(name, columns) for name, columns in COLUMNS.items()}
+
+    def _frame(self, name: str, columns: list[str]) -> pd.DataFrame:
+        rows, chunks = self.rows[name], self.chunks[name]
+        if not chunks:
+            return pd.DataFrame(rows, columns=columns)
+        frame = pd.DataFrame(
+            {column: _joined_column([chunk[i] for chunk in chunks]) for i, column in enumerate(columns)}
+        )
+        if rows:  # records decoded one by one as well: back in chain order
+            frame = pd.concat([pd.DataFrame(rows, columns=columns), frame], ignore_index=True)
+            frame = frame.sort_values(["block", "log_index"], kind="stable", ignore_index=True)
+        return frame
 
     def build(
         self, as_of_block: int, as_of_time: int, frames: dict[str, pd.DataFrame] | None = None
@@ -450,6 +522,18 @@ class TableBuilder:
             as_of_block=as_of_block,
             as_of_time=as_of_time,
         )
+
+
+def _joined_column(parts: list[Any]) -> Any:
+    """One column from its chunks: int64 when every chunk is, else Python objects."""
+    if all(isinstance(p, np.ndarray) and p.dtype == np.int64 for p in parts):
+        return np.concatenate(parts)
+    column = np.empty(sum(len(p) for p in parts), dtype=object)
+    at = 0
+    for part in parts:
+        column[at : at + len(part)] = part.tolist() if isinstance(part, np.ndarray) else part
+        at += len(part)
+    return column
 
 
 def _mark_corrected(tables: dict[str, pd.DataFrame]) -> None:

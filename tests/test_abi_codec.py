@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import pytest
 from eth_abi.abi import decode as eth_decode
 from eth_abi.abi import encode as eth_encode
 from eth_abi.grammar import BasicType, TupleType, parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pa_client import abi_codec
+from pa_client import abi_codec, abi_columns
 from pa_client.abi_codec import _name
 from pa_client.artifacts import load_artifact
 from pa_client.contract_errors import _type_string
@@ -69,3 +71,45 @@ def _normalised(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return tuple(_normalised(v) for v in value)
     return value
+
+
+def _column_values(leaves: Any, decoded: list[Any], type_str: str) -> None:
+    """Each leaf's column equals the values eth_abi decoded from each record (arrays are not read
+    into columns: their leaves refuse)."""
+    node = parse(type_str)
+    if node.arrlist:
+        with pytest.raises(NotImplementedError):
+            leaves()
+        return
+    if isinstance(node, TupleType):
+        for i, (component, leaf) in enumerate(zip(node.components, leaves, strict=True)):
+            _column_values(leaf, [value[i] for value in decoded], _name(component))
+        return
+    column = leaves()
+    values = column.tolist() if isinstance(column, np.ndarray) else list(column)
+    assert _normalised(tuple(values)) == _normalised(tuple(decoded)), type_str
+    if isinstance(column, np.ndarray) and column.dtype == object:
+        assert any(v >= 2**63 for v in values), "Python ints only for values past int64"
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_columns_match_eth_abi_for_every_ledger_type(data: st.DataObject) -> None:
+    for type_str in TYPES:
+        types = ("uint64", type_str)
+        count = data.draw(st.integers(1, 4))
+        records = [(data.draw(st.integers(0, 2**64 - 1)), data.draw(_values(type_str))) for _ in range(count)]
+        encoded = [eth_encode(list(types), list(values)) for values in records]
+        leaves = abi_columns.column_leaves(types, abi_columns.RecordBuffer(encoded))
+        for leaf, position, component in zip(leaves, range(2), types, strict=True):
+            _column_values(leaf, [eth_decode(list(types), e)[position] for e in encoded], component)
+
+
+def test_columns_refuse_data_shorter_than_its_type() -> None:
+    types = ("uint64", "(string,uint128)")
+    whole = eth_encode(list(types), [7, ("lot", 5)])
+    for data in (whole[:-32], whole[:40]):
+        buffer = abi_columns.RecordBuffer([whole, data])
+        with pytest.raises(abi_columns.MalformedDataError):
+            sequence, (text, quantity) = abi_columns.column_leaves(types, buffer)
+            sequence(), text(), quantity()

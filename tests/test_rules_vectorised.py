@@ -19,7 +19,7 @@ import pytest
 
 from pa_client import ids
 from pa_client.encoding import RECORD_EVENTS, entry_log_data
-from pa_client.ledger_tables import AuthorisationVersion, LedgerTables, TableBuilder
+from pa_client.ledger_tables import COLUMNS, AuthorisationVersion, LedgerTables, TableBuilder
 from pa_client.logs import topic_of
 from pa_client.models import Correction
 from pa_client.quantities import display_equivalent, micro_to_equivalent
@@ -128,9 +128,32 @@ def test_the_fast_path_of_the_builder_equals_its_plain_path() -> None:
                 "data": bytes.fromhex(raw["data"][2:]),
             }
         )
-    assert fast.rows == plain.rows
+    assert not any(plain.chunks.values()) and any(fast.chunks.values())
+    fast_frames, plain_frames = fast.frames(), plain.frames()
+    for name in COLUMNS:
+        pd.testing.assert_frame_equal(fast_frames[name], plain_frames[name], check_exact=True)
+        assert fast_frames[name].map(type).equals(plain_frames[name].map(type)), name
     assert {k: (c.sequence, c.head, c.gaps) for k, c in fast.chains.items()} == {
         k: (c.sequence, c.head, c.gaps) for k, c in plain.chains.items()
+    }
+
+
+def test_records_whose_data_does_not_decode_into_columns_are_read_one_by_one() -> None:
+    terms, logs = _raw_logs(300, 2, 5)
+    discharge = "0x" + topic_of(RECORD_EVENTS["discharge"]).hex()
+    altered = next(i for i, raw in enumerate(logs) if raw["topics"][0] == discharge)
+    data = bytearray.fromhex(logs[altered]["data"][2:])
+    data[-64:-32] = (2**20).to_bytes(32, "big")  # the last string's length: past the data's end
+    logs[altered] = {**logs[altered], "data": "0x" + data.hex()}
+    fast, plain = _builder(terms), _builder(terms)
+    fast.add_logs(logs)
+    for raw in logs:
+        plain.add(raw | {"topics": [bytes.fromhex(t[2:]) for t in raw["topics"]]})
+    assert fast.rows["discharges"] and fast.chunks["placements"]  # that batch's discharges only
+    for name, frame in fast.frames().items():
+        pd.testing.assert_frame_equal(frame, plain.frames()[name], check_exact=True)
+    assert {k: (c.sequence, c.head) for k, c in fast.chains.items()} == {
+        k: (c.sequence, c.head) for k, c in plain.chains.items()
     }
 
 
