@@ -14,6 +14,7 @@ proof reports an altered log).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -46,48 +47,52 @@ class RecordBuffer:
     def __len__(self) -> int:
         return len(self.starts)
 
-    def _check(self, at: Ints, size: Ints | int) -> None:
-        if len(at) and bool(((at < self.starts) | (at + size > self.ends)).any()):
+    def _check(self, at: Ints, size: Ints | int, owner: Ints | None = None) -> None:
+        """Each value (at `at`, of `size` bytes) lies within its record: record i, or `owner[i]`."""
+        if not len(at):
+            return
+        starts, ends = (self.starts, self.ends) if owner is None else (self.starts[owner], self.ends[owner])
+        if bool(((at < starts) | (at + size > ends)).any()):
             raise MalformedDataError("a value lies beyond its record's data")
 
-    def _words(self, at: Ints) -> tuple[Any, Any]:
+    def _words(self, at: Ints, owner: Ints | None = None) -> tuple[Any, Any]:
         """(whether each word at `at` passes 64 bits, its low 64 bits as uint64)."""
-        self._check(at, 32)
+        self._check(at, 32, owner)
         block = self.array[at[:, None] + _WORD]
         low = np.ascontiguousarray(block[:, 24:]).view(">u8").ravel().astype(np.uint64)
         return block[:, :24].any(axis=1), low
 
-    def offset(self, at: Ints) -> Ints:
+    def offset(self, at: Ints, owner: Ints | None = None) -> Ints:
         """Words used as offsets or lengths: they must be small."""
-        high, low = self._words(at)
+        high, low = self._words(at, owner)
         if bool(high.any()) or bool((low > np.uint64(len(self.raw))).any()):
             raise MalformedDataError("an offset or length passes the data")
         offsets: Ints = low.astype(np.int64)
         return offsets
 
-    def uint(self, at: Ints) -> Column:
+    def uint(self, at: Ints, owner: Ints | None = None) -> Column:
         """Unsigned integers: an int64 array, or Python ints when one does not fit (as pandas keeps
         them)."""
-        high, low = self._words(at)
+        high, low = self._words(at, owner)
         if not bool(high.any()) and not bool((low > _INT64_MAX).any()):
             return low.astype(np.int64)
         column = np.empty(len(at), dtype=object)
         column[:] = [int.from_bytes(self.raw[a : a + 32], "big") for a in at.tolist()]
         return column
 
-    def boolean(self, at: Ints) -> Column:
-        high, low = self._words(at)
+    def boolean(self, at: Ints, owner: Ints | None = None) -> Column:
+        high, low = self._words(at, owner)
         return (high | (low != 0)).tolist()
 
-    def address(self, at: Ints) -> Column:
-        self._check(at, 32)
+    def address(self, at: Ints, owner: Ints | None = None) -> Column:
+        self._check(at, 32, owner)
         raw = self.raw
         return ["0x" + raw[a + 12 : a + 32].hex() for a in at.tolist()]
 
-    def text(self, at: Ints, *, string: bool) -> Column:
-        length = self.offset(at)
+    def text(self, at: Ints, owner: Ints | None = None, *, string: bool) -> Column:
+        length = self.offset(at, owner)
         body = at + 32
-        self._check(body, length)
+        self._check(body, length, owner)
         raw = self.raw
         pieces = [raw[b : b + n] for b, n in zip(body.tolist(), length.tolist(), strict=True)]
         if not string:
@@ -97,8 +102,8 @@ class RecordBuffer:
         except UnicodeDecodeError as error:
             raise MalformedDataError(f"a string is not UTF-8: {error}") from None
 
-    def fixed(self, at: Ints, size: int) -> Column:
-        self._check(at, size)
+    def fixed(self, at: Ints, size: int, owner: Ints | None = None) -> Column:
+        self._check(at, size, owner)
         raw = self.raw
         return [raw[a : a + size] for a in at.tolist()]
 
@@ -116,37 +121,69 @@ def _unsupported(what: str) -> Leaf:
     return leaf
 
 
-def _leaves(buffer: RecordBuffer, node: ABIType, at: Ints) -> Any:
-    """The leaves of `node` encoded at `at` (one position per record): nested lists for tuples,
-    as `abi_codec._Compiler.leaves` gives them."""
+@dataclass(frozen=True)
+class ArrayLeaves:
+    """A dynamic array: the elements of every record, one after the other, as leaves of the element
+    type; `owner[k]` is the record (its position in the buffer) of element k."""
+
+    owner: Ints
+    elements: Any
+
+
+def _leaves(buffer: RecordBuffer, node: ABIType, at: Ints, owner: Ints | None = None) -> Any:
+    """The leaves of `node` encoded at `at` (one position per record, or per element of an array:
+    `owner` then gives its record): nested lists for tuples, as `abi_codec._Compiler.leaves` gives
+    them, `ArrayLeaves` for arrays."""
     if node.arrlist:
-        return _unsupported(f"arrays ({node.to_type_str()})")  # type: ignore[no-untyped-call]
+        return _array(buffer, node, at, owner)
     if isinstance(node, TupleType):
         parts: list[Any] = []
         offset = 0
         for component in node.components:
             head = at + offset
             if component.is_dynamic:
-                parts.append(_leaves(buffer, component, at + buffer.offset(head)))
+                parts.append(_leaves(buffer, component, at + buffer.offset(head, owner), owner))
                 offset += 32
             else:
-                parts.append(_leaves(buffer, component, head))
+                parts.append(_leaves(buffer, component, head, owner))
                 offset += _static_size(component)
         return parts
     assert isinstance(node, BasicType)
     base, sub = node.base, node.sub
     if base == "uint":
-        return lambda: buffer.uint(at)
+        return lambda: buffer.uint(at, owner)
     if base == "bool":
-        return lambda: buffer.boolean(at)
+        return lambda: buffer.boolean(at, owner)
     if base == "address":
-        return lambda: buffer.address(at)
+        return lambda: buffer.address(at, owner)
     if base in ("string", "bytes") and sub is None:
-        return lambda: buffer.text(at, string=base == "string")
+        return lambda: buffer.text(at, owner, string=base == "string")
     if base == "bytes":
         size = int(sub)
-        return lambda: buffer.fixed(at, size)
+        return lambda: buffer.fixed(at, size, owner)
     return _unsupported(f"values of type {base}{sub or ''}")
+
+
+def _array(buffer: RecordBuffer, node: ABIType, at: Ints, owner: Ints | None) -> Any:
+    if node.arrlist[-1]:
+        return _unsupported(f"fixed-size arrays ({node.to_type_str()})")  # type: ignore[no-untyped-call]
+    element = node.item_type
+    if owner is not None:
+        return _unsupported(f"arrays within arrays ({node.to_type_str()})")  # type: ignore[no-untyped-call]
+    counts = buffer.offset(at)
+    base = at + 32
+    # The heads of the elements must lie within the record before any element is looked at.
+    buffer._check(base, counts * (32 if element.is_dynamic else _static_size(element)))
+    records = np.repeat(np.arange(len(at), dtype=np.int64), counts)
+    first = np.cumsum(counts) - counts
+    index = np.arange(len(records), dtype=np.int64) - np.repeat(first, counts)
+    starts = base[records]
+    if element.is_dynamic:
+        heads = starts + 32 * index
+        positions = starts + buffer.offset(heads, records)
+    else:
+        positions = starts + _static_size(element) * index
+    return ArrayLeaves(records, _leaves(buffer, element, positions, records))
 
 
 @cache
@@ -158,6 +195,7 @@ def _tuple_type(types: tuple[str, ...]) -> TupleType:
 
 def column_leaves(types: tuple[str, ...], buffer: RecordBuffer) -> list[Any]:
     """The leaves of the records in `buffer`, each holding values of `types`: a list per tuple, nested
-    as the types nest, of `Leaf`s. Offsets are read (and checked) now, values when a leaf is called."""
+    as the types nest, of `Leaf`s (`ArrayLeaves` for an array, of one level). Offsets are read (and
+    checked) now, values when a leaf is called."""
     leaves: list[Any] = _leaves(buffer, _tuple_type(types), buffer.starts)
     return leaves

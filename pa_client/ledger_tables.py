@@ -202,6 +202,15 @@ def _mapped(function: Callable[[Any], Any], column: Any) -> Any:
     return [memo[value] for value in column]
 
 
+def _objects(column: Any) -> Any:
+    """A column as an array (to be indexed by position)."""
+    if isinstance(column, np.ndarray):
+        return column
+    array = np.empty(len(column), dtype=object)
+    array[:] = column
+    return array
+
+
 def _or_none(column: list[str]) -> list[str | None]:
     return [value or None for value in column]
 
@@ -210,7 +219,7 @@ _MODE_OBJECTS = np.array(_MODES, dtype=object)
 
 # The columns of each kind of record after the common ones, from its decoded fields' leaves (as the
 # struct lists them; `abi_columns`), laid out as `_record_rows` lays out a row. Processing records,
-# whose inputs and outputs make rows in two tables, are decoded one by one.
+# whose inputs and outputs make rows in two tables, are laid out by `TableBuilder._columns`.
 _COLUMNS_OF_KIND: dict[str, tuple[str, Callable[[list[Any]], list[Any]]]] = {
     "placement": (
         "placements",
@@ -318,17 +327,15 @@ class TableBuilder:
             record_type = self._record_types[topic0]
             at = np.array(positions, dtype=np.int64)
             common = (blocks[at], log_indexes[at], times[at], accounts[at])
+            group = [datas[p] for p in positions]
+            identifiers = (
+                [bytes.fromhex(topics[p][1][2:]) for p in positions] if not record_type.table else []
+            )
             try:
-                decoded = self._columns(record_type, [datas[p] for p in positions], common)
-            except MalformedDataError:
-                decoded = None
-            if decoded is None:  # one by one, into rows
-                decoded = self._rows_one_by_one(
-                    record_type,
-                    [datas[p] for p in positions],
-                    [bytes.fromhex(topics[p][1][2:]) for p in positions],
-                    common,
-                )
+                decoded = self._columns(record_type, group, common, identifiers)
+            except MalformedDataError:  # one by one, into rows
+                identifiers = identifiers or [bytes.fromhex(topics[p][1][2:]) for p in positions]
+                decoded = self._rows_one_by_one(record_type, group, identifiers, common)
             authorisations[at], sequences[at] = decoded
         chains, seen, hash_of = self.chains, self._seen_ids, keccak_256
         for t, data, authorisation, sequence in zip(
@@ -346,19 +353,40 @@ class TableBuilder:
             chain.head = hash_of(chain.head + hash_of(joined + hash_of(data).digest()).digest()).digest()
 
     def _columns(
-        self, record_type: _RecordType, datas: list[bytes], common: tuple[Any, ...]
-    ) -> tuple[Any, Any] | None:
-        """Records of one kind decoded into a chunk of their table's columns: (authorisations,
-        sequences); None for processing records."""
-        if not record_type.table:
-            return None
+        self,
+        record_type: _RecordType,
+        datas: list[bytes],
+        common: tuple[Any, ...],
+        identifiers: list[bytes],
+    ) -> tuple[Any, Any]:
+        """Records of one kind decoded into a chunk of their table's columns (a processing: of both its
+        tables, a row per input or output): (their authorisations, their sequences)."""
         sequence, (header, *fields) = column_leaves(record_type.data_types, RecordBuffer(datas))
         authorisation, entry_ref, occurred_at = header[0](), header[1](), header[2]()
         sequences = sequence()
         block, log_index, block_time, account = common
         columns = [authorisation, sequences, entry_ref, occurred_at, block, log_index, block_time, account]
-        columns += _COLUMNS_OF_KIND[record_type.kind][1](fields)
-        self.chunks[record_type.table].append(columns)
+        if record_type.table:
+            columns += _COLUMNS_OF_KIND[record_type.kind][1](fields)
+            self.chunks[record_type.table].append(columns)
+            return authorisation, sequences
+        site, inputs, outputs = fields
+        columns = [_objects(c) for c in [*columns, site()]]
+        versions = np.array(
+            [
+                self._version_at(identifier, b, i)
+                for identifier, b, i in zip(identifiers, block.tolist(), log_index.tolist(), strict=True)
+            ],
+            dtype=np.int64,
+        )
+        lot, quantity = inputs.elements
+        self.chunks["processing_inputs"].append([c[inputs.owner] for c in columns] + [lot(), quantity()])
+        lot, code, description, quantity, unit = outputs.elements
+        self.chunks["processing_outputs"].append(
+            [c[outputs.owner] for c in columns]
+            + [lot(), _mapped(_cn, code()), description(), quantity(), _mapped(_text, unit())]
+            + [versions[outputs.owner]]
+        )
         return authorisation, sequences
 
     def _rows_one_by_one(
