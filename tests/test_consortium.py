@@ -23,7 +23,7 @@ from pa_client.accounts import dev_account
 from pa_client.auditing import run_audit
 from pa_client.chain import connect
 from pa_client.cli import main
-from pa_client.errors import ChainError
+from pa_client.errors import ChainError, NodeError
 from pa_client.ledger import LedgerClient
 from pa_client.models import Correction
 from pa_client.node import local_rpc
@@ -56,13 +56,13 @@ def test_no_account_is_unlocked_or_funded(node: Node) -> None:
     assert local_rpc(node.url, "eth_accounts") == []
     w3 = connect(node.url)
     assert w3.eth.get_balance(HOLDER.address) == 0
-    with pytest.raises(Exception, match=r"(?i)account|sign|unknown|not found"):
+    with pytest.raises(NodeError, match=r"(?i)account|sign|unknown|not found"):
         local_rpc(node.url, "eth_sendTransaction", [{"from": HOLDER.address, "to": HOLDER.address}])
 
 
 def test_anvil_only_methods_are_refused_by_the_proxy(node: Node) -> None:
     for method in ("anvil_mine", "evm_mine", "anvil_setBalance"):
-        with pytest.raises(Exception, match="does not exist"):
+        with pytest.raises(NodeError, match="does not exist"):
             local_rpc(node.url, method, [])
 
 
@@ -114,8 +114,9 @@ def test_the_command_line_on_the_consortium_node(
     assert "0 recorded, 60 already recorded" in capsys.readouterr().out
     assert main([*base, "audit", "--format", "json", "--out", str(tmp_path / "reports")]) == 0
     capsys.readouterr()
-    reports = list((tmp_path / "reports").rglob("*.json"))
-    assert reports and all(json.loads(p.read_text()) for p in reports)
+    audits = [json.loads(p.read_text()) for p in (tmp_path / "reports").rglob("audit.json")]
+    assert audits and all(audit["integrity"]["verified"] for audit in audits)
+    assert sum(audit["integrity"]["entries"] for audit in audits) == 60
     assert ledger_snapshot(w3, deployment, data).entries == 60
     assert Web3.to_checksum_address(deployment.deployed_by) == dev_account("customs").address
 
