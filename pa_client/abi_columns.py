@@ -26,7 +26,6 @@ Column = Any  # an int64 array, an object array of Python ints, or a list of str
 Leaf = Callable[[], Column]
 """A field of every record, decoded when called (fields nobody reads cost nothing)."""
 
-_WORD = np.arange(32, dtype=np.int64)
 _INT64_MAX = np.uint64(2**63 - 1)
 
 
@@ -39,8 +38,12 @@ class RecordBuffer:
 
     def __init__(self, datas: Sequence[bytes]) -> None:
         self.raw = b"".join(datas)
-        self.array = np.frombuffer(self.raw, dtype=np.uint8)
         lengths = np.fromiter((len(d) for d in datas), dtype=np.int64, count=len(datas))
+        if bool((lengths % 32).any()):
+            raise MalformedDataError("ABI-encoded data is a whole number of 32-byte words")
+        # Big-endian 64-bit quarters of each word: a word (always 32-byte aligned, as every record's
+        # data is whole words) is one row, read for all records by one gather.
+        self.words = np.frombuffer(self.raw, dtype=">u8").reshape(-1, 4)
         self.ends = np.cumsum(lengths)
         self.starts = self.ends - lengths
 
@@ -58,9 +61,10 @@ class RecordBuffer:
     def _words(self, at: Ints, owner: Ints | None = None) -> tuple[Any, Any]:
         """(whether each word at `at` passes 64 bits, its low 64 bits as uint64)."""
         self._check(at, 32, owner)
-        block = self.array[at[:, None] + _WORD]
-        low = np.ascontiguousarray(block[:, 24:]).view(">u8").ravel().astype(np.uint64)
-        return block[:, :24].any(axis=1), low
+        if bool((at % 32).any()):
+            raise MalformedDataError("an offset that is not a whole number of words")
+        quarters = self.words[at // 32]
+        return quarters[:, :3].any(axis=1), quarters[:, 3].astype(np.uint64)
 
     def offset(self, at: Ints, owner: Ints | None = None) -> Ints:
         """Words used as offsets or lengths: they must be small."""

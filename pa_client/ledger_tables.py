@@ -337,20 +337,41 @@ class TableBuilder:
                 identifiers = identifiers or [bytes.fromhex(topics[p][1][2:]) for p in positions]
                 decoded = self._rows_one_by_one(record_type, group, identifiers, common)
             authorisations[at], sequences[at] = decoded
-        chains, seen, hash_of = self.chains, self._seen_ids, keccak_256
-        for t, data, authorisation, sequence in zip(
-            topics, datas, authorisations.tolist(), sequences.tolist(), strict=True
-        ):
-            identifier = t[1]
-            if identifier not in seen:
-                seen.add(identifier)
-                self._reference_of.setdefault(bytes.fromhex(identifier[2:]), authorisation)
-            chain = chains[authorisation]
-            if sequence != chain.sequence + 1:
-                chain.gaps.extend(range(chain.sequence + 1, sequence))
-            chain.sequence = sequence
-            joined = bytes.fromhex(t[0][2:] + identifier[2:] + t[2][2:] + t[3][2:])
-            chain.head = hash_of(chain.head + hash_of(joined + hash_of(data).digest()).digest()).digest()
+        self._note_references(topics, authorisations)
+        # The rolling hashes: each record's entry hash, then each authorisation's head over its own
+        # records in chain order (a tight loop per authorisation).
+        hash_of = keccak_256
+        entries = [
+            hash_of(
+                bytes.fromhex(t[0][2:] + t[1][2:] + t[2][2:] + t[3][2:]) + hash_of(data).digest()
+            ).digest()
+            for t, data in zip(topics, datas, strict=True)
+        ]
+        codes, references = factorize(authorisations)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(references) + 1)).tolist()
+        numbers = sequences.tolist()
+        for k, reference in enumerate(references.tolist()):
+            chain = self.chains[reference]
+            head, last = chain.head, chain.sequence
+            for position in order[bounds[k] : bounds[k + 1]].tolist():
+                sequence = numbers[position]
+                if sequence != last + 1:
+                    chain.gaps.extend(range(last + 1, sequence))
+                last = sequence
+                head = hash_of(head + entries[position]).digest()
+            chain.head, chain.sequence = head, last
+
+    def _note_references(self, topics: list[Any], authorisations: Any) -> None:
+        """The reference of each authorisation id (topic 1) first seen, from its first record."""
+        new = {t[1] for t in topics} - self._seen_ids
+        for t, authorisation in zip(topics, authorisations.tolist() if new else (), strict=False):
+            if t[1] in new:
+                new.discard(t[1])
+                self._seen_ids.add(t[1])
+                self._reference_of.setdefault(bytes.fromhex(t[1][2:]), authorisation)
+                if not new:
+                    break
 
     def _columns(
         self,

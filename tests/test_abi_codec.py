@@ -112,8 +112,11 @@ def test_columns_match_eth_abi_for_every_ledger_type(data: st.DataObject) -> Non
 def test_columns_refuse_data_shorter_than_its_type() -> None:
     types = ("uint64", "(string,uint128)")
     whole = eth_encode(list(types), [7, ("lot", 5)])
-    for data in (whole[:-32], whole[:40]):
-        buffer = abi_columns.RecordBuffer([whole, data])
+    # Cut at a word (a string's text then lies past the end), within a word, and an offset moved off
+    # the words' grid.
+    misaligned = whole[:32] + (int.from_bytes(whole[32:64], "big") + 1).to_bytes(32, "big") + whole[64:]
+    for data in (whole[:-32], whole[:40], misaligned):
         with pytest.raises(abi_columns.MalformedDataError):
+            buffer = abi_columns.RecordBuffer([whole, data])
             sequence, (text, quantity) = abi_columns.column_leaves(types, buffer)
             sequence(), text(), quantity()
