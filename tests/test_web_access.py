@@ -11,8 +11,10 @@ import pytest
 from eth_account import Account
 
 from pa_client.web import access as rules
+from pa_client.web import store as web_store
 from pa_client.web.access import Access
 from pa_client.web.auth import (
+    SignInBusyError,
     SignInError,
     new_challenge,
     principal_from,
@@ -20,7 +22,7 @@ from pa_client.web.auth import (
     verify_sign_in,
 )
 from pa_client.web.live import alert_key
-from pa_client.web.store import Store
+from pa_client.web.store import CHALLENGES_PER_ADDRESS, Store
 from pa_client.web.webhooks import backoff
 
 CUSTOMS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -235,6 +237,31 @@ def test_a_message_for_another_site_or_chain_is_refused(store: Store) -> None:
     message, signature = _signed(store, Account.create())
     with pytest.raises(SignInError, match="chain"):
         verify_sign_in(store, message=message, signature=signature, host=HOST, chain_id=1, now=time.time())
+
+
+def test_asking_for_challenges_again_and_again_does_not_fill_the_store(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = Account.create()
+    first = [_signed(store, account) for _ in range(CHALLENGES_PER_ADDRESS + 3)]
+    assert store._rows("SELECT COUNT(*) FROM challenges") == [(CHALLENGES_PER_ADDRESS,)]
+    message, signature = first[0]  # among the oldest: dropped
+    with pytest.raises(SignInError, match="unknown, used already or expired"):
+        verify_sign_in(
+            store, message=message, signature=signature, host=HOST, chain_id=CHAIN, now=time.time()
+        )
+    message, signature = first[-1]
+    assert (
+        verify_sign_in(
+            store, message=message, signature=signature, host=HOST, chain_id=CHAIN, now=time.time()
+        )
+        == account.address
+    )
+    monkeypatch.setattr(web_store, "MAX_CHALLENGES", 6)
+    for _ in range(2):
+        _signed(store, Account.create())
+    with pytest.raises(SignInBusyError, match="too many sign-ins are under way"):
+        _signed(store, Account.create())
 
 
 def test_an_expired_challenge_is_refused(store: Store) -> None:

@@ -9,6 +9,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -478,6 +479,16 @@ def test_the_audit_json_is_that_of_pa_audit(served: Served) -> None:
     ):
         assert body[part] == expected[part], part
     assert body["integrity"]["verified"] is True
+
+
+def test_discharge_modes_are_named_in_the_pages_language(served: Served) -> None:
+    token = served.tokens["customs"]
+    shown = {}
+    for lang in ("en", "fr"):
+        page = served.get(f"/authorisations/{REFERENCE}?lang={lang}", token)
+        assert page.status_code == 200
+        shown[lang] = set(re.findall(r'<td class="mode mode-reexport">([^<]*)<', page.text))
+    assert shown == {"en": {"re-export"}, "fr": {"réexportation"}}
 
 
 def test_the_bill_of_discharge_downloads_as_xlsx(served: Served) -> None:

@@ -57,15 +57,6 @@ MODE_LABELS: Final[dict[str, str]] = {
     "abandonment": "Abandonment to the State",
     "deemed_release": "Deemed released on expiry",
 }
-MODE_LABELS_FR: Final[dict[str, str]] = {
-    "reexport": "Réexportation",
-    "free_circulation": "Mise en libre pratique",
-    "warehousing": "Entrepôt douanier",
-    "transfer": "Transfert des droits et obligations",
-    "destruction": "Destruction",
-    "abandonment": "Abandon au profit de l'État",
-    "deemed_release": "Mise en libre pratique réputée à l'échéance",
-}
 MODE_SHORT: Final[dict[str, str]] = {
     "reexport": "re-export",
     "free_circulation": "free circulation",

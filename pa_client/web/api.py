@@ -18,7 +18,7 @@ from ..journal import Journal
 from ..rules import bill_of_discharge
 from ..submission import Outcome, Report, Submitter
 from .access import SEVERITY_RANK, may_submit_with, may_view, relation, visible
-from .auth import SESSION_COOKIE, SignInError, checksum, new_challenge, verify_sign_in
+from .auth import SESSION_COOKIE, SignInBusyError, SignInError, checksum, new_challenge, verify_sign_in
 from .deps import Caller, Ctx, audit_state, not_found, visible_reference
 from .entries_json import JsonProblem, read_json_entries
 from .live import AlertItem
@@ -528,7 +528,7 @@ def host_of(request: Request) -> str:
 @router.post(
     "/auth/challenge",
     response_model=ChallengeOut,
-    responses={422: {"model": Detail}},
+    responses={422: {"model": Detail}, 429: {"model": Detail}},
     summary="Sign-in message",
 )
 def challenge(body: ChallengeIn, request: Request, ctx: Ctx) -> Any:
@@ -543,7 +543,8 @@ def challenge(body: ChallengeIn, request: Request, ctx: Ctx) -> Any:
             now=time.time(),
         )
     except SignInError as error:
-        return JSONResponse(status_code=422, content={"detail": str(error)})
+        status = 429 if isinstance(error, SignInBusyError) else 422
+        return JSONResponse(status_code=status, content={"detail": str(error)})
     return ChallengeOut(message=message)
 
 

@@ -29,6 +29,10 @@ class SignInError(ValueError):
     """The sign-in message or signature is refused; the message says why, for people."""
 
 
+class SignInBusyError(SignInError):
+    """No challenge can be issued now: too many are pending (HTTP 429)."""
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: an account, through a session (a person) or an API token (a system)."""
@@ -66,7 +70,10 @@ def new_challenge(store: Store, *, address: str, host: str, uri: str, chain_id: 
         issued_at=_iso(issued),
         expiration_time=_iso(issued + timedelta(seconds=CHALLENGE_SECONDS)),
     ).prepare_message()
-    store.add_challenge(nonce, checksum(address), str(message), now + CHALLENGE_SECONDS)
+    if not store.add_challenge(nonce, checksum(address), str(message), now + CHALLENGE_SECONDS):
+        raise SignInBusyError(
+            f"too many sign-ins are under way; try again in {CHALLENGE_SECONDS // 60} minutes"
+        )
     return str(message)
 
 

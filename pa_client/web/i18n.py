@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from ..present import display
+
 LANGUAGES: Final = ("en", "fr")
 LANG_COOKIE: Final = "pa_lang"
 
@@ -338,6 +340,18 @@ ALERT_LABELS: Final[dict[str, dict[str, str]]] = {
         "integrity": "Intégrité",
     },
 }
+MODE_LABELS: Final[dict[str, dict[str, str]]] = {
+    "en": dict(display.MODE_SHORT),
+    "fr": {
+        "reexport": "réexportation",
+        "free_circulation": "mise en libre pratique",
+        "warehousing": "entrepôt douanier",
+        "transfer": "transfert",
+        "destruction": "destruction",
+        "abandonment": "abandon",
+        "deemed_release": "libre pratique réputée",
+    },
+}
 STATUS_LABELS: Final[dict[str, dict[str, str]]] = {
     "en": {
         "open": "Open",
@@ -372,6 +386,11 @@ def translator(lang: str) -> dict[str, str]:
 
 def kind_label(lang: str, kind: str) -> str:
     return KIND_LABELS.get(lang, KIND_LABELS["en"]).get(kind, kind)
+
+
+def mode_label(lang: str, mode: str) -> str:
+    """A discharge mode, short, as the dashboard's tables show it."""
+    return MODE_LABELS.get(lang, MODE_LABELS["en"]).get(mode, mode)
 
 
 def alert_label(lang: str, kind: str) -> str:

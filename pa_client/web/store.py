@@ -23,6 +23,9 @@ from typing import Any
 
 from .access import session_live, token_usable
 
+MAX_CHALLENGES = 10_000
+CHALLENGES_PER_ADDRESS = 5
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS challenges (
     nonce TEXT PRIMARY KEY, address TEXT NOT NULL, message TEXT NOT NULL, expires REAL NOT NULL);
@@ -139,10 +142,22 @@ class Store:
 
     # ------------------------------------------------------------ sign-in challenges
 
-    def add_challenge(self, nonce: str, address: str, message: str, expires: float) -> None:
+    def add_challenge(self, nonce: str, address: str, message: str, expires: float) -> bool:
+        """Keeps a challenge until it expires: False (and nothing kept) when MAX_CHALLENGES are
+        pending. An address keeps its newest CHALLENGES_PER_ADDRESS only: anyone may ask for
+        challenges, and must not fill the store by asking many times."""
         with self._tx() as db:
             db.execute("DELETE FROM challenges WHERE expires < ?", (time.time(),))
+            (pending,) = db.execute("SELECT COUNT(*) FROM challenges").fetchone()
+            if pending >= MAX_CHALLENGES:
+                return False
             db.execute("INSERT INTO challenges VALUES (?, ?, ?, ?)", (nonce, address, message, expires))
+            db.execute(
+                "DELETE FROM challenges WHERE address = ? AND nonce NOT IN "
+                "(SELECT nonce FROM challenges WHERE address = ? ORDER BY expires DESC, rowid DESC LIMIT ?)",
+                (address, address, CHALLENGES_PER_ADDRESS),
+            )
+        return True
 
     def take_challenge(self, nonce: str, now: float) -> tuple[str, str] | None:
         """(address, message) of an unexpired challenge, removed: a nonce serves once."""

@@ -220,7 +220,7 @@ def _placements_table(result: AuditResult, t: dict[str, str], lang: str) -> Tabl
     return table
 
 
-def _discharges_table(result: AuditResult, t: dict[str, str]) -> Table:
+def _discharges_table(result: AuditResult, t: dict[str, str], lang: str) -> Table:
     units = _units(result)
     table = Table(
         [
@@ -257,7 +257,7 @@ def _discharges_table(result: AuditResult, t: dict[str, str]) -> Table:
                     href=record_url(row["authorisation"], row["entry_ref"]),
                 ),
                 Cell(display.day(row["date"]), css="nowrap"),
-                Cell(str(display.MODE_SHORT.get(row["mode"], row["mode"])), css=f"mode mode-{row['mode']}"),
+                Cell(i18n.mode_label(lang, row["mode"]), css=f"mode mode-{row['mode']}"),
                 Cell(row["lot"], css="nowrap"),
                 Cell(display.quantity(row["quantity"], row["unit"]), numeric=True),
                 Lines(display.DASH, css="small nowrap", lines=equivalents),
@@ -350,7 +350,7 @@ def authorisation(state: AuditState, tracker: Tracker, reference: str, lang: str
         "stock": _stock_table(one, t),
         "placements": _placements_table(one, t, lang),
         "deadline_chart": deadline_chart(one),
-        "discharges": _discharges_table(one, t),
+        "discharges": _discharges_table(one, t, lang),
         "yield_chart": yield_chart(one),
         "records": [record_view(r, lang) for r in tracker.records(reference, limit=LATEST_RECORDS)],
         "record_count": tracker.record_count(reference),
