@@ -160,12 +160,11 @@ def token_create(
             raise AccountError(f"keystore {spec} needs its password: set PA_PASSWORD (or use --password-env)")
         account = load_signer(spec, settings, settings.chain_id, password_env)
         address = account.address
-    store = Store.for_data_dir(settings.data_dir)
     expires = time.time() + days * 86400 if days else None
-    token, secret = store.create_token(
-        name=name, address=address, account_spec=spec, password_env=password_env, expires=expires
-    )
-    store.close()
+    with Store.for_data_dir(settings.data_dir) as store:
+        token, secret = store.create_token(
+            name=name, address=address, account_spec=spec, password_env=password_env, expires=expires
+        )
     kind = "read-only" if spec is None else f"signing with {spec}"
     console.print(f"token {token.id} ({name}) bound to {address}, {kind}", markup=False)
     console.print(secret, markup=False)
@@ -178,9 +177,8 @@ def token_list(ctx: typer.Context) -> None:
     """List the API tokens (never their secrets)."""
     from pa_client.web.store import Store
 
-    store = Store.for_data_dir(settings_from(ctx).data_dir)
-    tokens = store.tokens()
-    store.close()
+    with Store.for_data_dir(settings_from(ctx).data_dir) as store:
+        tokens = store.tokens()
     if not tokens:
         console.print("no API tokens", markup=False)
         return
@@ -200,9 +198,8 @@ def token_revoke(
     """Revoke an API token: the server refuses it at once."""
     from pa_client.web.store import Store
 
-    store = Store.for_data_dir(settings_from(ctx).data_dir)
-    done = store.revoke_token(token_id)
-    store.close()
+    with Store.for_data_dir(settings_from(ctx).data_dir) as store:
+        done = store.revoke_token(token_id)
     if not done:
         raise InputError(f"no active token {token_id}")
     console.print(f"token {token_id} revoked", markup=False)
@@ -238,9 +235,9 @@ def webhook_add(
             address = checksum(for_account)
         except SignInError as error:
             raise InputError(str(error)) from None
-    store = Store.for_data_dir(settings_from(ctx).data_dir)
-    hook = store.add_webhook(_checked_url(url), address, min_severity)
-    store.close()
+    checked = _checked_url(url)
+    with Store.for_data_dir(settings_from(ctx).data_dir) as store:
+        hook = store.add_webhook(checked, address, min_severity)
     console.print(
         f"webhook {hook.id}: {hook.url} ({'alerts of ' + address if address else 'every alert'}, from {min_severity})",
         markup=False,
@@ -251,9 +248,8 @@ def webhook_list(ctx: typer.Context) -> None:
     """List the webhooks and their deliveries."""
     from pa_client.web.store import Store
 
-    store = Store.for_data_dir(settings_from(ctx).data_dir)
-    hooks, outbox = store.webhooks(), store.outbox()
-    store.close()
+    with Store.for_data_dir(settings_from(ctx).data_dir) as store:
+        hooks, outbox = store.webhooks(), store.outbox()
     if not hooks:
         console.print("no webhooks", markup=False)
         return
@@ -274,9 +270,8 @@ def webhook_remove(
     """Remove a webhook (its pending deliveries are dropped)."""
     from pa_client.web.store import Store
 
-    store = Store.for_data_dir(settings_from(ctx).data_dir)
-    done = store.remove_webhook(hook_id)
-    store.close()
+    with Store.for_data_dir(settings_from(ctx).data_dir) as store:
+        done = store.remove_webhook(hook_id)
     if not done:
         raise InputError(f"no webhook {hook_id}")
     console.print(f"webhook {hook_id} removed", markup=False)
