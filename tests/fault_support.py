@@ -8,6 +8,7 @@ count and the rolling head (`chainOf`), and the stock of every lot at every site
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Iterable
@@ -93,6 +94,25 @@ def fresh_deployment(w3: Web3, data: SyntheticLedger, data_dir: Path | None = No
     if data_dir is not None:
         save_deployment(data_dir, deployment)
     return deployment
+
+
+def pa_command(rpc_url: str, data_dir: Path, *arguments: str) -> list[str]:
+    """`pa` with the holder's development account on `rpc_url` and `data_dir`, then `arguments`."""
+    return [str(PA), "--rpc-url", rpc_url, "--data-dir", str(data_dir), "--account", "holder", *arguments]
+
+
+def start_submission(
+    rpc_url: str, data_dir: Path, file: Path, batch_size: int | str, *, capture: bool = False
+) -> subprocess.Popen[str]:
+    """`pa submit FILE` as a child process (its output captured, or dropped), to kill or race."""
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
+    return subprocess.Popen(
+        pa_command(rpc_url, data_dir, "submit", str(file), "--batch-size", str(batch_size)),
+        stdout=output,
+        stderr=output,
+        text=True,
+        env=pa_env(),
+    )
 
 
 def pa_env() -> dict[str, str]:

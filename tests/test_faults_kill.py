@@ -20,7 +20,15 @@ from pathlib import Path
 
 import pytest
 from conftest import AnvilNode
-from fault_support import PA, Snapshot, fresh_deployment, ledger_snapshot, pa_env, wait_until_idle
+from fault_support import (
+    Snapshot,
+    fresh_deployment,
+    ledger_snapshot,
+    pa_command,
+    pa_env,
+    start_submission,
+    wait_until_idle,
+)
 from web3 import Web3
 
 from pa_client.accounts import dev_account
@@ -65,10 +73,6 @@ def _counts(output: str) -> tuple[int, int, int]:
     return recorded, already, refused
 
 
-def _pa(rpc_url: str, data_dir: Path) -> list[str]:
-    return [str(PA), "--rpc-url", rpc_url, "--data-dir", str(data_dir), "--account", "holder"]
-
-
 @dataclass(frozen=True)
 class CleanRun:
     data: SyntheticLedger
@@ -85,7 +89,7 @@ def _clean_run(anvil: AnvilNode, w3: Web3, folder: Path, entries: int, seed: int
     deployment = fresh_deployment(w3, data, data_dir)
     started = time.monotonic()
     done = subprocess.run(
-        [*_pa(anvil.rpc_url, data_dir), "submit", str(file), "--batch-size", BATCH],
+        pa_command(anvil.rpc_url, data_dir, "submit", str(file), "--batch-size", BATCH),
         capture_output=True,
         text=True,
         env=pa_env(),
@@ -113,19 +117,13 @@ def test_submission_killed_at_random_points_then_rerun_equals_a_clean_run(
     for run in range(KILL_RUNS):
         data_dir = tmp_path / f"run-{run}"
         deployment = fresh_deployment(w3, clean.data, data_dir)
-        base = _pa(anvil.rpc_url, data_dir)
         # A point anywhere in the run: mostly while batches are sent and confirmed (after a random
         # number of entries journaled, plus up to a batch's time), sometimes before anything is sent.
         early = rng.random() < 0.2
         journaled_first = rng.randrange(0, total - int(BATCH)) if not early else 0
         extra = rng.uniform(0.0, 0.3) if not early else rng.uniform(0.5, 0.6 * clean.seconds)
         journal = Journal.for_ledger(data_dir, deployment.chain_id, deployment.ledger)
-        process = subprocess.Popen(
-            [*base, "submit", str(clean.file), "--batch-size", BATCH],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=pa_env(),
-        )
+        process = start_submission(anvil.rpc_url, data_dir, clean.file, BATCH)
         started = time.monotonic()
         deadline = started + 300
         while process.poll() is None and time.monotonic() < deadline:
@@ -146,7 +144,7 @@ def test_submission_killed_at_random_points_then_rerun_equals_a_clean_run(
         before = ledger_snapshot(w3, deployment, clean.data).entries
         started = time.monotonic()
         rerun = subprocess.run(
-            [*base, "submit", str(clean.file), "--batch-size", BATCH],
+            pa_command(anvil.rpc_url, data_dir, "submit", str(clean.file), "--batch-size", BATCH),
             capture_output=True,
             text=True,
             env=pa_env(),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,11 +19,10 @@ import factories
 import pytest
 from conftest import AnvilNode, Parties
 from fault_support import (
-    PA,
     Snapshot,
     fresh_deployment,
     ledger_snapshot,
-    pa_env,
+    start_submission,
     wait_until_idle,
 )
 from rpc_proxy import Faults, RpcProxy, rpc_proxy
@@ -278,17 +276,7 @@ def test_two_submitters_with_one_account_at_once_lose_nothing(
     for name, pair in (("one half each", files), ("the same file", [whole, whole])):
         data_dir = tmp_path / name.replace(" ", "-")
         deployment = fresh_deployment(w3, clean.data, data_dir)
-        base = [str(PA), "--rpc-url", anvil.rpc_url, "--data-dir", str(data_dir), "--account", "holder"]
-        processes = [
-            subprocess.Popen(
-                [*base, "submit", str(file), "--batch-size", "20"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=pa_env(),
-            )
-            for file in pair
-        ]
+        processes = [start_submission(anvil.rpc_url, data_dir, file, 20, capture=True) for file in pair]
         outputs = [process.communicate(timeout=600) for process in processes]
         codes = [process.returncode for process in processes]
         wait_until_idle(w3, HOLDER.address)

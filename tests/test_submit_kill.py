@@ -3,15 +3,13 @@ once: the same count and the same rolling hash as a clean run."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from conftest import AnvilNode
+from fault_support import start_submission
 
 from pa_client.accounts import dev_account
 from pa_client.cli import main
@@ -21,7 +19,6 @@ from pa_client.models import Authorisation
 from pa_client.settings import Settings
 from pa_client.synthetic import synthetic
 
-PA = Path(sys.executable).parent / "pa"
 ENTRIES = 3_000
 
 
@@ -53,12 +50,7 @@ def test_killed_submission_rerun_records_each_entry_once(
 
     ledger = open_ledger(killed, signing=False)
     journal = Journal.for_ledger(killed.data_dir, ledger.deployment.chain_id, ledger.deployment.ledger)
-    process = subprocess.Popen(
-        [str(PA), *base, "--data-dir", str(killed.data_dir), "submit", str(file), "--batch-size", "20"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PA_PASSWORD": ""},
-    )
+    process = start_submission(anvil.rpc_url, killed.data_dir, file, 20)
     deadline = time.monotonic() + 60
     while len(journal.lines()) < 200 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
