@@ -84,14 +84,6 @@ def _unit(code: str) -> str:
     return display.unit_symbol(code)
 
 
-def _import_units(result: AuditResult) -> dict[str, str]:
-    """Each import goods code's unit, from its placements."""
-    units: dict[str, str] = {}
-    for row in rows(result.placements):
-        units.setdefault(row["goods_code"], row["unit"])
-    return units
-
-
 # ---------------------------------------------------------------- summary
 
 
@@ -650,7 +642,7 @@ def audit_view(result: AuditResult, reference: str) -> dict[str, Any]:
     one = result.for_authorisation(reference)
     terms = one.terms.get(reference)
     check = one.integrity[reference]
-    units = _import_units(one)
+    units = one.import_units()
     statuses = one.tables.statuses.get(reference, [])
     placements = rows(one.placements)
     status_counts = Counter(row["status"] for row in placements)

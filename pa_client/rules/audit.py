@@ -110,6 +110,11 @@ class AuditResult:
             tables=restrict(self.tables, [reference]),
         )
 
+    def import_units(self) -> dict[str, str]:
+        """Each import goods code's unit, from its first placement."""
+        first = self.placements.drop_duplicates("goods_code")
+        return dict(zip(first["goods_code"].tolist(), first["unit"].tolist(), strict=True))
+
     def duty_total_cents(self, reference: str, basis: str | None = None) -> int:
         frame = _only(self.duty_due, reference)
         if basis is not None:

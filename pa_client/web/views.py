@@ -53,13 +53,6 @@ def moment(seconds: int) -> str:
     return display.moment(datetime.fromtimestamp(seconds, UTC))
 
 
-def _units(result: AuditResult) -> dict[str, str]:
-    units: dict[str, str] = {}
-    for row in rows(result.placements):
-        units.setdefault(row["goods_code"], row["unit"])
-    return units
-
-
 def _by_reference(frame_rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in frame_rows:
@@ -106,7 +99,7 @@ def _alert_url(alert: AlertItem) -> str | None:
 def overview(state: AuditState, tracker: Tracker, references: list[str], lang: str) -> list[dict[str, Any]]:
     """One row per authorisation the account may see."""
     result = state.result
-    units = _units(result)
+    units = result.import_units()
     placements = _by_reference(rows(result.placements))
     alerts: dict[str, Counter[str]] = defaultdict(Counter)
     for alert in state.alerts:
@@ -221,7 +214,7 @@ def _placements_table(result: AuditResult, t: dict[str, str], lang: str) -> Tabl
 
 
 def _discharges_table(result: AuditResult, t: dict[str, str], lang: str) -> Table:
-    units = _units(result)
+    units = result.import_units()
     table = Table(
         [
             (t["entry"], False),
@@ -300,7 +293,7 @@ def _stock_table(result: AuditResult, t: dict[str, str]) -> Table:
 
 
 def _under_procedure(result: AuditResult) -> list[dict[str, str]]:
-    units = _units(result)
+    units = result.import_units()
     placed: dict[str, int] = defaultdict(int)
     remaining: dict[str, int] = defaultdict(int)
     for row in rows(result.placements):
