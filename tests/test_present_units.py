@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from pa_client.present import charts, display
 from pa_client.present.csv_report import csv_text
+from pa_client.present.html_report import Cell, Table
 from pa_client.present.json_report import dumps
 from pa_client.present.tables import (
     EQUIV,
@@ -223,3 +224,19 @@ def test_charts_are_well_formed_svg_with_exact_labels() -> None:
         for text in _texts(svg):
             assert not re.search(r"\d\.\d{7,}|e[+-]\d", text), text  # no float artefact is ever shown
         assert "<script" not in svg
+
+
+def test_an_item_spans_its_lines_and_each_group_its_members() -> None:
+    table = Table([("item", False), ("code", False), ("share", False)])
+    table.add_spanning(
+        [Cell("D1")],
+        [([Cell("A")], [[Cell("a1")], [Cell("a2")]]), ([Cell("B")], [[Cell("b1")]]), ([Cell("C")], [])],
+    )
+    table.add_spanning([Cell("D2")], [])  # nothing to allocate: still one line
+    assert [[(c.text, c.rowspan) for c in row] for row in table.rows] == [
+        [("D1", 3), ("A", 2), ("a1", 1)],
+        [("a2", 1)],
+        [("B", 1), ("b1", 1)],
+        [("D2", 1)],
+    ]
+    assert table.row_classes == ["group-start", "group-cont", "group-cont", "group-start"]

@@ -180,45 +180,37 @@ def _discharges(bill: BillOfDischarge, units: dict[str, str]) -> Table:
         shares: dict[str, list[BillShare]] = defaultdict(list)
         for part in d.allocation:
             shares[part.goods_code].append(part)
-        codes = sorted(set(d.import_equivalent) | set(shares))
-        lines = sum(max(1, len(shares[c])) for c in codes) or 1
         head = [
-            Cell(d.entry_ref, css="nowrap strong", rowspan=lines),
-            Cell(display.mode_label(d.mode), css=f"mode mode-{d.mode}", rowspan=lines),
-            Cell(d.declaration or display.DASH, css="mono", rowspan=lines),
-            Cell(display.day(d.date), css="nowrap", rowspan=lines),
-            Cell(f"{d.lot} ({display.goods_code(d.product_code)})", css="nowrap", rowspan=lines),
-            Cell(display.quantity(d.quantity, d.unit), numeric=True, rowspan=lines),
+            Cell(d.entry_ref, css="nowrap strong"),
+            Cell(display.mode_label(d.mode), css=f"mode mode-{d.mode}"),
+            Cell(d.declaration or display.DASH, css="mono"),
+            Cell(display.day(d.date), css="nowrap"),
+            Cell(f"{d.lot} ({display.goods_code(d.product_code)})", css="nowrap"),
+            Cell(display.quantity(d.quantity, d.unit), numeric=True),
         ]
-        first = True
+        groups = []
+        codes: list[str | None] = [*sorted(set(d.import_equivalent) | set(shares))] or [None]
         for code in codes:
+            if code is None:  # nothing to allocate: one line of dashes
+                groups.append(([_txt(None), _txt(None)], [[_txt(None), _txt(None)]]))
+                continue
             unit = units.get(code, "")
-            code_shares: list[BillShare | None] = [*shares[code]] or [None]
-            for i, share in enumerate(code_shares):
-                cells = list(head) if first else []
-                if i == 0:
-                    cells.append(Cell(display.goods_code(code), css="nowrap", rowspan=len(code_shares)))
-                    cells.append(
-                        Cell(
-                            display.equivalent_quantity(d.import_equivalent.get(code, 0), unit),
-                            numeric=True,
-                            rowspan=len(code_shares),
-                        )
-                    )
-                if share is None:
-                    cells.extend([_txt(None), _txt(None)])
-                else:
-                    inside = share.placement in covered
-                    label = share.placement or "no placement"
-                    if not inside:
-                        label += " (not in this bill)"
-                    cells.append(_txt(label, css="nowrap" if inside else "nowrap muted"))
-                    cells.append(
-                        _num(display.equivalent_quantity(share.quantity, unit), css="" if inside else "muted")
-                    )
-                table.rows.append(cells)
-                table.row_classes.append("group-start" if first else "group-cont")
-                first = False
+            equivalent = display.equivalent_quantity(d.import_equivalent.get(code, 0), unit)
+            own = [Cell(display.goods_code(code), css="nowrap"), Cell(equivalent, numeric=True)]
+            members = []
+            for share in shares[code]:
+                inside = share.placement in covered
+                label = (share.placement or "no placement") + ("" if inside else " (not in this bill)")
+                members.append(
+                    [
+                        _txt(label, css="nowrap" if inside else "nowrap muted"),
+                        _num(
+                            display.equivalent_quantity(share.quantity, unit), css="" if inside else "muted"
+                        ),
+                    ]
+                )
+            groups.append((own, members or [[_txt(None), _txt(None)]]))
+        table.add_spanning(head, groups)
     table.empty = "No discharge of these placements."
     return table
 

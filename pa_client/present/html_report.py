@@ -71,6 +71,22 @@ class Table:
     def truncated(self) -> int:
         return max(0, self.total - len(self.rows))
 
+    def add_spanning(self, head: list[Cell], groups: list[tuple[list[Cell], list[list[Cell]]]]) -> None:
+        """One item over several lines (`group-start`, then `group-cont` rows): the `head` cells span
+        them all; each group's own cells span its lines, one line per member's cells (a discharge:
+        per import code its equivalent, then one line per FIFO share)."""
+        groups = [(own, members) for own, members in groups if members] or [([], [[]])]
+        for cell in head:
+            cell.rowspan = sum(len(members) for _, members in groups)
+        first = True
+        for own, members in groups:
+            for cell in own:
+                cell.rowspan = len(members)
+            for i, member in enumerate(members):
+                self.rows.append([*(head if first else []), *(own if i == 0 else []), *member])
+                self.row_classes.append("group-start" if first else "group-cont")
+                first = False
+
 
 def _num(text: str, *, css: str = "", title: str = "") -> Cell:
     return Cell(text, numeric=True, css=css, title=title)
@@ -290,50 +306,39 @@ def _discharges(result: AuditResult, units: dict[str, str]) -> Table:
         shares: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for share in row["allocation"]:
             shares[share["goods_code"]].append(share)
-        codes = sorted(set(row["import_equivalent"]) | set(shares))
-        lines = sum(max(1, len(shares[c])) for c in codes) or 1
-        mode = display.mode_label(row["mode"])
         head = [
-            Cell(row["entry_ref"], css="nowrap strong", rowspan=lines),
-            Cell(display.day(row["date"]), css="nowrap", rowspan=lines),
-            Cell(mode, css=f"mode mode-{row['mode']}", rowspan=lines),
-            Cell(row["declaration"] or display.DASH, css="mono", rowspan=lines),
-            Cell(f"{row['lot']} ({display.goods_code(row['product_code'])})", css="nowrap", rowspan=lines),
-            Cell(display.quantity(row["quantity"], row["unit"]), numeric=True, rowspan=lines),
+            Cell(row["entry_ref"], css="nowrap strong"),
+            Cell(display.day(row["date"]), css="nowrap"),
+            Cell(display.mode_label(row["mode"]), css=f"mode mode-{row['mode']}"),
+            Cell(row["declaration"] or display.DASH, css="mono"),
+            Cell(f"{row['lot']} ({display.goods_code(row['product_code'])})", css="nowrap"),
+            Cell(display.quantity(row["quantity"], row["unit"]), numeric=True),
         ]
-        first = True
-        if not codes:
-            table.rows.append([*head, _txt(None), _txt(None), _txt(None), _txt(None)])
-            table.row_classes.append("group-start")
-            continue
+        groups = []
+        codes: list[str | None] = [*sorted(set(row["import_equivalent"]) | set(shares))] or [None]
         for code in codes:
+            if code is None:  # nothing to allocate: one line of dashes
+                groups.append(([_txt(None), _txt(None)], [[_txt(None), _txt(None)]]))
+                continue
             unit = units.get(code, "")
-            code_shares: list[dict[str, Any] | None] = [*shares[code]] or [None]
-            for i, share in enumerate(code_shares):
-                cells = list(head) if first else []
-                if i == 0:
-                    cells.append(Cell(display.goods_code(code), css="nowrap", rowspan=len(code_shares)))
-                    cells.append(
-                        Cell(
-                            display.equivalent_quantity(row["import_equivalent"].get(code, 0), unit),
-                            numeric=True,
-                            rowspan=len(code_shares),
-                        )
-                    )
-                if share is None:
-                    cells.extend([_txt(None), _txt(None)])
-                else:
-                    placement = share["placement"]
-                    label = (
-                        f"{placement} ({display.day(placement_dates.get(placement))})"
-                        if placement
-                        else "no placement: exceeds what was placed"
-                    )
-                    cells.append(_txt(label, css="nowrap" if placement else "bad"))
-                    cells.append(_num(display.equivalent_quantity(share["quantity"], unit)))
-                table.rows.append(cells)
-                table.row_classes.append("group-start" if first else "group-cont")
-                first = False
+            equivalent = display.equivalent_quantity(row["import_equivalent"].get(code, 0), unit)
+            own = [Cell(display.goods_code(code), css="nowrap"), Cell(equivalent, numeric=True)]
+            members = []
+            for share in shares[code]:
+                placement = share["placement"]
+                label = (
+                    f"{placement} ({display.day(placement_dates.get(placement))})"
+                    if placement
+                    else "no placement: exceeds what was placed"
+                )
+                members.append(
+                    [
+                        _txt(label, css="nowrap" if placement else "bad"),
+                        _num(display.equivalent_quantity(share["quantity"], unit)),
+                    ]
+                )
+            groups.append((own, members or [[_txt(None), _txt(None)]]))
+        table.add_spanning(head, groups)
     table.empty = "No discharge."
     return table
 
