@@ -18,8 +18,8 @@ from ..journal import Journal
 from ..rules import bill_of_discharge
 from ..submission import Outcome, Report, Submitter
 from .access import SEVERITY_RANK, may_submit_with, may_view, relation, visible
-from .auth import SESSION_COOKIE, SignInBusyError, SignInError, checksum, new_challenge, verify_sign_in
-from .deps import Caller, Ctx, audit_state, not_found, visible_reference
+from .auth import SignInBusyError, SignInError, checksum, new_challenge, verify_sign_in
+from .deps import Caller, Ctx, audit_state, end_session, not_found, start_session, visible_reference
 from .entries_json import JsonProblem, read_json_entries
 from .live import AlertItem
 from .views import status_of
@@ -548,21 +548,6 @@ def challenge(body: ChallengeIn, request: Request, ctx: Ctx) -> Any:
     return ChallengeOut(message=message)
 
 
-def open_session(ctx: Ctx, response: Response, address: str, secure: bool) -> SessionOut:
-    lifetime = ctx.config.session_hours * 3600
-    session_id = ctx.store.create_session(address, lifetime)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        max_age=int(lifetime),
-        httponly=True,
-        samesite="lax",
-        secure=secure,
-        path="/",
-    )
-    return SessionOut(address=address, expires=time.time() + lifetime)
-
-
 @router.post(
     "/auth/session", response_model=SessionOut, responses={401: {"model": Detail}}, summary="Sign in"
 )
@@ -580,17 +565,13 @@ async def sign_in(body: SessionIn, request: Request, response: Response, ctx: Ct
         )
     except SignInError as error:
         return JSONResponse(status_code=401, content={"detail": str(error)})
-    secure = ctx.config.secure_cookies or request.url.scheme == "https"
-    return open_session(ctx, response, address, secure)
+    return SessionOut(address=address, expires=start_session(ctx, request, response, address))
 
 
 @router.delete("/auth/session", status_code=204, summary="Sign out")
 def sign_out(request: Request, ctx: Ctx) -> Response:
-    session_id = request.cookies.get(SESSION_COOKIE)
-    if session_id:
-        ctx.store.end_session(session_id)
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    end_session(ctx, request, response)
     return response
 
 

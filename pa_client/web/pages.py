@@ -27,7 +27,7 @@ from . import i18n, views
 from .access import Access, event_for, may_subscribe, visible
 from .auth import SESSION_COOKIE, Principal, SignInError, new_challenge, sign_message, verify_sign_in
 from .context import WebContext
-from .deps import audit_state, caller, context, lang, not_found, visible_reference
+from .deps import audit_state, caller, context, end_session, lang, not_found, start_session, visible_reference
 from .events import Event
 
 router = APIRouter(include_in_schema=False)
@@ -489,18 +489,8 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 def _signed_in_response(ctx: WebContext, request: Request, address: str, next_url: str) -> Response:
-    lifetime = ctx.config.session_hours * 3600
-    session_id = ctx.store.create_session(address, lifetime)
     response = RedirectResponse(_safe_next(next_url), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        max_age=int(lifetime),
-        httponly=True,
-        samesite="lax",
-        secure=ctx.config.secure_cookies or request.url.scheme == "https",
-        path="/",
-    )
+    start_session(ctx, request, response, address)
     return response
 
 
@@ -559,11 +549,8 @@ async def signin_dev(request: Request) -> Response:
 
 @router.post("/signout")
 def signout(request: Request) -> Response:
-    session_id = request.cookies.get(SESSION_COOKIE)
-    if session_id:
-        context(request).store.end_session(session_id)
     response = RedirectResponse("/signin", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    end_session(context(request), request, response)
     return response
 
 
