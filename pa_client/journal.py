@@ -52,6 +52,14 @@ class Journal:
                     continue
         return out
 
+    def blocks(self) -> dict[tuple[str, str], int]:
+        """The block each entry was recorded in, by (authorisation, entry reference), as last written."""
+        return {
+            (line.authorisation, line.entry_ref): line.block
+            for line in self.lines()
+            if line.block is not None
+        }
+
     def find(self, authorisation: str, entry_ref: str) -> JournalLine | None:
         found = None
         for line in self.lines():

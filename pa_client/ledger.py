@@ -24,11 +24,15 @@ from .deploy import Deployment
 from .encoding import ENTRY_KINDS, LOT_ORIGINS, RECORD_EVENTS, AnyEntry, encode_entry, encode_terms, from_unix
 from .errors import AccountError, ChainError
 from .extract import read_pages
+from .hashing import keccak
 from .logs import RecordLog, decode_record, topic_of
 from .models import Authorisation, Correction, DeadlineExtension
 from .quantities import from_micro
 
 log = logging.getLogger("pa_client")
+
+# The contract keeps the low 248 bits of the hash of each entry's logged data (`entryOf`).
+_DATA_HASH_MASK = (1 << 248) - 1
 
 CUSTOMS_ROLE = Web3.keccak(text="CUSTOMS_ROLE")
 
@@ -272,23 +276,35 @@ class LedgerClient:
         decoded = [decode_record(item) for item in raw]
         return sorted((r for r in decoded if r is not None), key=lambda r: r.sequence)
 
-    def original_data(self, reference: str, entry_ref: str) -> bytes:
-        """The logged data of a recorded entry: what a correction of it must carry."""
+    def original_data(self, reference: str, entry_ref: str, *, block: int | None = None) -> bytes:
+        """The logged data of a recorded entry: what a correction of it must carry. `block`: where it
+        is expected (the journal's block), read first; else the whole history, in pages (slow on a long
+        chain whose node limits the range of one read). The data found must hash as the contract's
+        record of the entry says, so a wrong hint costs one read and nothing else."""
+        authorisation_id, entry_id = ids.authorisation_id(reference), ids.entry_id(entry_ref)
+        kind, _corrected, data_hash = self._call(
+            self.ledger.functions.entryOf(authorisation_id, entry_id), "read an entry"
+        )
+        if ENTRY_KINDS[kind] == "none":
+            raise ChainError(f"entry {entry_ref} of {reference} is not recorded: nothing to correct")
         topics = [
             [
                 "0x" + topic_of(RECORD_EVENTS[k]).hex()
                 for k in RECORD_EVENTS
                 if k not in ("correction", "extension")
             ],
-            "0x" + ids.authorisation_id(reference).hex(),
-            "0x" + ids.entry_id(entry_ref).hex(),
+            "0x" + authorisation_id.hex(),
+            "0x" + entry_id.hex(),
         ]
-        for page in read_pages(
-            self.w3, [str(self.ledger.address)], self.deployment.block, self._block(), topics=topics
-        ):
-            if page.logs:
-                return bytes.fromhex(str(page.logs[0]["data"]).removeprefix("0x"))
-        raise ChainError(f"entry {entry_ref} of {reference} is not recorded: nothing to correct")
+        latest = self._block()
+        ranges = [(block, block)] if block is not None and self.deployment.block <= block <= latest else []
+        for start, end in [*ranges, (self.deployment.block, latest)]:
+            for page in read_pages(self.w3, [str(self.ledger.address)], start, end, topics=topics):
+                for item in page.logs:
+                    data = bytes.fromhex(str(item["data"]).removeprefix("0x"))
+                    if int.from_bytes(keccak(data), "big") & _DATA_HASH_MASK == int(data_hash):
+                        return data
+        raise ChainError(f"the logs of {reference} do not hold the data the ledger recorded for {entry_ref}")
 
     def _block(self, block: BlockIdentifier = "latest") -> int:
         if isinstance(block, int):

@@ -130,6 +130,7 @@ class Submitter:
         self.journal = journal
         self.progress = progress
         self._ledger_address = str(ledger.ledger.address)
+        self._journal_blocks: dict[tuple[str, str], int] | None = None
 
     # ------------------------------------------------------------ the whole run
 
@@ -315,8 +316,12 @@ class Submitter:
         key = (entry.authorisation, entry.corrects)
         if key in predicted:
             return predicted[key]
+        if self._journal_blocks is None:  # read once a run: where this data folder recorded each entry
+            self._journal_blocks = self.journal.blocks() if self.journal is not None else {}
         try:
-            return self.ledger.original_data(entry.authorisation, entry.corrects)
+            return self.ledger.original_data(
+                entry.authorisation, entry.corrects, block=self._journal_blocks.get(key)
+            )
         except ChainError:
             raise ChainError(
                 f"entry {entry.corrects} is recorded neither on chain nor earlier in the file: nothing to correct"

@@ -24,6 +24,7 @@ from pa_client.auditing import run_audit
 from pa_client.chain import connect
 from pa_client.cli import main
 from pa_client.errors import ChainError, NodeError
+from pa_client.journal import Journal
 from pa_client.ledger import LedgerClient
 from pa_client.models import Correction
 from pa_client.node import local_rpc
@@ -142,6 +143,43 @@ def test_a_correction_of_an_entry_recorded_long_ago(node: Node, tmp_path: Path) 
     report = Submitter(holder).submit([Item(correction)])
     assert report.count(Outcome.RECORDED) == 1, report.results[0].reason
     assert holder.entry_state(first.authorisation, first.entry_ref).corrected
+
+
+def test_a_correction_reads_the_block_the_journal_names(node: Node, tmp_path: Path) -> None:
+    """With the journal of the entry's submission, its logged data is read from its block alone, not
+    from pages over the whole history (open finding 3 of reliability.md)."""
+    w3 = connect(node.url)
+    data = synthetic(entries=10, authorisations=1, seed=8, holders=[HOLDER.address])
+    deployment = fresh_deployment(w3, data)
+    holder = LedgerClient(w3, deployment, HOLDER)
+    journal = Journal(tmp_path / "journal.jsonl")
+    first = next(e for e in data.entries() if e.kind == "placement")
+    assert Submitter(holder, journal=journal).submit([Item(first)]).count(Outcome.RECORDED) == 1
+    while w3.eth.block_number - deployment.block <= 4 * CONSORTIUM_LOG_RANGE:
+        time.sleep(0.25)
+    correction = Correction(
+        authorisation=first.authorisation,
+        entry_ref="CORR-2",
+        occurred_at=first.occurred_at,
+        corrects=first.entry_ref,
+        reason="keyed twice",
+    )
+    reads_before = node.proxy.counts["method eth_getLogs"] if node.proxy else 0
+    report = Submitter(holder, journal=journal).submit([Item(correction)])
+    assert report.count(Outcome.RECORDED) == 1, report.results[0].reason
+    assert holder.entry_state(first.authorisation, first.entry_ref).corrected
+    if node.proxy is not None:
+        assert node.proxy.counts["method eth_getLogs"] - reads_before == 1
+    unknown = Correction(
+        authorisation=first.authorisation,
+        entry_ref="CORR-3",
+        occurred_at=first.occurred_at,
+        corrects="NEVER-RECORDED",
+        reason="no such entry",
+    )
+    refused = Submitter(holder, journal=journal).submit([Item(unknown)], skip_rejected=True)
+    assert refused.count(Outcome.REJECTED) == 1
+    assert "recorded neither on chain nor earlier in the file" in (refused.results[0].reason or "")
 
 
 def test_warm_and_cold_audits_at_a_fixed_block_agree(node: Node, tmp_path: Path) -> None:
