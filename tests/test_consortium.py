@@ -23,6 +23,7 @@ from pa_client.accounts import dev_account
 from pa_client.auditing import run_audit
 from pa_client.chain import connect
 from pa_client.cli import main
+from pa_client.encoding import AnyEntry
 from pa_client.errors import ChainError, NodeError
 from pa_client.journal import Journal
 from pa_client.ledger import LedgerClient
@@ -122,6 +123,16 @@ def test_the_command_line_on_the_consortium_node(
     assert Web3.to_checksum_address(deployment.deployed_by) == dev_account("customs").address
 
 
+def _correction(entry: AnyEntry, entry_ref: str, corrects: str | None = None) -> Correction:
+    return Correction(
+        authorisation=entry.authorisation,
+        entry_ref=entry_ref,
+        occurred_at=entry.occurred_at,
+        corrects=corrects or entry.entry_ref,
+        reason="keyed twice",
+    )
+
+
 def test_a_correction_of_an_entry_recorded_long_ago(node: Node, tmp_path: Path) -> None:
     """The corrected entry's logged data is found however far back it lies: read in pages within the
     node's eth_getLogs range limit (one request over the whole history is refused there)."""
@@ -133,14 +144,7 @@ def test_a_correction_of_an_entry_recorded_long_ago(node: Node, tmp_path: Path) 
     holder.record(first)
     while w3.eth.block_number - deployment.block <= 2 * CONSORTIUM_LOG_RANGE:
         time.sleep(0.25)
-    correction = Correction(
-        authorisation=first.authorisation,
-        entry_ref="CORR-1",
-        occurred_at=first.occurred_at,
-        corrects=first.entry_ref,
-        reason="keyed twice",
-    )
-    report = Submitter(holder).submit([Item(correction)])
+    report = Submitter(holder).submit([Item(_correction(first, "CORR-1"))])
     assert report.count(Outcome.RECORDED) == 1, report.results[0].reason
     assert holder.entry_state(first.authorisation, first.entry_ref).corrected
 
@@ -157,26 +161,13 @@ def test_a_correction_reads_the_block_the_journal_names(node: Node, tmp_path: Pa
     assert Submitter(holder, journal=journal).submit([Item(first)]).count(Outcome.RECORDED) == 1
     while w3.eth.block_number - deployment.block <= 4 * CONSORTIUM_LOG_RANGE:
         time.sleep(0.25)
-    correction = Correction(
-        authorisation=first.authorisation,
-        entry_ref="CORR-2",
-        occurred_at=first.occurred_at,
-        corrects=first.entry_ref,
-        reason="keyed twice",
-    )
     reads_before = node.proxy.counts["method eth_getLogs"] if node.proxy else 0
-    report = Submitter(holder, journal=journal).submit([Item(correction)])
+    report = Submitter(holder, journal=journal).submit([Item(_correction(first, "CORR-2"))])
     assert report.count(Outcome.RECORDED) == 1, report.results[0].reason
     assert holder.entry_state(first.authorisation, first.entry_ref).corrected
     if node.proxy is not None:
         assert node.proxy.counts["method eth_getLogs"] - reads_before == 1
-    unknown = Correction(
-        authorisation=first.authorisation,
-        entry_ref="CORR-3",
-        occurred_at=first.occurred_at,
-        corrects="NEVER-RECORDED",
-        reason="no such entry",
-    )
+    unknown = _correction(first, "CORR-3", corrects="NEVER-RECORDED")
     refused = Submitter(holder, journal=journal).submit([Item(unknown)], skip_rejected=True)
     assert refused.count(Outcome.REJECTED) == 1
     assert "recorded neither on chain nor earlier in the file" in (refused.results[0].reason or "")
