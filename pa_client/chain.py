@@ -32,21 +32,33 @@ GAS_MARGIN_PERCENT = 20
 RECEIPT_TIMEOUT_SECONDS = 120
 
 
-def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
-    """A Web3 connected to `rpc_url`, or ChainError when nothing answers there."""
+def connect(rpc_url: str, *, timeout: float = 30.0, token: str | None = None) -> Web3:
+    """A Web3 connected to `rpc_url` (sending `token` as a bearer token, when given), or ChainError
+    when nothing answers there."""
     # web3 retries a time-out or an HTTP error, but not a dropped connection (requests' ConnectionError
     # is not the builtin one it lists): retry that too, as a lost answer is harmless to ask again.
     retry = ExceptionRetryConfiguration(
         errors=(ConnectionError, requests.ConnectionError, requests.HTTPError, requests.Timeout)
     )
     w3 = Web3(
-        Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry)
+        Web3.HTTPProvider(
+            rpc_url,
+            request_kwargs={"timeout": timeout, "headers": _headers(token)},
+            exception_retry_configuration=retry,
+        )
     )
     try:
         w3.eth.chain_id  # noqa: B018 - the first request proves the connection
     except Exception as error:
         raise ChainError(f"no chain answers at {rpc_url}: {error}") from None
     return w3
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    headers: dict[str, str] = dict(Web3.HTTPProvider.get_request_headers())
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
 
 
 _NONCE_TAKEN = (

@@ -14,7 +14,8 @@ from .settings import Settings
 
 
 def open_chain(settings: Settings) -> Web3:
-    return connect(rpc_url_for(settings))
+    token = settings.rpc_token.get_secret_value() if settings.rpc_token is not None else None
+    return connect(rpc_url_for(settings), token=token)
 
 
 def open_ledger(settings: Settings, *, signing: bool = True) -> LedgerClient:

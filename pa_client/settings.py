@@ -19,6 +19,7 @@ APP_NAME = "pa-ledger"
 ENV_VARS: dict[str, str] = {
     "data_dir": "PA_DATA_DIR",
     "rpc_url": "PA_RPC_URL",
+    "rpc_token": "PA_RPC_TOKEN",
     "account": "PA_ACCOUNT",
     "password": "PA_PASSWORD",
     "chain_id": "PA_CHAIN_ID",
@@ -60,6 +61,9 @@ class Settings(BaseModel):
     data_dir: Path = Field(default_factory=default_data_dir)
     rpc_url: str | None = None
     """JSON-RPC URL of the chain; None means the embedded node."""
+    rpc_token: SecretStr | None = None
+    """A bearer token sent with every JSON-RPC request (`Authorization: Bearer …`), for a node that
+    requires one (Besu's JWT authentication); from the environment, never a command-line option."""
     account: str | None = None
     """A development alias or the path of an encrypted keystore."""
     password: SecretStr | None = None

@@ -14,7 +14,8 @@ single or batch, to `upstream`; `Faults` says what goes wrong and how often:
 - `max_log_range`: `eth_getLogs` over more blocks is refused as Besu refuses it (a consortium node);
 - `refuse_prefixes`: methods refused as unknown (e.g. `anvil_`, `evm_`: a consortium node has none);
 - `down`: every request answered HTTP 503 (the node is gone);
-- `max_body`: requests larger than this refused with HTTP 413 (a node's request size limit).
+- `max_body`: requests larger than this refused with HTTP 413 (a node's request size limit);
+- `bearer`: requests without this bearer token refused with HTTP 401 (Besu's JWT authentication).
 
 Each fault applies with its probability to requests whose method is in `methods` (all when None),
 for at most `budget` faults in all (None: no limit), drawn from a seeded generator. `counts` tells
@@ -55,6 +56,7 @@ class Faults:
     refuse_prefixes: tuple[str, ...] = ()
     down: bool = False  # every request answered 503, nothing forwarded: the node is gone
     max_body: int | None = None  # larger requests refused with HTTP 413, as a node's body limit does
+    bearer: str | None = None  # requests without "Authorization: Bearer <this>" refused with HTTP 401
     seed: int = 0
 
 
@@ -94,6 +96,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         state = self.server.state
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        bearer = state.faults.bearer
+        if bearer is not None and self.headers.get("Authorization") != f"Bearer {bearer}":
+            with state.lock:
+                state.counts["refused: no valid bearer token"] += 1
+            self._answer(401, b"unauthorized")
+            return
         limit = state.faults.max_body
         if limit is not None and len(body) > limit:
             with state.lock:

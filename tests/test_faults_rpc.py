@@ -32,7 +32,8 @@ from pa_client.accounts import dev_account
 from pa_client.auditing import AuditRun, run_audit
 from pa_client.chain import connect
 from pa_client.cli import main
-from pa_client.deploy import Deployment
+from pa_client.connection import open_chain
+from pa_client.deploy import Deployment, save_deployment
 from pa_client.errors import ChainError
 from pa_client.ledger import LedgerClient
 from pa_client.settings import Settings
@@ -155,6 +156,29 @@ def test_a_truncated_log_page_is_caught_and_read_again(
     assert proxy.injected() == {"eth_getLogs page truncated": 1}
     assert audit.rebuilt and audit.verified
     assert _summary(audit) == _summary(clean.audit)
+
+
+def test_a_node_that_wants_a_bearer_token_gets_the_one_configured(
+    w3: Web3, clean: Clean, proxy: RpcProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment = fresh_deployment(w3, clean.data)
+    proxy.faults = Faults(bearer="s3cret")
+    with pytest.raises(ChainError, match="401"):
+        connect(proxy.url)
+    refused = proxy.counts["refused: no valid bearer token"]
+    faulty = open_chain(Settings(rpc_url=proxy.url, rpc_token="s3cret"))  # type: ignore[arg-type]
+    report = Submitter(LedgerClient(faulty, deployment, HOLDER), batch_size=25).submit(clean.items)
+    assert report.count(Outcome.RECORDED) == ENTRIES
+    audit = _audit(faulty, deployment, tmp_path / "index")
+    assert audit.verified and _summary(audit) == _summary(clean.audit)
+    assert refused > 0 and proxy.counts["refused: no valid bearer token"] == refused  # none with it
+    # `pa` takes the token from the environment only (not a command-line option, seen by `ps`).
+    save_deployment(tmp_path / "data", deployment)
+    base = ["--rpc-url", proxy.url, "--data-dir", str(tmp_path / "data"), "audit", "--format", "json"]
+    monkeypatch.setenv("PA_RPC_TOKEN", "wrong")
+    assert main([*base, "--out", str(tmp_path / "refused")]) == 1
+    monkeypatch.setenv("PA_RPC_TOKEN", "s3cret")
+    assert main([*base, "--out", str(tmp_path / "reports")]) == 0
 
 
 @pytest.mark.parametrize("pages", ["one page", "many pages"])
