@@ -14,9 +14,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from eth_utils.abi import function_signature_to_4byte_selector
-
-from . import ids, rpc
 from .errors import ChainError
 from .extract import head_block
 from .index import LedgerIndex, Progress
@@ -27,8 +24,6 @@ from .rules.frames import gc_paused
 from .settings import Settings
 
 log = logging.getLogger("pa_client")
-
-_CHAIN_OF = function_signature_to_4byte_selector("chainOf(bytes32)")
 
 
 @dataclass(frozen=True)
@@ -45,14 +40,9 @@ class AuditRun:
 def verify(ledger: LedgerClient, tables: LedgerTables, block: int) -> dict[str, IntegrityResult]:
     """Each authorisation's chain from the logs compared with the contract's at `block`."""
     references = sorted(set(tables.authorisations) | set(tables.chains))
-    calls = [_CHAIN_OF + ids.authorisation_id(reference) for reference in references]
-    answers = rpc.call_many(
-        ledger.w3, str(ledger.ledger.address), calls, what="read the authorisations' chains", block=block
-    )
     counted = tables.records_per_authorisation()
     results = {}
-    for reference, answer in zip(references, answers, strict=True):
-        on_chain = (int.from_bytes(answer[:32], "big"), answer[32:64])
+    for reference, on_chain in zip(references, ledger.chains(references, block), strict=True):
         chain = tables.chains.get(reference)
         sequence, head, gaps = (
             (chain.sequence, chain.head, tuple(chain.gaps)) if chain else (0, b"\0" * 32, ())

@@ -12,12 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import BlockIdentifier
 
-from . import codes, ids
+from . import codes, ids, rpc
 from .artifacts import load_artifact
 from .chain import Sender, Sent, as_chain_error
 from .deploy import Deployment
@@ -31,6 +32,7 @@ from .quantities import from_micro
 
 log = logging.getLogger("pa_client")
 
+_CHAIN_OF = function_signature_to_4byte_selector("chainOf(bytes32)")
 # The contract keeps the low 248 bits of the hash of each entry's logged data (`entryOf`).
 _DATA_HASH_MASK = (1 << 248) - 1
 
@@ -236,6 +238,17 @@ class LedgerClient:
             self.ledger.functions.chainOf(ids.authorisation_id(reference)), "read the chain", block
         )
         return int(sequence), bytes(head)
+
+    def chains(self, references: Sequence[str], block: int) -> list[tuple[int, bytes]]:
+        """(sequence, head) of many authorisations at `block`, in JSON-RPC batches."""
+        answers = rpc.call_many(
+            self.w3,
+            str(self.ledger.address),
+            [_CHAIN_OF + ids.authorisation_id(reference) for reference in references],
+            what="read the authorisations' chains",
+            block=block,
+        )
+        return [(int.from_bytes(answer[:32], "big"), answer[32:64]) for answer in answers]
 
     def entry_state(self, reference: str, entry_ref: str) -> EntryState:
         kind, corrected, _ = self._call(

@@ -15,7 +15,8 @@ single or batch, to `upstream`; `Faults` says what goes wrong and how often:
 - `refuse_prefixes`: methods refused as unknown (e.g. `anvil_`, `evm_`: a consortium node has none);
 - `down`: every request answered HTTP 503 (the node is gone);
 - `max_body`: requests larger than this refused with HTTP 413 (a node's request size limit);
-- `bearer`: requests without this bearer token refused with HTTP 401 (Besu's JWT authentication).
+- `bearer`: requests without this bearer token refused with HTTP 401 (Besu's JWT authentication);
+- `lie_about_chains`: `chainOf` answered one record short with another head (a node hiding records).
 
 Each fault applies with its probability to requests whose method is in `methods` (all when None),
 for at most `budget` faults in all (None: no limit), drawn from a seeded generator. `counts` tells
@@ -39,6 +40,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from eth_utils.abi import function_signature_to_4byte_selector
+
+CHAIN_OF = "0x" + function_signature_to_4byte_selector("chainOf(bytes32)").hex()
 RANGE_ERROR = {"code": -32005, "message": "Requested range exceeds maximum RPC range limit"}
 
 
@@ -57,6 +61,7 @@ class Faults:
     down: bool = False  # every request answered 503, nothing forwarded: the node is gone
     max_body: int | None = None  # larger requests refused with HTTP 413, as a node's body limit does
     bearer: str | None = None  # requests without "Authorization: Bearer <this>" refused with HTTP 401
+    lie_about_chains: bool = False  # every `chainOf` answer one record short, its head changed
     seed: int = 0
 
 
@@ -149,6 +154,8 @@ class _Handler(BaseHTTPRequestHandler):
             answer = answer[: max(1, len(answer) // 2)]
         elif "eth_getLogs" in methods and faults.truncate_logs > 0:
             answer = self._truncated(answer, methods)
+        if faults.lie_about_chains and "eth_call" in methods:
+            answer = self._lying(calls, answer)
         self._answer(status, answer)
 
     # ------------------------------------------------------------ faults
@@ -223,6 +230,26 @@ class _Handler(BaseHTTPRequestHandler):
             return answer
         reply["result"] = logs[: len(logs) // 2]
         return json.dumps(reply).encode()
+
+    def _lying(self, calls: list[Any], answer: bytes) -> bytes:
+        """`chainOf` answers (single or batched) one record short, with another head."""
+        try:
+            replies = json.loads(answer)
+        except ValueError:
+            return answer
+        by_id = {c.get("id"): c for c in calls if isinstance(c, dict)}
+        for reply in replies if isinstance(replies, list) else [replies]:
+            call = by_id.get(reply.get("id")) if isinstance(reply, dict) else None
+            params = call.get("params") if call else None
+            data = params[0].get("data", "") if params and isinstance(params[0], dict) else ""
+            if not str(data).startswith(CHAIN_OF) or not isinstance(reply.get("result"), str):
+                continue
+            sequence = int(reply["result"][2:66], 16)
+            head = bytes.fromhex(reply["result"][66:130])
+            reply["result"] = "0x" + f"{max(0, sequence - 1):064x}" + bytes(b ^ 0xFF for b in head).hex()
+            with self.server.state.lock:
+                self.server.state.counts["chainOf answered falsely"] += 1
+        return json.dumps(replies).encode()
 
     def _drop(self) -> None:
         self.close_connection = True

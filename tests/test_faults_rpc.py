@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -179,6 +180,36 @@ def test_a_node_that_wants_a_bearer_token_gets_the_one_configured(
     assert main([*base, "--out", str(tmp_path / "refused")]) == 1
     monkeypatch.setenv("PA_RPC_TOKEN", "s3cret")
     assert main([*base, "--out", str(tmp_path / "reports")]) == 0
+
+
+def test_pa_compare_catches_a_node_that_hides_records(
+    w3: Web3,
+    anvil: AnvilNode,
+    clean: Clean,
+    proxy: RpcProxy,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    deployment = fresh_deployment(w3, clean.data)
+    Submitter(LedgerClient(w3, deployment, HOLDER), batch_size=25).submit(clean.items)
+    save_deployment(tmp_path, deployment)
+    base = ["--rpc-url", anvil.rpc_url, "--data-dir", str(tmp_path), "compare"]
+    block = w3.eth.block_number
+    assert main([*base, proxy.url, "--at-block", str(block)]) == 0
+    agreed = capsys.readouterr().out
+    references = [a.authorisation.reference for a in clean.data.authorisations]
+    assert f"the nodes agree on {len(references)} authorisation(s) at block {block:,}" in agreed
+    for reference in references:
+        assert re.search(rf"{reference}  [\d,]+ records, head 0x[0-9a-f]{{12}}…  same", agreed), agreed
+    # The other node answers chainOf one record short, as a node hiding its newest records would.
+    proxy.faults = Faults(lie_about_chains=True)
+    assert main([*base, proxy.url, "--at-block", str(block)]) == 1
+    out, err = capsys.readouterr()
+    assert out.count("DIFFERENT") == len(references)
+    assert err.strip().splitlines()[-1] == (
+        f"error: the nodes disagree on {len(references)} authorisation(s) at block {block:,}: "
+        + ", ".join(sorted(references))
+    )
 
 
 @pytest.mark.parametrize("pages", ["one page", "many pages"])

@@ -1,0 +1,55 @@
+"""`pa compare`: this node and another party's node report the same ledger at a block."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pa_client.chain import connect
+from pa_client.commands import console, settings_from
+from pa_client.comparison import Chain, compare_nodes
+from pa_client.connection import open_ledger
+from pa_client.errors import ChainError
+from pa_client.extract import head_block
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare")(compare_command)
+
+
+def _chain(chain: Chain) -> str:
+    sequence, head = chain
+    return f"{sequence:,} records, head 0x{head.hex()[:12]}…"
+
+
+def compare_command(
+    ctx: typer.Context,
+    other_url: Annotated[str, typer.Argument(metavar="OTHER_RPC_URL", help="Another party's node.")],
+    at_block: Annotated[
+        int | None,
+        typer.Option("--at-block", min=0, help="Compare at this block (default: the audited one)."),
+    ] = None,
+) -> None:
+    """Compare this node with another party's: the block's hash and every authorisation's record count
+    and rolling hash must be equal (a node hiding records from its own party is caught here, not by
+    the integrity proof alone). Exits 1 when they differ."""
+    settings = settings_from(ctx)
+    ledger = open_ledger(settings, signing=False)
+    block = at_block if at_block is not None else head_block(ledger.w3, settings.confirmations)
+    result = compare_nodes(ledger, connect(other_url), block)
+    console.print(f"block {block:,}: this node {result.block_hash_here}", markup=False)
+    console.print(f"{' ' * len(f'block {block:,}: ')}other node {result.block_hash_there}", markup=False)
+    for item in result.authorisations:
+        state = "same" if item.same else f"DIFFERENT: other node {_chain(item.there)}"
+        console.print(f"  {item.reference}  {_chain(item.here)}  {state}", markup=False)
+    if result.block_hash_here != result.block_hash_there:
+        raise ChainError(f"the nodes disagree on block {block:,}: they are not on the same chain")
+    if result.different:
+        names = ", ".join(item.reference for item in result.different)
+        raise ChainError(
+            f"the nodes disagree on {len(result.different)} authorisation(s) at block {block:,}: {names}"
+        )
+    console.print(
+        f"the nodes agree on {len(result.authorisations)} authorisation(s) at block {block:,}", markup=False
+    )
