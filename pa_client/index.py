@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock between processes
+    fcntl = None  # type: ignore[assignment]
 import logging
 import queue
 import shutil
@@ -65,6 +70,7 @@ class LedgerIndex:
         self.addresses = [registry, ledger]
         self.deployment_block = deployment_block
         self._writer: _Writer | None = None
+        self._lock = FileLock(folder.with_name(folder.name + ".lock"))
 
     @classmethod
     def for_ledger(cls, data_dir: Path, chain_id: int, registry: str, ledger: str, block: int) -> LedgerIndex:
@@ -79,8 +85,19 @@ class LedgerIndex:
     ) -> LedgerTables:
         """Brings the index up to `to_block`, reading only blocks it lacks, and returns the tables.
         With `wait=False` the new part is written in the background: call `wait()` before relying on
-        the files."""
+        the files. Another process updating the same index is waited for (a lock beside the folder)."""
         self.wait()
+        self._lock.acquire()
+        try:
+            tables = self._update(w3, to_block, progress, wait=wait)
+        except BaseException:
+            self._lock.release()
+            raise
+        if self._writer is None:  # nothing left to write in the background
+            self._lock.release()
+        return tables
+
+    def _update(self, w3: Web3, to_block: int, progress: Progress | None, *, wait: bool) -> LedgerTables:
         state = self._state()
         if state is not None and state.last_block > to_block:
             # An audit of the past: read the chain up to that block, leave the index as it is.
@@ -127,7 +144,7 @@ class LedgerIndex:
             self._save(frames, part, registry, new_state)
         else:
             # Parquet encoding releases the GIL: the part is written while the caller applies the rules.
-            self._writer = _Writer(lambda: self._save(frames, part, registry, new_state))
+            self._writer = _Writer(lambda: self._save(frames, part, registry, new_state), self._lock.release)
         return tables
 
     def wait(self) -> None:
@@ -222,19 +239,48 @@ def _joined(before: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> di
     }
 
 
-class _Writer:
-    """A background thread running one write; `join` re-raises its error in the caller."""
+class FileLock:
+    """An exclusive lock between processes on a file (POSIX `flock`; none where there is no fcntl).
+    The file lies beside the index folder, which a rebuild removes."""
 
-    def __init__(self, write: Callable[[], None]) -> None:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: Any = None
+
+    def acquire(self) -> None:
+        if fcntl is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except BaseException:
+            handle.close()
+            raise
+        self._file = handle
+
+    def release(self) -> None:
+        handle, self._file = self._file, None
+        if handle is not None and fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+
+class _Writer:
+    """A background thread running one write, then `done`; `join` re-raises its error in the caller."""
+
+    def __init__(self, write: Callable[[], None], done: Callable[[], None]) -> None:
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(write,), name="pa-index-writer")
+        self._thread = threading.Thread(target=self._run, args=(write, done), name="pa-index-writer")
         self._thread.start()
 
-    def _run(self, write: Callable[[], None]) -> None:
+    def _run(self, write: Callable[[], None], done: Callable[[], None]) -> None:
         try:
             write()
         except BaseException as error:  # handed to the caller by join()
             self._error = error
+        finally:
+            done()
 
     def join(self) -> None:
         self._thread.join()

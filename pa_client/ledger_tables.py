@@ -21,8 +21,8 @@ from .abi_columns import MalformedDataError, RecordBuffer, column_leaves
 from .artifacts import load_artifact
 from .contract_errors import _type_string
 from .encoding import AUTHORISATION_STATUSES, DISCHARGE_MODES, decode_terms
-from .hashing import keccak, keccak_256
-from .integrity import ZERO_HEAD
+from .hashing import keccak_256
+from .integrity import ZERO_HEAD, next_head
 from .logs import record_events
 from .models import Authorisation
 
@@ -451,7 +451,7 @@ class TableBuilder:
             if sequence != chain.sequence + 1:
                 chain.gaps.extend(range(chain.sequence + 1, sequence))
             chain.sequence = sequence
-            chain.head = keccak(chain.head + keccak(joined + keccak(data)))
+            chain.head = next_head(chain.head, tuple(topics), data)
             return
         registry_event = self._registry.get(topics[0])
         if registry_event is not None:

@@ -4,6 +4,7 @@ an index whose last block left the chain is rebuilt."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import factories
@@ -12,7 +13,7 @@ import pytest
 from conftest import Parties
 
 from pa_client.ids import authorisation_id
-from pa_client.index import LedgerIndex, cold_tables
+from pa_client.index import FileLock, LedgerIndex, cold_tables
 from pa_client.ledger_tables import LedgerTables
 
 
@@ -115,3 +116,24 @@ def test_registry_logs_of_a_crashed_update_are_dropped(parties: Parties, auth: s
     assert all(
         int(json.loads(line)["blockNumber"], 16) <= block for line in registry.read_text().splitlines()
     )
+
+
+def test_an_index_another_process_is_writing_is_waited_for(
+    parties: Parties, auth: str, tmp_path: Path
+) -> None:
+    parties.broker.record(factories.placement(auth, "P1", "L1", "100"))
+    folder = tmp_path / "index"
+    index = _index(parties, folder)
+    other = FileLock(folder.with_name("index.lock"))  # as another process's update holds it
+    other.acquire()
+    done: list[LedgerTables] = []
+    reader = threading.Thread(target=lambda: done.append(index.update(parties.reader.w3, _latest(parties))))
+    reader.start()
+    reader.join(2.0)
+    assert reader.is_alive() and not done and not folder.exists(), "the update did not wait for the lock"
+    other.release()
+    reader.join(30)
+    assert done and done[0].chains[auth].sequence == parties.reader.chain_of(auth)[0]
+    again = FileLock(folder.with_name("index.lock"))
+    again.acquire()  # the update let go of it
+    again.release()
