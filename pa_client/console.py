@@ -22,6 +22,8 @@ from .connection import open_ledger
 from .errors import AccountError, InputError
 from .ledger import LedgerClient, LotState
 from .node import EmbeddedNode
+from .present.display import goods_code
+from .quantities import format_quantity
 from .settings import Settings
 
 if TYPE_CHECKING:  # the audit (pandas, the rules) is imported when first asked for
@@ -199,6 +201,8 @@ class AuditSummary:
     verified: bool
     placements: dict[str, int]
     """Placements by status: open, overdue, discharged."""
+    open_quantities: dict[tuple[str, str], Decimal]
+    """What is left under the procedure, by (import goods code, unit), of placements not discharged."""
     duty_due: Decimal
     """Duty due in EUR (free circulation and deemed release)."""
     alerts: dict[str, int]
@@ -208,6 +212,11 @@ class AuditSummary:
     def of(cls, result: AuditResult, reference: str) -> AuditSummary:
         report = result.to_json(reference)
         statuses = [p["status"] for p in report["placements"]]
+        open_quantities: dict[tuple[str, str], Decimal] = {}
+        for placement in report["placements"]:
+            if placement["status"] != "discharged":
+                key = (placement["goods_code"], placement["unit"])
+                open_quantities[key] = open_quantities.get(key, Decimal(0)) + Decimal(placement["remaining"])
         severities = [a["severity"] for a in report["alerts"]]
         ranked = sorted(set(severities), key=lambda s: (_SEVERITIES.index(s) if s in _SEVERITIES else 9, s))
         return cls(
@@ -216,6 +225,7 @@ class AuditSummary:
             records=int(report["integrity"]["entries"]),
             verified=bool(report["integrity"]["verified"]),
             placements={status: statuses.count(status) for status in ("open", "overdue", "discharged")},
+            open_quantities=dict(sorted(open_quantities.items())),
             duty_due=Decimal(report["duty_due"]["total"]),
             alerts={severity: severities.count(severity) for severity in ranked},
         )
@@ -223,10 +233,14 @@ class AuditSummary:
     def __str__(self) -> str:
         placements = ", ".join(f"{n:,} {status}" for status, n in self.placements.items())
         alerts = ", ".join(f"{n:,} {severity}" for severity, n in self.alerts.items()) or "none"
+        left = ", ".join(
+            f"{format_quantity(quantity, unit)} of {goods_code(code)}"
+            for (code, unit), quantity in self.open_quantities.items()
+        )
         return (
             f"{self.reference} at block {self.block:,}: {self.records:,} records, integrity "
             f"{'verified' if self.verified else 'NOT VERIFIED'}; placements: {placements}; "
-            f"duty due EUR {self.duty_due:,.2f}; alerts: {alerts}"
+            f"under the procedure: {left or 'nothing'}; duty due EUR {self.duty_due:,.2f}; alerts: {alerts}"
         )
 
     __repr__ = __str__

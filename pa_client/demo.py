@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from web3 import Web3
 
@@ -20,6 +19,7 @@ from .accounts import dev_account
 from .auditing import run_audit
 from .authorisation_file import load_authorisation
 from .chain import Sender
+from .console import AuditSummary
 from .deploy import Deployment, deploy, load_deployment, save_deployment
 from .entries_file import read_entries
 from .errors import ChainError
@@ -68,7 +68,7 @@ class DemoReport:
     sequence: int = 0
     head: bytes = b""
     reports: dict[str, Path] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: AuditSummary | None = None
 
 
 def _ensure_deployment(
@@ -160,11 +160,10 @@ def _audit(settings: Settings, ledger: LedgerClient, report: DemoReport, say: Ca
     folder = settings.data_dir / "reports" / REFERENCE
     run = run_audit(ledger, settings, today=AUDIT_DAY, references=[REFERENCE])
     report.reports.update(write_audit(run.result, REFERENCE, folder, stem="audit"))
-    report.summary = run.result.to_json(REFERENCE)
-    check = report.summary["integrity"]
+    report.summary = summary = AuditSummary.of(run.result, REFERENCE)
     say(
-        f"audited {check['entries']:,} records from the logs as of {AUDIT_DAY:%d %B %Y}: integrity "
-        f"{'verified against the contract' if check['verified'] else 'NOT VERIFIED'}"
+        f"audited {summary.records:,} records from the logs as of {AUDIT_DAY:%d %B %Y}: integrity "
+        f"{'verified against the contract' if summary.verified else 'NOT VERIFIED'}"
     )
     # The same tables and proof, as of a later day: only the rules run again.
     later = audit(run.result.tables, today=BILL_DAY, integrity=run.result.integrity, references=[REFERENCE])

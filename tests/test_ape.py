@@ -49,6 +49,7 @@ from pa_client.entries_file import read_entries
 from pa_client.errors import InputError
 from pa_client.ledger import LedgerClient
 from pa_client.node import EmbeddedNode
+from pa_client.present import display
 from pa_client.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,13 +135,18 @@ def test_console_audit_helpers(w3: Web3, tmp_path: Path) -> None:
         records=3,
         verified=True,
         placements={"open": 1, "overdue": 0, "discharged": 1},
+        open_quantities={(factories.IMPORT_TREAD, "KGM"): Decimal("100")},
         duty_due=Decimal("0"),
         alerts=summary.alerts,
     )
     assert str(summary).startswith(
         f"{reference} at block {w3.eth.block_number:,}: 3 records, integrity verified;"
     )
-    assert "placements: 1 open, 0 overdue, 1 discharged; duty due EUR 0.00" in str(summary)
+    tread = display.goods_code(factories.IMPORT_TREAD)
+    assert (
+        f"placements: 1 open, 0 overdue, 1 discharged; under the procedure: 100.000 KGM of {tread}; "
+        "duty due EUR 0.00" in str(summary)
+    )
     with pytest.raises(InputError, match="no authorisation FRIPO-NONE on this ledger"):
         audit_summary(holder, "FRIPO-NONE", settings=settings)
 

@@ -134,6 +134,10 @@ def test_demo_is_idempotent_and_says_what_it_did(tmp_path: Path, capsys: pytest.
         assert "the broker submitted season-bourges-2019.csv: 178 recorded" in first
         assert "180 entries recorded now, 0 already there" in first
         assert "integrity verified against the contract" in first
+        summary = next(line for line in first.splitlines() if line.startswith("FRIPO000000000042 at block"))
+        assert "180 records, integrity verified; placements: " in summary
+        assert "under the procedure: " in summary and "of 4006 10 00" in summary
+        assert summary.endswith("(deadlines judged on 01 April 2019)")
         html = data_dir / "reports" / "FRIPO000000000042" / "audit.html"
         assert f"html      {html}" in first and "VERIFIED" in html.read_text(encoding="utf-8")
         assert (data_dir / "reports" / "FRIPO000000000042" / "bill-2019-08-01-2019-09-30.xlsx").exists()

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
-
 import typer
 
 from pa_client.chain import connect
 from pa_client.commands import console, settings_from
-from pa_client.demo import REFERENCE, run_demo
+from pa_client.demo import AUDIT_DAY, REFERENCE, run_demo
 from pa_client.errors import ConfigError
 from pa_client.node import EmbeddedNode
-from pa_client.quantities import format_quantity
 
 
 def register(app: typer.Typer) -> None:
@@ -35,32 +31,12 @@ def demo(ctx: typer.Context) -> None:
         f"{REFERENCE} holds {report.sequence:,} records, rolling hash 0x{report.head.hex()}",
         markup=False,
     )
-    _print_summary(report.summary)
+    if report.summary is not None:
+        console.print(f"{report.summary} (deadlines judged on {AUDIT_DAY:%d %B %Y})", markup=False)
     console.print("Reports:", markup=False)
     for kind, path in report.reports.items():
         console.print(f"  {kind:<9} {path}", markup=False)
     console.print(
         "Open the HTML report in a browser. The node keeps running: stop it with 'pa node stop'.",
-        markup=False,
-    )
-
-
-def _print_summary(summary: dict[str, Any]) -> None:
-    open_by_code: dict[tuple[str, str], Decimal] = {}
-    for placement in summary["placements"]:
-        if placement["status"] != "discharged":
-            key = (placement["goods_code"], placement["unit"])
-            open_by_code[key] = open_by_code.get(key, Decimal(0)) + Decimal(placement["remaining"])
-    opened = ", ".join(
-        format_quantity(q, unit) + f" of {code}" for (code, unit), q in sorted(open_by_code.items())
-    )
-    counts: dict[str, int] = {}
-    for alert in summary["alerts"]:
-        counts[alert["severity"]] = counts.get(alert["severity"], 0) + 1
-    console.print(
-        f"As of {summary['as_of_time'][:10]} (block {summary['as_of_block']:,}) judged on 1 April 2019: "
-        f"{len(summary['placements'])} placements, open {opened or 'nothing'}; duty due EUR "
-        f"{Decimal(summary['duty_due']['total']):,.2f}; alerts: "
-        + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"),
         markup=False,
     )
