@@ -11,6 +11,7 @@ rebuilt from the chain once; if the logs still do not prove the contract's state
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -111,8 +112,15 @@ def _audit_index(
     progress: Progress | None,
 ) -> AuditRun:
     w3 = ledger.w3
+    started = time.perf_counter()
     tables = index.update(w3, block, progress, wait=False)
     integrity = verify(ledger, tables, block)
+    log.info(
+        "%s records up to block %s read and proven in %.1f s",
+        f"{sum(check.entries for check in integrity.values()):,}",
+        f"{block:,}",
+        time.perf_counter() - started,
+    )
     rebuilt = False
     if not all(check.verified for check in integrity.values()) and at_block is None:
         log.warning("the index does not prove the contract's state: rebuilding it from the chain")
@@ -121,6 +129,7 @@ def _audit_index(
         integrity = verify(ledger, tables, block)
         rebuilt = True
     day = today or datetime.fromtimestamp(tables.as_of_time, UTC).date()
+    started = time.perf_counter()
     try:
         result = audit(
             tables,
@@ -140,4 +149,5 @@ def _audit_index(
             f"the logs read from the node do not prove the contract's state ({problems}); no audit can be "
             f"computed from them ({type(error).__name__}: {error})"
         ) from None
+    log.info("rules applied in %.1f s", time.perf_counter() - started)
     return AuditRun(result, block, rebuilt)

@@ -210,7 +210,12 @@ class AuditSummary:
 
     @classmethod
     def of(cls, result: AuditResult, reference: str) -> AuditSummary:
-        report = result.to_json(reference)
+        return cls.of_report(result.to_json(reference))
+
+    @classmethod
+    def of_report(cls, report: dict[str, Any]) -> AuditSummary:
+        """The summary of one authorisation's audit report (`AuditResult.to_json`)."""
+        reference = str(report["authorisation"])
         statuses = [p["status"] for p in report["placements"]]
         open_quantities: dict[tuple[str, str], Decimal] = {}
         for placement in report["placements"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from pa_client.auditing import AuditRun, run_audit
 from pa_client.commands import console, settings_from
 from pa_client.connection import open_ledger
+from pa_client.console import AuditSummary
 from pa_client.errors import ChainError, InputError
 from pa_client.present import write_audit, write_bill
 from pa_client.rules import AlertThresholds, bill_of_discharge
@@ -107,16 +108,7 @@ def audit_command(
     result = run.result
     for reference in result.references:
         written = write_reports(run, reference, folder / reference, wanted)
-        report = result.to_json(reference)
-        check = report["integrity"]
-        severities = _count(a["severity"] for a in report["alerts"])
-        console.print(
-            f"{reference}: {check['entries']:,} records, integrity {'verified' if check['verified'] else 'NOT VERIFIED'}; "
-            f"{sum(1 for p in report['placements'] if p['status'] != 'discharged'):,} placements open; "
-            f"duty due EUR {Decimal(report['duty_due']['total']):,.2f}; alerts: "
-            + (", ".join(f"{n} {s}" for s, n in severities.items()) or "none"),
-            markup=False,
-        )
+        console.print(str(AuditSummary.of_report(result.to_json(reference))), markup=False)
         for kind, path in written.items():
             console.print(f"  {kind:<5} {path}", markup=False)
     failed = [r for r, check in result.integrity.items() if not check.verified]
@@ -130,14 +122,6 @@ def audit_command(
 def write_reports(run: AuditRun, reference: str, folder: Path, formats: list[str]) -> dict[str, Path]:
     """The report of one authorisation in the requested formats (audit.json, audit.html, …)."""
     return write_audit(run.result, reference, folder, formats, stem="audit")
-
-
-def _count(values: Any) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    order = ["critical", "warning", "info"]
-    return {k: counts[k] for k in sorted(counts, key=lambda s: order.index(s) if s in order else 9)}
 
 
 def alerts_command(
