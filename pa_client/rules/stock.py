@@ -28,6 +28,7 @@ from .frames import (
     frame_of,
     group_codes,
     live,
+    lookup,
     make_frame,
     objects,
     sort_ranks,
@@ -292,16 +293,6 @@ def _segment_cumsum(values: Objects, groups: Ints) -> Objects:
     return result
 
 
-def _int_lookup(table: Ints, query: Ints) -> Ints:
-    """The position in `table` (distinct integers) of each query value, or -1."""
-    if len(table) == 0:
-        return np.full(len(query), -1, dtype=np.int64)
-    order = np.argsort(table, kind="stable")
-    found = order[np.minimum(np.searchsorted(table[order], query), len(table) - 1)]
-    result: Ints = np.where(table[found] == query, found, -1)
-    return result
-
-
 def stock_by_code(
     events: pd.DataFrame | Events,
     discharges: pd.DataFrame,
@@ -366,7 +357,9 @@ def stock_by_code(
     seen = _last_of(block_keys)  # one event per (authorisation, block): its time
     seen_keys = block_keys[seen]
     taken = np.flatnonzero(
-        _int_lookup(seen_keys, discharge_authorisations * span + discharges["block"].to_numpy(dtype=np.int64))
+        lookup(
+            (seen_keys,), (discharge_authorisations * span + discharges["block"].to_numpy(dtype=np.int64),)
+        )
         >= 0
     )
     count = len(event)
@@ -403,7 +396,7 @@ def stock_by_code(
             total = total + _running_at(position[rows], values, series, last)
         totals[name] = total
     owner, goods, block = owner[order][last], goods[order][last], block[last]
-    at = seen[_int_lookup(seen_keys, owner * span + block)]
+    at = seen[lookup((seen_keys,), (owner * span + block,))]
     table = {
         "authorisation": columns["authorisation"][counted[at]],
         "block": block,
