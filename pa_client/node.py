@@ -62,6 +62,8 @@ class NodeStatus:
     state_size: int | None
     """Size of the state file in bytes; None when there is none yet."""
     log_file: Path
+    persists: bool = True
+    """Whether the running node keeps its chain in the state file (as it was started: PA_NODE_PERSIST)."""
 
 
 class EmbeddedNode:
@@ -162,6 +164,7 @@ class EmbeddedNode:
             state_file=self.state_file,
             state_size=size,
             log_file=self.log_file,
+            persists=bool(info.get("persist", True)),
         )
 
     def ensure_running(self) -> str:
@@ -320,6 +323,7 @@ class EmbeddedNode:
             "chain_id": self.settings.chain_id,
             "state_file": str(self.state_file),
             "anvil": str(binary),
+            "persist": self.settings.node_persist,
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         tmp = self.info_file.with_suffix(".tmp")

@@ -219,11 +219,13 @@ def test_a_node_kept_in_memory_writes_no_state_and_starts_empty_again(
     w3 = Web3(Web3.HTTPProvider(url))
     w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     assert w3.eth.block_number == 1
+    monkeypatch.delenv("PA_NODE_PERSIST")  # stopped without it: the node still says what it did
     code, out, err = run(capsys, "--data-dir", str(data_dir), "node", "stop")
     assert (code, err) == (0, "")
     assert "kept in memory only" in out
     assert not (data_dir / "node" / "state.json").exists()
 
+    monkeypatch.setenv("PA_NODE_PERSIST", "false")
     code, out, err = run(capsys, "--data-dir", str(data_dir), "node", "start")
     assert (code, err) == (0, "")
     url = EmbeddedNode(Settings.load(data_dir=data_dir)).status().rpc_url

@@ -47,10 +47,11 @@ def stop(ctx: typer.Context) -> None:
     """Stop the node; Anvil saves the chain to the state file first."""
     settings = settings_from(ctx)
     node = EmbeddedNode(settings)
+    persists = node.status().persists  # as the node was started, whatever this command's settings
     if not node.stop():
         console.print("node was not running")
         return
-    if not settings.node_persist:
+    if not persists:
         console.print("node stopped; its chain was kept in memory only (PA_NODE_PERSIST) and is gone")
         return
     status = node.status()
