@@ -59,9 +59,7 @@ def read_pages(
         if topics is not None:
             query["topics"] = list(topics)
         try:
-            logs = rpc.request(
-                w3, "eth_getLogs", [query], what=f"read logs of blocks {start:,}–{end:,}", large=True
-            )
+            logs = rpc.request(w3, "eth_getLogs", [query], what=f"read logs of blocks {start:,}–{end:,}")
         except ChainError as error:
             if end > start and any(word in str(error).lower() for word in _REFUSALS):
                 span = max(1, (end - start + 1) // 2)

@@ -27,14 +27,15 @@ CALLS_PER_BATCH = 500
 RETRIES = 4
 
 
-def request(w3: Web3, method: str, params: Sequence[Any], *, what: str, large: bool = False) -> Any:
+def request(w3: Web3, method: str, params: Sequence[Any], *, what: str) -> Any:
     """One JSON-RPC request with retries on transport errors (connection reset, timeout, 5xx).
 
-    `large`: the answer may be tens of megabytes (a page of logs). Over HTTP it is then read in one
-    go rather than through web3, which reads 10 KB at a time: each read takes the GIL back, so a page
-    read beside the audit's decoding (`index.prefetched`) waited for it thousands of times."""
+    Over HTTP the request goes through the provider's session but not through web3's own retries
+    (they would multiply these), and the answer is read in one go: web3 reads 10 KB at a time, and
+    each read takes the GIL back, so a page of logs read beside the audit's decoding
+    (`index.prefetched`) waited for it thousands of times."""
     delay = 0.2
-    send = _large_request if large and isinstance(w3.provider, HTTPProvider) else _web3_request
+    send = _http_request if isinstance(w3.provider, HTTPProvider) else _web3_request
     for attempt in range(RETRIES + 1):
         try:
             response = send(w3, method, params)
@@ -58,7 +59,7 @@ def _web3_request(w3: Web3, method: str, params: Sequence[Any]) -> Any:
     return w3.provider.make_request(RPCEndpoint(method), list(params))
 
 
-def _large_request(w3: Web3, method: str, params: Sequence[Any]) -> Any:
+def _http_request(w3: Web3, method: str, params: Sequence[Any]) -> Any:
     """The request through the provider's own session and settings (headers, time-out), its answer
     read whole at once."""
     provider = cast(HTTPProvider, w3.provider)
