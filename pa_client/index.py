@@ -211,6 +211,27 @@ class LedgerIndex:
                 if int(stale.stem.split("-")[1]) > last:
                     stale.unlink()
 
+    def entry_blocks(self) -> dict[tuple[str, str], int]:
+        """The block of each entry the index holds (not corrections or extensions), by (authorisation,
+        entry reference): where to look first for an entry's logged data. Empty without an index."""
+        if self._state() is None:
+            return {}
+        blocks: dict[tuple[str, str], int] = {}
+        columns = ["authorisation", "entry_ref", "block"]
+        for name in COLUMNS:
+            if name in ("corrections", "extensions"):
+                continue
+            for part in sorted((self.folder / name).glob("*.parquet")):
+                frame = pd.read_parquet(part, columns=columns)
+                blocks.update(
+                    zip(
+                        zip(frame["authorisation"].tolist(), frame["entry_ref"].tolist(), strict=True),
+                        frame["block"].tolist(),
+                        strict=True,
+                    )
+                )
+        return blocks
+
     def _frames(self) -> dict[str, pd.DataFrame]:
         frames = {}
         for name, columns in COLUMNS.items():

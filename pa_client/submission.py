@@ -29,6 +29,7 @@ from .chain import GAS_MARGIN_PERCENT, RECEIPT_TIMEOUT_SECONDS
 from .contract_errors import decode_revert, describe
 from .encoding import AnyEntry, batch_call, entry_call, entry_log_data
 from .errors import ChainError, InputError
+from .index import LedgerIndex
 from .journal import Journal, JournalLine, now
 from .ledger import LedgerClient
 from .models import Correction
@@ -118,6 +119,7 @@ class Submitter:
         window: int = SIMULATION_WINDOW,
         journal: Journal | None = None,
         progress: ProgressCallback | None = None,
+        index: LedgerIndex | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch size must be at least 1")
@@ -129,8 +131,9 @@ class Submitter:
         self.window = max(1, window)
         self.journal = journal
         self.progress = progress
+        self.index = index
         self._ledger_address = str(ledger.ledger.address)
-        self._journal_blocks: dict[tuple[str, str], int] | None = None
+        self._known_blocks: dict[tuple[str, str], int] | None = None
 
     # ------------------------------------------------------------ the whole run
 
@@ -316,11 +319,14 @@ class Submitter:
         key = (entry.authorisation, entry.corrects)
         if key in predicted:
             return predicted[key]
-        if self._journal_blocks is None:  # read once a run: where this data folder recorded each entry
-            self._journal_blocks = self.journal.blocks() if self.journal is not None else {}
+        if self._known_blocks is None:
+            # Read once a run: where the audit index saw each entry, then where this data folder's
+            # journal says it recorded it (a block to read first, checked against entryOf's hash).
+            self._known_blocks = self.index.entry_blocks() if self.index is not None else {}
+            self._known_blocks.update(self.journal.blocks() if self.journal is not None else {})
         try:
             return self.ledger.original_data(
-                entry.authorisation, entry.corrects, block=self._journal_blocks.get(key)
+                entry.authorisation, entry.corrects, block=self._known_blocks.get(key)
             )
         except ChainError:
             raise ChainError(

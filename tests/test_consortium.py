@@ -25,6 +25,7 @@ from pa_client.chain import connect
 from pa_client.cli import main
 from pa_client.encoding import AnyEntry
 from pa_client.errors import ChainError, NodeError
+from pa_client.index import LedgerIndex
 from pa_client.journal import Journal
 from pa_client.ledger import LedgerClient
 from pa_client.models import Correction
@@ -149,26 +150,35 @@ def test_a_correction_of_an_entry_recorded_long_ago(node: Node, tmp_path: Path) 
     assert holder.entry_state(first.authorisation, first.entry_ref).corrected
 
 
-def test_a_correction_reads_the_block_the_journal_names(node: Node, tmp_path: Path) -> None:
-    """With the journal of the entry's submission, its logged data is read from its block alone, not
-    from pages over the whole history (open finding 3 of reliability.md)."""
+@pytest.mark.parametrize("where", ["journal", "audit index"])
+def test_a_correction_reads_the_block_where_the_entry_is_known(
+    where: str, node: Node, tmp_path: Path
+) -> None:
+    """With the journal of the entry's submission, or an audit index that holds the entry, its logged
+    data is read from its block alone, not from pages over the whole history (finding 3 of
+    reliability.md)."""
     w3 = connect(node.url)
     data = synthetic(entries=10, authorisations=1, seed=8, holders=[HOLDER.address])
     deployment = fresh_deployment(w3, data)
     holder = LedgerClient(w3, deployment, HOLDER)
-    journal = Journal(tmp_path / "journal.jsonl")
+    journal = Journal(tmp_path / "journal.jsonl") if where == "journal" else None
+    d = deployment
+    index = LedgerIndex.for_ledger(tmp_path / "data", d.chain_id, d.registry, d.ledger, d.block)
     first = next(e for e in data.entries() if e.kind == "placement")
     assert Submitter(holder, journal=journal).submit([Item(first)]).count(Outcome.RECORDED) == 1
     while w3.eth.block_number - deployment.block <= 4 * CONSORTIUM_LOG_RANGE:
         time.sleep(0.25)
+    if where == "audit index":  # recorded by someone else; this data folder audited the ledger since
+        assert run_audit(LedgerClient(w3, deployment), Settings(data_dir=tmp_path / "data")).verified
+    submitter = Submitter(holder, journal=journal, index=index if where == "audit index" else None)
     reads_before = node.proxy.counts["method eth_getLogs"] if node.proxy else 0
-    report = Submitter(holder, journal=journal).submit([Item(_correction(first, "CORR-2"))])
+    report = submitter.submit([Item(_correction(first, "CORR-2"))])
     assert report.count(Outcome.RECORDED) == 1, report.results[0].reason
     assert holder.entry_state(first.authorisation, first.entry_ref).corrected
     if node.proxy is not None:
         assert node.proxy.counts["method eth_getLogs"] - reads_before == 1
     unknown = _correction(first, "CORR-3", corrects="NEVER-RECORDED")
-    refused = Submitter(holder, journal=journal).submit([Item(unknown)], skip_rejected=True)
+    refused = submitter.submit([Item(unknown)], skip_rejected=True)
     assert refused.count(Outcome.REJECTED) == 1
     assert "recorded neither on chain nor earlier in the file" in (refused.results[0].reason or "")
 

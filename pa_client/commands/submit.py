@@ -14,6 +14,7 @@ from pa_client.commands import console, err_console, settings_from
 from pa_client.connection import open_ledger
 from pa_client.entries_file import read_entries
 from pa_client.errors import InputError
+from pa_client.index import LedgerIndex
 from pa_client.journal import Journal
 from pa_client.rejects import write_rejects
 from pa_client.submission import DEFAULT_BATCH_SIZE, Item, Outcome, Report, Submitter
@@ -83,9 +84,11 @@ def submit(
             rate = f"{done / elapsed:,.0f} entries/s" if elapsed else ""
             progress.update(task, completed=done, total=total, rate=rate)
 
-        report = Submitter(ledger, batch_size=batch_size, journal=journal, progress=advance).submit(
-            items, dry_run=dry_run, skip_rejected=skip
-        )
+        d = ledger.deployment
+        index = LedgerIndex.for_ledger(settings.data_dir, d.chain_id, d.registry, d.ledger, d.block)
+        report = Submitter(
+            ledger, batch_size=batch_size, journal=journal, progress=advance, index=index
+        ).submit(items, dry_run=dry_run, skip_rejected=skip)
 
     for result in report.rejected:
         for row in result.item.rows or (0,):

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import AccountError, InputError, PaClientError
+from ..index import LedgerIndex
 from ..journal import Journal
 from ..rules import bill_of_discharge
 from ..submission import Outcome, Report, Submitter
@@ -301,7 +302,9 @@ def submit_entries(body: EntriesIn, principal: Caller, ctx: Ctx) -> Any:
     journal = Journal.for_ledger(ctx.settings.data_dir, ctx.chain_id, ctx.ledger.deployment.ledger)
     try:
         with ctx.signers.lock_for(principal.address):
-            report = Submitter(client, journal=journal).submit(
+            d = ctx.ledger.deployment
+            index = LedgerIndex.for_ledger(ctx.settings.data_dir, ctx.chain_id, d.registry, d.ledger, d.block)
+            report = Submitter(client, journal=journal, index=index).submit(
                 checked.items, dry_run=body.dry_run, skip_rejected=skip
             )
     except InputError as error:
