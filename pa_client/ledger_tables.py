@@ -401,13 +401,16 @@ class TableBuilder:
             dtype=np.int64,
         )
         lot, quantity = inputs.elements
-        self.chunks["processing_inputs"].append([c[inputs.owner] for c in columns] + [lot(), quantity()])
+        input_columns = [c[inputs.owner] for c in columns] + [lot(), quantity()]
         lot, code, description, quantity, unit = outputs.elements
-        self.chunks["processing_outputs"].append(
+        output_columns = (
             [c[outputs.owner] for c in columns]
             + [lot(), _mapped(_cn, code()), description(), quantity(), _mapped(_text, unit())]
             + [versions[outputs.owner]]
         )
+        # Both decoded before either is kept: data that does not decode leaves no half of a record.
+        self.chunks["processing_inputs"].append(input_columns)
+        self.chunks["processing_outputs"].append(output_columns)
         return authorisation, sequences
 
     def _rows_one_by_one(

@@ -139,10 +139,14 @@ def test_the_fast_path_of_the_builder_equals_its_plain_path() -> None:
     }
 
 
-def test_records_whose_data_does_not_decode_into_columns_are_read_one_by_one() -> None:
+@pytest.mark.parametrize("kind", ["discharge", "processing"])
+def test_records_whose_data_does_not_decode_into_columns_are_read_one_by_one(kind: str) -> None:
+    """A record whose last string is longer than its data: its batch's records of that kind are read
+    one by one, and nothing of the columns' attempt is kept (a processing's inputs decode before its
+    outputs fail)."""
     terms, logs = _raw_logs(300, 2, 5)
-    discharge = "0x" + topic_of(RECORD_EVENTS["discharge"]).hex()
-    altered = next(i for i, raw in enumerate(logs) if raw["topics"][0] == discharge)
+    topic = "0x" + topic_of(RECORD_EVENTS[kind]).hex()
+    altered = next(i for i, raw in enumerate(logs) if raw["topics"][0] == topic)
     data = bytearray.fromhex(logs[altered]["data"][2:])
     data[-64:-32] = (2**20).to_bytes(32, "big")  # the last string's length: past the data's end
     logs[altered] = {**logs[altered], "data": "0x" + data.hex()}
@@ -150,7 +154,8 @@ def test_records_whose_data_does_not_decode_into_columns_are_read_one_by_one() -
     fast.add_logs(logs)
     for raw in logs:
         plain.add(raw | {"topics": [bytes.fromhex(t[2:]) for t in raw["topics"]]})
-    assert fast.rows["discharges"] and fast.chunks["placements"]  # that batch's discharges only
+    table = "discharges" if kind == "discharge" else "processing_outputs"
+    assert fast.rows[table] and fast.chunks["placements"]  # that batch's records of that kind only
     for name, frame in fast.frames().items():
         pd.testing.assert_frame_equal(frame, plain.frames()[name], check_exact=True)
     assert {k: (c.sequence, c.head) for k, c in fast.chains.items()} == {
