@@ -227,6 +227,8 @@ class _Compiler:
         element = node.item_type
         count, base = self._temporary(), self._temporary()
         self.lines.append(f"{count} = {self._word(at)}")
+        # Each element takes a word at least: a longer count is damaged data, not a loop to run.
+        self.lines.append(f"if {count} > len(data) // 32: raise ValueError('an array longer than its data')")
         self.lines.append(f"{base} = {self._plus(at, 32)}")
         if isinstance(element, BasicType) and not element.arrlist and not _is_dynamic(element):
             inline = self.value(element, f"{base} + 32 * i")  # no statements: a word or bytesN

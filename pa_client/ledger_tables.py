@@ -542,16 +542,19 @@ class TableBuilder:
         return {name: self._frame(name, columns) for name, columns in COLUMNS.items()}
 
     def _frame(self, name: str, columns: list[str]) -> pd.DataFrame:
-        rows, chunks = self.rows[name], self.chunks[name]
+        rows, chunks = self.rows[name], [c for c in self.chunks[name] if len(c[0])]
         if not chunks:
             return pd.DataFrame(rows, columns=columns)
-        frame = pd.DataFrame(
+        if rows:
+            # Records decoded one by one as well (data that did not decode into columns: rare): all
+            # as rows, in chain order, so that the columns' types are those of rows alone.
+            for chunk in chunks:
+                rows = rows + list(zip(*(_values(column) for column in chunk), strict=True))
+            frame = pd.DataFrame(rows, columns=columns)
+            return frame.sort_values(["block", "log_index"], kind="stable", ignore_index=True)
+        return pd.DataFrame(
             {column: _joined_column([chunk[i] for chunk in chunks]) for i, column in enumerate(columns)}
         )
-        if rows:  # records decoded one by one as well: back in chain order
-            frame = pd.concat([pd.DataFrame(rows, columns=columns), frame], ignore_index=True)
-            frame = frame.sort_values(["block", "log_index"], kind="stable", ignore_index=True)
-        return frame
 
     def build(
         self, as_of_block: int, as_of_time: int, frames: dict[str, pd.DataFrame] | None = None
@@ -576,15 +579,23 @@ class TableBuilder:
         )
 
 
+def _values(column: Any) -> list[Any]:
+    return column.tolist() if isinstance(column, np.ndarray) else list(column)
+
+
 def _joined_column(parts: list[Any]) -> Any:
-    """One column from its chunks: int64 when every chunk is, else Python objects."""
+    """One column from its chunks: int64 when every chunk is, else the type pandas gives the same
+    values as rows (uint64 for integers up to 2^64, Python objects beyond and for text)."""
     if all(isinstance(p, np.ndarray) and p.dtype == np.int64 for p in parts):
         return np.concatenate(parts)
     column = np.empty(sum(len(p) for p in parts), dtype=object)
     at = 0
     for part in parts:
-        column[at : at + len(part)] = part.tolist() if isinstance(part, np.ndarray) else part
+        column[at : at + len(part)] = _values(part)
         at += len(part)
+    # Integers that did not fit int64 in some chunk (text, dates and None stay objects as they are).
+    if any(isinstance(p, np.ndarray) and len(p) and isinstance(p[0], int | np.integer) for p in parts):
+        return pd.Series(column, dtype=object).infer_objects().to_numpy()
     return column
 
 

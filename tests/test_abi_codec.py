@@ -120,3 +120,11 @@ def test_columns_refuse_data_shorter_than_its_type() -> None:
             buffer = abi_columns.RecordBuffer([whole, data])
             sequence, (text, quantity) = abi_columns.column_leaves(types, buffer)
             sequence(), text(), quantity()
+
+
+def test_an_array_longer_than_its_data_is_refused_not_looped_over() -> None:
+    types = ("uint64", "bytes32[]")
+    data = bytearray(eth_encode(list(types), [1, [b"\0" * 32]]))
+    data[64:96] = (2**255).to_bytes(32, "big")  # the array's count
+    with pytest.raises(ValueError, match="an array longer than its data"):
+        abi_codec.decode(types, bytes(data))

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pa_client import ids
+from pa_client import abi_codec, ids
 from pa_client.encoding import RECORD_EVENTS, entry_log_data
 from pa_client.ledger_tables import COLUMNS, AuthorisationVersion, LedgerTables, TableBuilder
-from pa_client.logs import topic_of
+from pa_client.logs import record_events, topic_of
 from pa_client.models import Correction
 from pa_client.quantities import display_equivalent, micro_to_equivalent
 from pa_client.rules import AlertThresholds, audit
@@ -161,6 +161,50 @@ def test_records_whose_data_does_not_decode_into_columns_are_read_one_by_one(kin
     assert {k: (c.sequence, c.head) for k, c in fast.chains.items()} == {
         k: (c.sequence, c.head) for k, c in plain.chains.items()
     }
+
+
+def _rewritten(raw: dict[str, Any], change: Any) -> dict[str, Any]:
+    """`raw` with its data decoded, changed by `change(values)` and encoded again."""
+    types = record_events()[bytes.fromhex(raw["topics"][0][2:])].data_types
+    values = change(abi_codec.decode(types, bytes.fromhex(raw["data"][2:])))
+    return {**raw, "data": "0x" + abi_codec.encode(types, values).hex()}
+
+
+def _frames_agree(terms: dict[str, Any], batches: list[list[dict[str, Any]]]) -> TableBuilder:
+    fast, plain = _builder(terms), _builder(terms)
+    for batch in batches:
+        fast.add_logs(batch)
+        for raw in batch:
+            plain.add(raw | {"topics": [bytes.fromhex(t[2:]) for t in raw["topics"]]})
+    for name, frame in fast.frames().items():
+        pd.testing.assert_frame_equal(frame, plain.frames()[name], check_exact=True)
+    return fast
+
+
+def test_quantities_past_int64_and_empty_arrays_give_the_types_rows_give() -> None:
+    terms, logs = _raw_logs(300, 2, 5)
+    movement = "0x" + topic_of(RECORD_EVENTS["movement"]).hex()
+    processing = "0x" + topic_of(RECORD_EVENTS["processing"]).hex()
+    moves = [i for i, raw in enumerate(logs) if raw["topics"][0] == movement]
+    for i, quantity in zip(moves[:2], (2**63 + 5, 2**64 + 7), strict=True):
+        logs[i] = _rewritten(logs[i], lambda v, q=quantity: (v[0], (v[1][0], v[1][1], q, *v[1][3:])))
+    fast = _frames_agree(terms, [logs])
+    assert fast.frames()["movements"]["quantity"].dtype == object  # 2^64 + 7: Python ints, as rows
+    logs[moves[1]] = _rewritten(logs[moves[1]], lambda v: (v[0], (v[1][0], v[1][1], 1, *v[1][3:])))
+    assert _frames_agree(terms, [logs]).frames()["movements"]["quantity"].dtype == np.uint64
+    # A movement read one by one (its last string runs past its data) beside ones read as columns.
+    broken = bytearray.fromhex(logs[moves[2]]["data"][2:])
+    broken[-64:-32] = (2**20).to_bytes(32, "big")
+    logs[moves[2]] = {**logs[moves[2]], "data": "0x" + broken.hex()}
+    _frames_agree(terms, [logs[: moves[2] + 1], logs[moves[2] + 1 :]])
+    # Processing without inputs, everywhere: an empty table, typed as an empty table of rows is.
+    without = [
+        _rewritten(raw, lambda v: (v[0], (v[1][0], v[1][1], (), v[1][3])))
+        if raw["topics"][0] == processing
+        else raw
+        for raw in logs
+    ]
+    assert len(_frames_agree(terms, [without]).frames()["processing_inputs"]) == 0
 
 
 # ---------------------------------------------------------------- small helpers
