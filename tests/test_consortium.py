@@ -166,7 +166,7 @@ def test_a_correction_reads_the_block_where_the_entry_is_known(
     index = LedgerIndex.for_ledger(tmp_path / "data", d.chain_id, d.registry, d.ledger, d.block)
     first = next(e for e in data.entries() if e.kind == "placement")
     assert Submitter(holder, journal=journal).submit([Item(first)]).count(Outcome.RECORDED) == 1
-    while w3.eth.block_number - deployment.block <= 4 * CONSORTIUM_LOG_RANGE:
+    while w3.eth.block_number - deployment.block <= 2 * CONSORTIUM_LOG_RANGE:
         time.sleep(0.25)
     if where == "audit index":  # recorded by someone else; this data folder audited the ledger since
         assert run_audit(LedgerClient(w3, deployment), Settings(data_dir=tmp_path / "data")).verified
