@@ -2,8 +2,8 @@
 
 eth_abi is general and validates every value; submitting or auditing hundreds of thousands of entries
 spends most of its time there. The encoders are compiled once per type string into nested closures,
-the decoders into straight-line Python source (`compile_picker` decodes a record straight into the
-row the audit keeps); both are checked against eth_abi by `tests/test_abi_codec.py`. They support
+the decoders into straight-line Python source (the audit reads many records at once with
+`abi_columns`; this decoder serves one record at a time); both are checked against eth_abi by `tests/test_abi_codec.py`. They support
 what the ledger's ABI uses: tuples, dynamic arrays, string, bytes, bytesN, uintN, bool and address.
 """
 
@@ -257,31 +257,6 @@ class _Compiler:
         exec(compile(source, f"<abi decoder {what}>", "exec"), self.namespace)
         self.lines, self.temporaries = outer_lines, outer_temporaries
         return name
-
-
-def compile_picker(
-    types: tuple[str, ...],
-    arguments: tuple[str, ...],
-    pick: Callable[[list[Any]], tuple[list[str], str]],
-    namespace: dict[str, Any] | None = None,
-) -> Callable[..., Any]:
-    """A function `(data, *arguments) -> value` decoding data of `types` straight into a value of the
-    caller's making: `pick(leaves)` gets the expressions of the decoded values (nested lists for
-    tuples, as `types` nest) and returns statements and the expression to return, in which it may use
-    `arguments` and the names of `namespace`. Values it does not use cost no decoding beyond their
-    offsets."""
-    compiler = _Compiler()
-    compiler.namespace.update(namespace or {})
-    leaves = compiler._parts([parse(t) for t in types], "0")
-    statements, result = pick(leaves)
-    compiler.functions += 1
-    name = f"_f{compiler.functions}"
-    source = "\n    ".join(
-        [f"def {name}(data, {', '.join(arguments)}):", *compiler.lines, *statements, f"return {result}"]
-    )
-    exec(compile(source, f"<abi picker {','.join(types)}>", "exec"), compiler.namespace)
-    picker: Callable[..., Any] = compiler.namespace[name]
-    return picker
 
 
 @cache

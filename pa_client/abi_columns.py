@@ -1,7 +1,7 @@
 """ABI decoding of many records of one type at once, into columns.
 
 The audit reads hundreds of thousands of logs of a few event types. Decoding them one by one costs a
-few dozen slices and `int.from_bytes` per record (`abi_codec.compile_picker`); here the records of one
+few dozen slices and `int.from_bytes` per record (`abi_codec.decoder_for`); here the records of one
 type are laid end to end in one buffer and every field is read for all of them with NumPy: a word
 at the same place in each record is one gather, a dynamic value's offset one more. Only the text of
 strings is cut record by record.

@@ -12,11 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: no lock between processes
-    fcntl = None  # type: ignore[assignment]
 import logging
 import queue
 import shutil
@@ -32,6 +27,11 @@ from web3 import Web3
 from . import rpc
 from .extract import block_times, read_pages
 from .ledger_tables import COLUMNS, Chain, LedgerTables, TableBuilder
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock between processes
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("pa_client")
 
