@@ -16,7 +16,7 @@ import logging
 import queue
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -320,14 +320,23 @@ def read_into(
 ) -> None:
     """Reads the logs of blocks `start`–`end` into `builder` (and the registry's raw logs aside)."""
     registry = addresses[0].lower()
-    for page in prefetched(read_pages(w3, addresses, start, end, initial_range=READ_RANGE)):
+    pages = read_pages(w3, addresses, start, end, initial_range=READ_RANGE, data_as_bytes=True)
+    for page in prefetched(pages):
         missing = {int(raw["blockNumber"], 16) for raw in page.logs if raw.get("blockTimestamp") is None}
         times = block_times(w3, missing) if missing else None
         builder.add_logs(page.logs, times)
         if registry_logs is not None:
-            registry_logs.extend(dict(raw) for raw in page.logs if str(raw["address"]).lower() == registry)
+            registry_logs.extend(
+                _as_text(raw) for raw in page.logs if str(raw["address"]).lower() == registry
+            )
         if progress is not None:
             progress(page.to_block - start + 1, max(1, end - start + 1))
+
+
+def _as_text(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A log as JSON can keep it (registry.jsonl): its data as hex text."""
+    data = raw["data"]
+    return {**raw, "data": "0x" + data.hex()} if isinstance(data, bytes) else dict(raw)
 
 
 def prefetched(pages: Iterator[T], ahead: int = PAGES_AHEAD) -> Iterator[T]:

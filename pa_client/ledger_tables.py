@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -248,6 +248,25 @@ _COLUMNS_OF_KIND: dict[str, tuple[str, Callable[[list[Any]], list[Any]]]] = {
 }
 
 
+class RecordTrace(NamedTuple):
+    """One record as the builder added it (`add`, `add_logs(..., traces)`): its common columns and
+    its authorisation's rolling hash after it (the live pages show it)."""
+
+    kind: str
+    authorisation: str
+    sequence: int
+    entry_ref: str
+    occurred_at: int  # Unix seconds
+    block: int
+    log_index: int
+    block_time: int  # Unix seconds
+    account: str
+    head: bytes
+
+
+_Common = tuple[str, int, str, int, int, int, int, str]  # a record's values of COMMON
+
+
 @dataclass(frozen=True)
 class _RecordType:
     kind: str
@@ -285,10 +304,14 @@ class TableBuilder:
         self._versions_by_id: dict[bytes, list[AuthorisationVersion]] = defaultdict(list)
 
     def add_logs(
-        self, logs: Iterable[Mapping[str, Any]], block_times: Mapping[int, int] | None = None
+        self,
+        logs: Iterable[Mapping[str, Any]],
+        block_times: Mapping[int, int] | None = None,
+        traces: list[RecordTrace | None] | None = None,
     ) -> None:
         """Adds logs in chain order: the node's records in batches (`_add_batch`), anything else one by
-        one, after the records before it."""
+        one, after the records before it. `traces`, when given, gets one item per log: the record's
+        trace, or None for another log."""
         types = self._record_types
         batch: list[Mapping[str, Any]] = []
         for raw in logs:
@@ -297,23 +320,32 @@ class TableBuilder:
                 len(topics) == 4
                 and isinstance(topics[0], str)
                 and topics[0] in types
-                and isinstance(raw["data"], str)
+                and isinstance(raw["data"], str | bytes)
             ):
                 batch.append(raw)
                 continue
             if batch:
-                self._add_batch(batch, block_times)
+                self._add_batch(batch, block_times, traces)
                 batch = []
-            self.add(raw, block_times)
+            trace = self.add(raw, block_times)
+            if traces is not None:
+                traces.append(trace)
         if batch:
-            self._add_batch(batch, block_times)
+            self._add_batch(batch, block_times, traces)
 
-    def _add_batch(self, logs: list[Mapping[str, Any]], block_times: Mapping[int, int] | None) -> None:
-        """Record logs (hex text, four topics): decoded into columns per kind, then each
-        authorisation's rolling hash extended in chain order (the hot path: it runs for every record)."""
+    def _add_batch(
+        self,
+        logs: list[Mapping[str, Any]],
+        block_times: Mapping[int, int] | None,
+        traces: list[RecordTrace | None] | None = None,
+    ) -> None:
+        """Record logs (four hex topics, data as hex text or bytes): decoded into columns per kind, then
+        each authorisation's rolling hash extended in chain order (the hot path: it runs for every
+        record)."""
         count = len(logs)
         topics = [raw["topics"] for raw in logs]
-        datas = [bytes.fromhex(raw["data"][2:]) for raw in logs]
+        datas = [raw["data"] for raw in logs]
+        datas = [data if isinstance(data, bytes) else bytes.fromhex(data[2:]) for data in datas]
         blocks = np.array([_int(raw["blockNumber"]) for raw in logs], dtype=np.int64)
         log_indexes = np.array([_int(raw["logIndex"]) for raw in logs], dtype=np.int64)
         times = np.array([_block_time(raw, block_times) for raw in logs], dtype=np.int64)
@@ -323,6 +355,7 @@ class TableBuilder:
             groups[t[0]].append(position)
         authorisations = np.empty(count, dtype=object)
         sequences = np.empty(count, dtype=object)
+        decoded_groups = []
         for topic0, positions in groups.items():
             record_type = self._record_types[topic0]
             at = np.array(positions, dtype=np.int64)
@@ -336,7 +369,8 @@ class TableBuilder:
             except MalformedDataError:  # one by one, into rows
                 identifiers = identifiers or [bytes.fromhex(topics[p][1][2:]) for p in positions]
                 decoded = self._rows_one_by_one(record_type, group, identifiers, common)
-            authorisations[at], sequences[at] = decoded
+            authorisations[at], sequences[at] = decoded[0], decoded[1]
+            decoded_groups.append((record_type.kind, at, decoded))
         self._note_references(topics, authorisations)
         # The rolling hashes: each record's entry hash, then each authorisation's head over its own
         # records in chain order (a tight loop per authorisation).
@@ -351,6 +385,7 @@ class TableBuilder:
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(references) + 1)).tolist()
         numbers = sequences.tolist()
+        heads: list[bytes] | None = [b""] * count if traces is not None else None
         for k, reference in enumerate(references.tolist()):
             chain = self.chains[reference]
             head, last = chain.head, chain.sequence
@@ -360,7 +395,11 @@ class TableBuilder:
                     chain.gaps.extend(range(last + 1, sequence))
                 last = sequence
                 head = hash_of(head + entries[position]).digest()
+                if heads is not None:
+                    heads[position] = head
             chain.head, chain.sequence = head, last
+        if traces is not None and heads is not None:
+            traces.extend(_traces(decoded_groups, heads))
 
     def _note_references(self, topics: list[Any], authorisations: Any) -> None:
         """The reference of each authorisation id (topic 1) first seen, from its first record."""
@@ -379,18 +418,19 @@ class TableBuilder:
         datas: list[bytes],
         common: tuple[Any, ...],
         identifiers: list[bytes],
-    ) -> tuple[Any, Any]:
+    ) -> list[Any]:
         """Records of one kind decoded into a chunk of their table's columns (a processing: of both its
-        tables, a row per input or output): (their authorisations, their sequences)."""
+        tables, a row per input or output): their common columns (`COMMON`), a value per record."""
         sequence, (header, *fields) = column_leaves(record_type.data_types, RecordBuffer(datas))
         authorisation, entry_ref, occurred_at = header[0](), header[1](), header[2]()
         sequences = sequence()
         block, log_index, block_time, account = common
         columns = [authorisation, sequences, entry_ref, occurred_at, block, log_index, block_time, account]
+        common_columns = list(columns)
         if record_type.table:
             columns += _COLUMNS_OF_KIND[record_type.kind][1](fields)
             self.chunks[record_type.table].append(columns)
-            return authorisation, sequences
+            return common_columns
         site, inputs, outputs = fields
         columns = [_objects(c) for c in [*columns, site()]]
         versions = np.array(
@@ -411,7 +451,7 @@ class TableBuilder:
         # Both decoded before either is kept: data that does not decode leaves no half of a record.
         self.chunks["processing_inputs"].append(input_columns)
         self.chunks["processing_outputs"].append(output_columns)
-        return authorisation, sequences
+        return common_columns
 
     def _rows_one_by_one(
         self,
@@ -419,23 +459,23 @@ class TableBuilder:
         datas: list[bytes],
         identifiers: list[bytes],
         common: tuple[Any, ...],
-    ) -> tuple[list[str], list[int]]:
-        authorisations, sequences = [], []
-        for data, identifier, block, log_index, block_time, account in zip(
-            datas, identifiers, *(c.tolist() for c in common), strict=True
-        ):
-            values = record_type.decode(data)
-            authorisation, sequence = self._record_rows(
-                record_type.kind, values, identifier, block, log_index, block_time, account
+    ) -> list[Any]:
+        """The records decoded one by one into rows: their common columns, as `_columns` gives them."""
+        commons = [
+            self._record_rows(record_type.kind, record_type.decode(data), identifier, *values)
+            for data, identifier, *values in zip(
+                datas, identifiers, *(c.tolist() for c in common), strict=True
             )
-            authorisations.append(authorisation)
-            sequences.append(sequence)
-        return authorisations, sequences
+        ]
+        return [_objects(list(column)) for column in zip(*commons, strict=True)] or [
+            np.empty(0, dtype=object) for _ in COMMON
+        ]
 
-    def add(self, raw: Mapping[str, Any], block_times: Mapping[int, int] | None = None) -> None:
+    def add(self, raw: Mapping[str, Any], block_times: Mapping[int, int] | None = None) -> RecordTrace | None:
+        """Adds one log: a record (whose trace is returned), a registry event, or nothing."""
         hex_topics = raw["topics"]
         if not hex_topics:
-            return
+            return None
         topics = [_bytes(t) for t in hex_topics]
         block = _int(raw["blockNumber"])
         log_index = _int(raw["logIndex"])
@@ -446,19 +486,19 @@ class TableBuilder:
             joined = b"".join(topics)
             account = "0x" + joined[108:128].hex()
             time = _block_time(raw, block_times)
-            authorisation, sequence = self._record_rows(
-                event.kind, values, joined[32:64], block, log_index, time, account
-            )
+            common = self._record_rows(event.kind, values, joined[32:64], block, log_index, time, account)
+            authorisation, sequence = common[0], common[1]
             self._reference_of.setdefault(joined[32:64], authorisation)
             chain = self.chains[authorisation]
             if sequence != chain.sequence + 1:
                 chain.gaps.extend(range(chain.sequence + 1, sequence))
             chain.sequence = sequence
             chain.head = next_head(chain.head, tuple(topics), data)
-            return
+            return RecordTrace(event.kind, *common, chain.head)
         registry_event = self._registry.get(topics[0])
         if registry_event is not None:
             self._add_registry(registry_event[0], registry_event[1], topics, data, block, log_index)
+        return None
 
     def _record_rows(
         self,
@@ -469,11 +509,20 @@ class TableBuilder:
         log_index: int,
         block_time: int,
         account: str,
-    ) -> tuple[str, int]:
-        """One record's rows from its decoded data `values`: (its authorisation, its sequence)."""
+    ) -> _Common:
+        """One record's rows from its decoded data `values`: its common columns (`COMMON`)."""
         sequence, struct = values
         (authorisation, entry_ref, occurred_at, _documents), *fields = struct
-        common = (authorisation, sequence, entry_ref, occurred_at, block, log_index, block_time, account)
+        common: _Common = (
+            authorisation,
+            sequence,
+            entry_ref,
+            occurred_at,
+            block,
+            log_index,
+            block_time,
+            account,
+        )
         rows = self.rows
         if kind == "discharge":
             lot, quantity, site, mode, declaration, procedure = fields
@@ -506,7 +555,7 @@ class TableBuilder:
         else:  # extension
             placement, new_deadline, reason = fields
             rows["extensions"].append((*common, placement, _day(new_deadline), reason))
-        return authorisation, sequence
+        return common
 
     def _version_at(self, authorisation_id: bytes, block: int, log_index: int) -> int:
         current = 0
@@ -577,6 +626,17 @@ class TableBuilder:
             as_of_block=as_of_block,
             as_of_time=as_of_time,
         )
+
+
+def _traces(groups: list[tuple[str, Any, list[Any]]], heads: list[bytes]) -> list[RecordTrace | None]:
+    """The traces of a batch's records in the batch's order, from each kind's common columns."""
+    traces: list[RecordTrace | None] = [None] * len(heads)
+    for kind, at, common in groups:
+        for position, values in zip(
+            at.tolist(), zip(*(_values(c) for c in common), strict=True), strict=True
+        ):
+            traces[position] = RecordTrace._make((kind, *values, heads[position]))
+    return traces
 
 
 def _values(column: Any) -> list[Any]:

@@ -27,18 +27,27 @@ CALLS_PER_BATCH = 500
 RETRIES = 4
 
 
-def request(w3: Web3, method: str, params: Sequence[Any], *, what: str) -> Any:
+def request(
+    w3: Web3,
+    method: str,
+    params: Sequence[Any],
+    *,
+    what: str,
+    decode: Callable[[bytes], dict[str, Any]] = json.loads,
+) -> Any:
     """One JSON-RPC request with retries on transport errors (connection reset, timeout, 5xx).
 
     Over HTTP the request goes through the provider's session but not through web3's own retries
     (they would multiply these), and the answer is read in one go: web3 reads 10 KB at a time, and
     each read takes the GIL back, so a page of logs read beside the audit's decoding
-    (`index.prefetched`) waited for it thousands of times."""
+    (`index.prefetched`) waited for it thousands of times. `decode` turns an HTTP answer's body into
+    the JSON-RPC response (`extract.decode_logs_answer` for pages of logs); it raises ValueError on
+    text that is not JSON, which is tried again like a dropped connection."""
     delay = 0.2
     send = _http_request if isinstance(w3.provider, HTTPProvider) else _web3_request
     for attempt in range(RETRIES + 1):
         try:
-            response = send(w3, method, params)
+            response = send(w3, method, params, decode)
         except (OSError, ValueError, urllib3.exceptions.HTTPError) as error:
             # requests' ConnectionError and Timeout derive from OSError; HTTP 5xx raise HTTPError.
             if attempt == RETRIES:
@@ -55,11 +64,12 @@ def request(w3: Web3, method: str, params: Sequence[Any], *, what: str) -> Any:
     raise AssertionError("unreachable")
 
 
-def _web3_request(w3: Web3, method: str, params: Sequence[Any]) -> Any:
+def _web3_request(w3: Web3, method: str, params: Sequence[Any], decode: Callable[[bytes], Any]) -> Any:
+    del decode  # the provider decodes its own answers
     return w3.provider.make_request(RPCEndpoint(method), list(params))
 
 
-def _http_request(w3: Web3, method: str, params: Sequence[Any]) -> Any:
+def _http_request(w3: Web3, method: str, params: Sequence[Any], decode: Callable[[bytes], Any]) -> Any:
     """The request through the provider's own session and settings (headers, time-out), its answer
     read whole at once."""
     provider = cast(HTTPProvider, w3.provider)
@@ -73,7 +83,7 @@ def _http_request(w3: Web3, method: str, params: Sequence[Any]) -> Any:
     with session.post(uri, data=body, stream=True, **options) as answer:
         answer.raise_for_status()
         content = answer.raw.read(decode_content=True)
-    return json.loads(content)
+    return decode(content)
 
 
 def retrying(call: Callable[[], T], *, what: str) -> T:

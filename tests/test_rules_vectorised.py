@@ -19,7 +19,7 @@ import pytest
 
 from pa_client import abi_codec, ids
 from pa_client.encoding import RECORD_EVENTS, entry_log_data
-from pa_client.ledger_tables import COLUMNS, AuthorisationVersion, LedgerTables, TableBuilder
+from pa_client.ledger_tables import COLUMNS, AuthorisationVersion, LedgerTables, RecordTrace, TableBuilder
 from pa_client.logs import record_events, topic_of
 from pa_client.models import Correction
 from pa_client.quantities import display_equivalent, micro_to_equivalent
@@ -119,8 +119,11 @@ def _ledger(entries: int = 3000, authorisations: int = 3, seed: int = 7) -> Ledg
 def test_the_fast_path_of_the_builder_equals_its_plain_path() -> None:
     terms, logs = _raw_logs(600, 2, 3)
     fast, plain = _builder(terms), _builder(terms)
-    fast.add_logs(logs)
-    for raw in logs:  # bytes topics and data take the plain path
+    # Data as hex text or as bytes (as `extract.decode_logs_answer` gives it) take the fast path.
+    mixed = [raw if i % 3 else {**raw, "data": bytes.fromhex(raw["data"][2:])} for i, raw in enumerate(logs)]
+    fast_traces: list[RecordTrace | None] = []
+    fast.add_logs(mixed, traces=fast_traces)
+    plain_traces = [  # bytes topics and data take the plain path
         plain.add(
             {
                 **raw,
@@ -128,6 +131,12 @@ def test_the_fast_path_of_the_builder_equals_its_plain_path() -> None:
                 "data": bytes.fromhex(raw["data"][2:]),
             }
         )
+        for raw in logs
+    ]
+    assert fast_traces == plain_traces and None not in fast_traces
+    assert [tuple(map(type, t or ())) for t in fast_traces] == [
+        tuple(map(type, t or ())) for t in plain_traces
+    ]
     assert not any(plain.chunks.values())
     assert not any(fast.rows.values()) and all(fast.chunks[n] for n in COLUMNS if n != "extensions")
     fast_frames, plain_frames = fast.frames(), plain.frames()
@@ -151,9 +160,12 @@ def test_records_whose_data_does_not_decode_into_columns_are_read_one_by_one(kin
     data[-64:-32] = (2**20).to_bytes(32, "big")  # the last string's length: past the data's end
     logs[altered] = {**logs[altered], "data": "0x" + data.hex()}
     fast, plain = _builder(terms), _builder(terms)
-    fast.add_logs(logs)
-    for raw in logs:
-        plain.add(raw | {"topics": [bytes.fromhex(t[2:]) for t in raw["topics"]]})
+    fast_traces: list[RecordTrace | None] = []
+    fast.add_logs(logs, traces=fast_traces)
+    plain_traces = [
+        plain.add(raw | {"topics": [bytes.fromhex(t[2:]) for t in raw["topics"]]}) for raw in logs
+    ]
+    assert fast_traces == plain_traces  # the records read one by one too, each with its head
     table = "discharges" if kind == "discharge" else "processing_outputs"
     assert fast.rows[table] and fast.chunks["placements"]  # that batch's records of that kind only
     for name, frame in fast.frames().items():

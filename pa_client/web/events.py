@@ -62,6 +62,12 @@ class Broker:
         with self._lock:
             self._subscriptions.discard(subscription)
 
+    @property
+    def listening(self) -> bool:
+        """Whether any page is connected (events made for nobody need not be made)."""
+        with self._lock:
+            return bool(self._subscriptions)
+
     def publish(self, event: Event) -> None:
         """From any thread: hands the event to each subscriber allowed to see it."""
         with self._lock:

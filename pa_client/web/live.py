@@ -24,10 +24,9 @@ from typing import Any
 
 from ..auditing import verify
 from ..extract import block_times, head_block, read_pages
-from ..index import block_header
+from ..index import READ_RANGE, block_header, prefetched
 from ..ledger import LedgerClient
-from ..ledger_tables import COMMON, TABLE_OF_KIND, LedgerTables, TableBuilder
-from ..logs import record_events
+from ..ledger_tables import LedgerTables, RecordTrace, TableBuilder
 from ..present import display
 from ..rules import AlertThresholds, AuditResult, audit
 from ..rules.alerts import BILL_DUE, CRITICAL, DEADLINE_NEAR, OVERDUE
@@ -179,7 +178,6 @@ class Tracker:
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._events = record_events()
         self._reset()
         self.audit_state: AuditState | None = None
         self.last_error: str | None = None
@@ -302,17 +300,31 @@ class Tracker:
         start = self.ledger.deployment.block if last is None else last + 1
         new: list[RecordMeta] = []
         registry_changed = False
-        for page in read_pages(w3, self._addresses, start, head):
+        # As the audit reads: the node prepares the next page while this one is decoded.
+        pages = read_pages(w3, self._addresses, start, head, initial_range=READ_RANGE, data_as_bytes=True)
+        for page in prefetched(pages):
             missing = {int(raw["blockNumber"], 16) for raw in page.logs if raw.get("blockTimestamp") is None}
             times = block_times(w3, missing) if missing else {}
+            traces: list[RecordTrace | None] = []
             with self._lock:
-                for raw in page.logs:
-                    self._builder.add(raw, times)
+                self._builder.add_logs(page.logs, times, traces)
+                for raw, trace in zip(page.logs, traces, strict=True):
                     if str(raw["address"]).lower() == self._registry:
                         registry_changed = True
-                        continue
-                    meta = self._meta(raw)
-                    if meta is not None:
+                    elif trace is not None:
+                        meta = RecordMeta(
+                            authorisation=trace.authorisation,
+                            sequence=trace.sequence,
+                            entry_ref=trace.entry_ref,
+                            kind=trace.kind,
+                            block=trace.block,
+                            log_index=trace.log_index,
+                            transaction=str(raw["transactionHash"]),
+                            block_time=trace.block_time,
+                            occurred_at=trace.occurred_at,
+                            account=trace.account,
+                            head=trace.head,
+                        )
                         self._records.setdefault(meta.authorisation, []).append(meta)
                         self._by_entry[(meta.authorisation, meta.entry_ref)] = meta
                         new.append(meta)
@@ -323,36 +335,11 @@ class Tracker:
             self._last_time = int(header["timestamp"], 16)
         if registry_changed and self._on_registry_change is not None:
             self._on_registry_change()
-        for meta in new:
-            self.broker.publish(Event("record", meta.authorisation, meta.to_json()))
+        if self.broker.listening:  # a first read of a big ledger: no page is told each record
+            for meta in new:
+                self.broker.publish(Event("record", meta.authorisation, meta.to_json()))
         self._dirty.set()
         return new
-
-    def _meta(self, raw: Mapping[str, Any]) -> RecordMeta | None:
-        """The record the builder has just added from `raw` (None for another event): its common
-        columns are those of the last row of its table (a processing: of its last output)."""
-        topics = raw["topics"]
-        event = self._events.get(_bytes(topics[0])) if topics else None
-        if event is None:
-            return None
-        table = "processing_outputs" if event.kind == "processing" else TABLE_OF_KIND[event.kind]
-        authorisation, sequence, entry_ref, occurred_at, block, log_index, block_time, account = (
-            self._builder.rows[table][-1][: len(COMMON)]
-        )
-        chain = self._builder.chains[authorisation]
-        return RecordMeta(
-            authorisation=authorisation,
-            sequence=int(sequence),
-            entry_ref=entry_ref,
-            kind=event.kind,
-            block=int(block),
-            log_index=int(log_index),
-            transaction=str(raw["transactionHash"]),
-            block_time=int(block_time),
-            occurred_at=int(occurred_at),
-            account=str(account),
-            head=chain.head,
-        )
 
     # ------------------------------------------------------------ auditing
 
@@ -405,7 +392,3 @@ class Tracker:
             Event("block", None, {"block": block, "time": _iso(block_time), "verified": verified})
         )
         return state
-
-
-def _bytes(value: Any) -> bytes:
-    return value if isinstance(value, bytes) else bytes.fromhex(str(value).removeprefix("0x"))
