@@ -8,9 +8,11 @@ numbers, as the submission does."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from web3 import Web3
 from web3.types import Nonce, TxParams
 
 from pa_client.accounts import dev_account
+from pa_client.artifacts import CONTRACTS, load_artifact
 from pa_client.chain import Sender, connect
 from pa_client.deploy import Deployment, deploy, save_deployment
 from pa_client.encoding import AnyEntry, batch_call, entry_call, entry_log_data
@@ -62,6 +65,10 @@ def running_chain(entries: int, authorisations: int) -> Iterator[tuple[str, Depl
         node_persist=keep,
     )
     marker = folder / "complete.json"
+    if marker.exists() and json.loads(marker.read_text()).get("contracts") != _contracts():
+        # Deployed with other contracts (the client would call functions they lack): built again.
+        EmbeddedNode(settings).stop()
+        shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     node = EmbeddedNode(settings)
     was_running = node.status().running
@@ -74,7 +81,9 @@ def running_chain(entries: int, authorisations: int) -> Iterator[tuple[str, Depl
             deployment = Deployment(**json.loads(marker.read_text())["deployment"])
         else:
             deployment = _build(status.rpc_url, folder, entries, authorisations)
-            marker.write_text(json.dumps({"deployment": deployment.__dict__, "entries": entries}))
+            marker.write_text(
+                json.dumps({"deployment": deployment.__dict__, "entries": entries, "contracts": _contracts()})
+            )
         yield status.rpc_url, deployment
     finally:
         if os.environ.get("PA_BENCH_KEEP_NODE") == "1":
@@ -83,6 +92,12 @@ def running_chain(entries: int, authorisations: int) -> Iterator[tuple[str, Depl
             )
         else:
             node.stop()
+
+
+def _contracts() -> str:
+    """A digest of the contracts the client deploys."""
+    code = "".join(load_artifact(name).bytecode for name in CONTRACTS)
+    return hashlib.sha256(code.encode()).hexdigest()
 
 
 def _build(rpc_url: str, folder: Path, entries: int, authorisations: int) -> Deployment:

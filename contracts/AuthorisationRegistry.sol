@@ -31,12 +31,18 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
         Content[] contains;
     }
 
+    struct Chain {
+        uint64 sequence;
+        bytes32 head;
+    }
+
     mapping(bytes32 authorisationId => Authorisation) private _authorisations;
     mapping(bytes32 authorisationId => mapping(address account => bool appointed)) private _declarants;
     mapping(bytes32 authorisationId => mapping(uint32 version => mapping(uint32 code => bool allowed))) private
         _importGoods;
     mapping(bytes32 authorisationId => mapping(uint32 version => mapping(uint32 code => StoredProduct))) private
         _products;
+    Chain private _chain;
 
     /// @param customs the first customs account: it holds the customs role and administers it.
     constructor(address customs) {
@@ -51,6 +57,12 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
             revert RegistryAuthorisationExists(authorisationId, terms.ref);
         }
         _store(authorisationId, terms, 1, Status.Active);
+        _extend(
+            abi.encodePacked(
+                AuthorisationRegistered.selector, authorisationId, _topic(terms.holder), _topic(msg.sender)
+            ),
+            abi.encode(uint32(1), terms)
+        );
         emit AuthorisationRegistered(authorisationId, terms.holder, msg.sender, 1, terms);
     }
 
@@ -63,6 +75,10 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
         }
         version = current.version + 1;
         _store(authorisationId, terms, version, current.status);
+        _extend(
+            abi.encodePacked(AuthorisationAmended.selector, authorisationId, _topic(terms.holder), _topic(msg.sender)),
+            abi.encode(version, terms)
+        );
         emit AuthorisationAmended(authorisationId, terms.holder, msg.sender, version, terms);
     }
 
@@ -90,6 +106,9 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
             revert RegistryDeclarantUnchanged(authorisationId, declarant, true);
         }
         _declarants[authorisationId][declarant] = true;
+        _extend(
+            abi.encodePacked(DeclarantAppointed.selector, authorisationId, _topic(declarant), _topic(msg.sender)), ""
+        );
         emit DeclarantAppointed(authorisationId, declarant, msg.sender);
     }
 
@@ -100,6 +119,9 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
             revert RegistryDeclarantUnchanged(authorisationId, declarant, false);
         }
         _declarants[authorisationId][declarant] = false;
+        _extend(
+            abi.encodePacked(DeclarantRemoved.selector, authorisationId, _topic(declarant), _topic(msg.sender)), ""
+        );
         emit DeclarantRemoved(authorisationId, declarant, msg.sender);
     }
 
@@ -166,6 +188,42 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
     /// @inheritdoc IAuthorisationRegistry
     function authorisationIdOf(string calldata ref) external pure returns (bytes32) {
         return keccak256(bytes(ref));
+    }
+
+    /// @inheritdoc IAuthorisationRegistry
+    function registryChain() external view returns (uint64 sequence, bytes32 head) {
+        return (_chain.sequence, _chain.head);
+    }
+
+    /// @dev Role changes are registry events too: each extends the chain after OpenZeppelin emits it.
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted) _extend(abi.encodePacked(RoleGranted.selector, role, _topic(account), _topic(_msgSender())), "");
+    }
+
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked) _extend(abi.encodePacked(RoleRevoked.selector, role, _topic(account), _topic(_msgSender())), "");
+    }
+
+    /// @dev Not called today (slither: dead code); overridden so that every log the registry can emit
+    /// stays a step of its chain if it ever is.
+    function _setRoleAdmin(bytes32 role, bytes32 adminRole) internal override {
+        bytes32 previousAdminRole = getRoleAdmin(role);
+        super._setRoleAdmin(role, adminRole);
+        _extend(abi.encodePacked(RoleAdminChanged.selector, role, previousAdminRole, adminRole), "");
+    }
+
+    /// @dev Extends the registry's rolling hash by an event it emits (just before or, for role changes,
+    /// just after, with nothing logged between): its topics, packed, and its data as the event encodes
+    /// it (`abi.encode` of its non-indexed values, as `emit` does). Every log of the registry is one step.
+    function _extend(bytes memory topics, bytes memory data) private {
+        _chain.sequence += 1;
+        _chain.head = keccak256(abi.encodePacked(_chain.head, keccak256(abi.encodePacked(topics, keccak256(data)))));
+    }
+
+    function _topic(address account) private pure returns (bytes32) {
+        return bytes32(uint256(uint160(account)));
     }
 
     /// @dev Checks the terms and writes them as `version`. Loops run over the caller's own input only.
@@ -237,6 +295,10 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
         Authorisation storage a = _existing(authorisationId);
         if (a.status != from) revert RegistryInvalidStatusChange(authorisationId, a.status, to);
         a.status = to;
+        _extend(
+            abi.encodePacked(AuthorisationStatusChanged.selector, authorisationId, _topic(msg.sender)),
+            abi.encode(from, to, reason)
+        );
         emit AuthorisationStatusChanged(authorisationId, msg.sender, from, to, reason);
     }
 

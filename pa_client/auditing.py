@@ -3,8 +3,10 @@ completeness against the contract, and apply the rules.
 
 The audited block is the chain's head less the confirmation depth (or `--at-block`). For each
 authorisation the rolling hash recomputed from the logs must equal the contract's `chainOf` at that
-block, and the tables must hold as many records as the sequence says. When they do not, the index is
-rebuilt from the chain once; if the logs still do not prove the contract's state, the audit reports an
+block, and the tables must hold as many records as the sequence says; the registry's rolling hash
+over its events (registrations, amendments, status and declarant changes) must equal its
+`registryChain`, so that no authorisation, and no change of one, is missing or altered. When they do
+not, the index is rebuilt from the chain once; if the logs still do not prove the contract's state, the audit reports an
 `integrity` alert of the highest severity (and `pa audit` exits non-zero).
 """
 
@@ -35,11 +37,39 @@ class AuditRun:
 
     @property
     def verified(self) -> bool:
-        return all(check.verified for check in self.result.integrity.values())
+        registry = self.result.registry
+        return (registry is None or registry.verified) and all(
+            check.verified for check in self.result.integrity.values()
+        )
 
 
-def verify(ledger: LedgerClient, tables: LedgerTables, block: int) -> dict[str, IntegrityResult]:
-    """Each authorisation's chain from the logs compared with the contract's at `block`."""
+def verify_registry(ledger: LedgerClient, tables: LedgerTables, block: int) -> IntegrityResult:
+    """The registry's chain from its logs compared with the contract's at `block`."""
+    chain = tables.registry_chain
+    events, head = ledger.registry_chain(block)
+    verified = (chain.sequence, chain.head) == (events, head)
+    return IntegrityResult(
+        entries=chain.sequence,
+        sequence=events,
+        head=chain.head,
+        verified=verified,
+        detail=""
+        if verified
+        else (
+            f"the registry's logs give {chain.sequence:,} events and head 0x{chain.head.hex()[:16]}…, the "
+            f"registry {events:,} events and head 0x{head.hex()[:16]}…: an authorisation, or a change of "
+            "one, is missing from the logs or altered"
+        ),
+    )
+
+
+def verify(
+    ledger: LedgerClient, tables: LedgerTables, block: int, registry: IntegrityResult | None = None
+) -> dict[str, IntegrityResult]:
+    """Each authorisation's chain from the logs compared with the contract's at `block`; none is
+    verified when the registry's is not (`registry`, compared here when not given): its terms, or
+    its very registration, may be missing or altered."""
+    registry = registry or verify_registry(ledger, tables, block)
     references = sorted(set(tables.authorisations) | set(tables.chains))
     counted = tables.records_per_authorisation()
     results = {}
@@ -59,6 +89,8 @@ def verify(ledger: LedgerClient, tables: LedgerTables, block: int) -> dict[str, 
             )
         if entries != sequence:
             problems.append(f"the tables hold {entries:,} records for a sequence of {sequence:,}")
+        if not registry.verified:
+            problems.append(registry.detail)
         results[reference] = IntegrityResult(
             entries=entries,
             sequence=sequence,
@@ -114,7 +146,8 @@ def _audit_index(
     w3 = ledger.w3
     started = time.perf_counter()
     tables = index.update(w3, block, progress, wait=False)
-    integrity = verify(ledger, tables, block)
+    registry = verify_registry(ledger, tables, block)
+    integrity = verify(ledger, tables, block, registry)
     log.info(
         "%s records up to block %s read and proven in %.1f s",
         f"{sum(check.entries for check in integrity.values()):,}",
@@ -122,11 +155,13 @@ def _audit_index(
         time.perf_counter() - started,
     )
     rebuilt = False
-    if not all(check.verified for check in integrity.values()) and at_block is None:
+    proven = registry.verified and all(check.verified for check in integrity.values())
+    if not proven and at_block is None:
         log.warning("the index does not prove the contract's state: rebuilding it from the chain")
         index.clear()
         tables = index.update(w3, block, progress, wait=False)
-        integrity = verify(ledger, tables, block)
+        registry = verify_registry(ledger, tables, block)
+        integrity = verify(ledger, tables, block, registry)
         rebuilt = True
     day = today or datetime.fromtimestamp(tables.as_of_time, UTC).date()
     started = time.perf_counter()
@@ -137,9 +172,12 @@ def _audit_index(
             thresholds=thresholds or AlertThresholds(),
             integrity=integrity,
             references=references,
+            registry=registry,
         )
     except Exception as error:
         unproven = {ref: check.detail for ref, check in integrity.items() if not check.verified}
+        if not registry.verified:
+            unproven["the registry"] = registry.detail
         if not unproven:
             raise  # the rules failed on proven logs: a bug, shown whole
         # Logs missing from what the node answered can leave records that refer to missing ones,

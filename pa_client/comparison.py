@@ -2,8 +2,8 @@
 
 The integrity proof checks the logs against `chainOf` as one node answers both, so a node that hides
 the newest records consistently (logs and `chainOf`) passes it (docs/security.md, finding 2). Each
-party can ask its own node and another party's for the same block: the block's hash and every
-authorisation's `(sequence, head)` must be equal.
+party can ask its own node and another party's for the same block: the block's hash, the registry's
+`(events, head)` and every authorisation's `(sequence, head)` must be equal.
 """
 
 from __future__ import annotations
@@ -39,10 +39,16 @@ class NodeComparison:
     block_hash_here: str
     block_hash_there: str
     authorisations: tuple[AuthorisationChains, ...]
+    registry_here: Chain
+    registry_there: Chain
 
     @property
     def same(self) -> bool:
-        return self.block_hash_here == self.block_hash_there and all(a.same for a in self.authorisations)
+        return (
+            self.block_hash_here == self.block_hash_there
+            and self.registry_here == self.registry_there
+            and all(a.same for a in self.authorisations)
+        )
 
     @property
     def different(self) -> list[AuthorisationChains]:
@@ -68,11 +74,14 @@ def compare_nodes(ledger: LedgerClient, other: Web3, block: int) -> NodeComparis
     here_hash = str(block_header(ledger.w3, block)["hash"])
     there_hash = str(block_header(other, block)["hash"])
     refs = references(ledger, block)
+    other_ledger = LedgerClient(other, ledger.deployment)
     here = ledger.chains(refs, block)
-    there = LedgerClient(other, ledger.deployment).chains(refs, block)
+    there = other_ledger.chains(refs, block)
     return NodeComparison(
         block,
         here_hash,
         there_hash,
         tuple(AuthorisationChains(r, h, t) for r, h, t in zip(refs, here, there, strict=True)),
+        ledger.registry_chain(block),
+        other_ledger.registry_chain(block),
     )

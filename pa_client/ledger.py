@@ -33,6 +33,7 @@ from .quantities import from_micro
 log = logging.getLogger("pa_client")
 
 _CHAIN_OF = function_signature_to_4byte_selector("chainOf(bytes32)")
+_REGISTRY_CHAIN = function_signature_to_4byte_selector("registryChain()")
 # The contract keeps the low 248 bits of the hash of each entry's logged data (`entryOf`).
 _DATA_HASH_MASK = (1 << 248) - 1
 
@@ -249,6 +250,28 @@ class LedgerClient:
             block=block,
         )
         return [(int.from_bytes(answer[:32], "big"), answer[32:64]) for answer in answers]
+
+    def registry_chain(self, block: int) -> tuple[int, bytes]:
+        """(number of events, rolling hash) of the registry at `block`."""
+        try:
+            (answer,) = rpc.call_many(
+                self.w3,
+                self.deployment.registry,
+                [_REGISTRY_CHAIN],
+                what="read the registry's chain",
+                block=block,
+            )
+        except ChainError as error:
+            if "revert" not in str(error).lower():
+                raise
+            answer = b""
+        if len(answer) < 64:
+            raise ChainError(
+                f"the registry at {self.deployment.registry} has no registryChain(): it was deployed by an "
+                "earlier version of pa-ledger, whose registry does not prove its own completeness; deploy "
+                "the ledger again ('pa deploy') to audit with this version"
+            )
+        return int.from_bytes(answer[:32], "big"), answer[32:64]
 
     def entry_state(self, reference: str, entry_ref: str) -> EntryState:
         kind, corrected, _ = self._call(

@@ -7,6 +7,7 @@ rules know comes from here, and everything here comes from the logs.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from .hashing import keccak_256
 from .integrity import ZERO_HEAD, next_head
 from .logs import record_events
 from .models import Authorisation
+
+log = logging.getLogger("pa_client")
 
 COMMON = [
     "authorisation",
@@ -76,7 +79,8 @@ class StatusChange:
 
 @dataclass
 class Chain:
-    """An authorisation's completeness proof recomputed from its logs as they are read."""
+    """An authorisation's completeness proof recomputed from its logs as they are read (or the
+    registry's: its events, counted, no gaps possible)."""
 
     sequence: int = 0
     head: bytes = ZERO_HEAD
@@ -93,6 +97,7 @@ class LedgerTables:
     chains: dict[str, Chain]
     as_of_block: int
     as_of_time: int
+    registry_chain: Chain = field(default_factory=Chain)  # every registry event read, in chain order
 
     @property
     def placements(self) -> pd.DataFrame:
@@ -299,6 +304,7 @@ class TableBuilder:
             for topic, event in self._records.items()
         }
         self._registry = _registry_events()
+        self.registry_chain = Chain()
         self._reference_of: dict[bytes, str] = {}
         self._seen_ids: set[str] = set()  # authorisation ids (topic 1, hex) whose reference is known
         self._versions_by_id: dict[bytes, list[AuthorisationVersion]] = defaultdict(list)
@@ -497,7 +503,15 @@ class TableBuilder:
             return RecordTrace(event.kind, *common, chain.head)
         registry_event = self._registry.get(topics[0])
         if registry_event is not None:
-            self._add_registry(registry_event[0], registry_event[1], topics, data, block, log_index)
+            try:
+                self._add_registry(registry_event[0], registry_event[1], topics, data, block, log_index)
+            except (ValueError, ArithmeticError, LookupError, TypeError) as error:
+                # The contract logs only what it checked: such a log was altered, and the registry's
+                # rolling hash (extended below from the bytes as read) fails the audit's proof.
+                log.warning("a registry log of block %d does not decode (%s): left out", block, error)
+            registry = self.registry_chain
+            registry.sequence += 1
+            registry.head = next_head(registry.head, tuple(topics), data)
         return None
 
     def _record_rows(
@@ -625,6 +639,7 @@ class TableBuilder:
             chains=dict(self.chains),
             as_of_block=as_of_block,
             as_of_time=as_of_time,
+            registry_chain=Chain(self.registry_chain.sequence, self.registry_chain.head),
         )
 
 

@@ -17,6 +17,7 @@ single or batch, to `upstream`; `Faults` says what goes wrong and how often:
 - `max_body`: requests larger than this refused with HTTP 413 (a node's request size limit);
 - `bearer`: requests without this bearer token refused with HTTP 401 (Besu's JWT authentication);
 - `lie_about_chains`: `chainOf` answered one record short with another head (a node hiding records).
+- `lie_about_registry`: `registryChain` answered so too (a node hiding an authorisation).
 
 Each fault applies with its probability to requests whose method is in `methods` (all when None),
 for at most `budget` faults in all (None: no limit), drawn from a seeded generator. `counts` tells
@@ -43,6 +44,8 @@ from urllib.parse import urlsplit
 from eth_utils.abi import function_signature_to_4byte_selector
 
 CHAIN_OF = "0x" + function_signature_to_4byte_selector("chainOf(bytes32)").hex()
+REGISTRY_CHAIN = "0x" + function_signature_to_4byte_selector("registryChain()").hex()
+_NAMES = {CHAIN_OF: "chainOf", REGISTRY_CHAIN: "registryChain"}
 RANGE_ERROR = {"code": -32005, "message": "Requested range exceeds maximum RPC range limit"}
 
 
@@ -62,6 +65,7 @@ class Faults:
     max_body: int | None = None  # larger requests refused with HTTP 413, as a node's body limit does
     bearer: str | None = None  # requests without "Authorization: Bearer <this>" refused with HTTP 401
     lie_about_chains: bool = False  # every `chainOf` answer one record short, its head changed
+    lie_about_registry: bool = False  # every `registryChain` answer one event short, its head changed
     seed: int = 0
 
 
@@ -154,8 +158,9 @@ class _Handler(BaseHTTPRequestHandler):
             answer = answer[: max(1, len(answer) // 2)]
         elif "eth_getLogs" in methods and faults.truncate_logs > 0:
             answer = self._truncated(answer, methods)
-        if faults.lie_about_chains and "eth_call" in methods:
-            answer = self._lying(calls, answer)
+        lies = (CHAIN_OF,) * faults.lie_about_chains + (REGISTRY_CHAIN,) * faults.lie_about_registry
+        if lies and "eth_call" in methods:
+            answer = self._lying(calls, answer, lies)
         self._answer(status, answer)
 
     # ------------------------------------------------------------ faults
@@ -231,8 +236,9 @@ class _Handler(BaseHTTPRequestHandler):
         reply["result"] = logs[: len(logs) // 2]
         return json.dumps(reply).encode()
 
-    def _lying(self, calls: list[Any], answer: bytes) -> bytes:
-        """`chainOf` answers (single or batched) one record short, with another head."""
+    def _lying(self, calls: list[Any], answer: bytes, selectors: tuple[str, ...]) -> bytes:
+        """Answers of the calls of `selectors` (`chainOf`, `registryChain`: single or batched) one
+        short, with another head."""
         try:
             replies = json.loads(answer)
         except ValueError:
@@ -242,13 +248,13 @@ class _Handler(BaseHTTPRequestHandler):
             call = by_id.get(reply.get("id")) if isinstance(reply, dict) else None
             params = call.get("params") if call else None
             data = params[0].get("data", "") if params and isinstance(params[0], dict) else ""
-            if not str(data).startswith(CHAIN_OF) or not isinstance(reply.get("result"), str):
+            if not str(data).startswith(selectors) or not isinstance(reply.get("result"), str):
                 continue
             sequence = int(reply["result"][2:66], 16)
             head = bytes.fromhex(reply["result"][66:130])
             reply["result"] = "0x" + f"{max(0, sequence - 1):064x}" + bytes(b ^ 0xFF for b in head).hex()
             with self.server.state.lock:
-                self.server.state.counts["chainOf answered falsely"] += 1
+                self.server.state.counts[f"{_NAMES[str(data)[:10]]} answered falsely"] += 1
         return json.dumps(replies).encode()
 
     def _drop(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import factories
 from conftest import Parties
 
+from pa_client import ids
 from pa_client.auditing import run_audit, verify
 from pa_client.extract import read_pages
 from pa_client.ledger_tables import TableBuilder
@@ -66,6 +67,45 @@ def test_an_altered_log_is_detected(parties: Parties, auth: str) -> None:
     check = verify(parties.reader, _tables(parties, logs, block), block)[auth]
     assert not check.verified and check.sequence == 3
     assert "head" in check.detail
+
+
+def test_an_authorisation_hidden_whole_is_detected_by_the_registry(
+    parties: Parties, auth: str, tmp_path: Path
+) -> None:
+    """A node that hides an authorisation's registration, its declarant and all its records: its own
+    chain cannot be checked (the reader does not know it exists), the registry's proves it missing."""
+    hidden = f"{auth}H"
+    parties.customs.register(factories.authorisation(hidden))
+    parties.holder.appoint(hidden, parties.broker.sender.address)
+    parties.broker.record(factories.placement(hidden, "H1", "HL1", "10"))
+    block = _season(parties, auth)
+    hidden_id = "0x" + ids.authorisation_id(hidden).hex()
+    logs = [raw for raw in _logs(parties, block) if raw["topics"][1:2] != [hidden_id]]
+    tables = _tables(parties, logs, block)
+    assert hidden not in tables.authorisations and auth in tables.authorisations
+    check = verify(parties.reader, tables, block)[auth]  # its own chain is whole
+    assert (check.entries, check.sequence, check.gaps) == (3, 3, ())
+    assert not check.verified and "the registry's logs give" in check.detail
+    assert verify(parties.reader, _tables(parties, _logs(parties, block), block), block)[auth].verified
+
+
+def test_an_altered_registration_is_detected(parties: Parties, auth: str) -> None:
+    block = _season(parties, auth)
+    logs = _logs(parties, block)
+    auth_id = "0x" + ids.authorisation_id(auth).hex()
+    registry = parties.deployment.registry.lower()
+    # Its registration: the first registry log of the authorisation, the one with data (its terms).
+    registration = next(
+        raw
+        for raw in logs
+        if raw["address"].lower() == registry and raw["topics"][1:2] == [auth_id] and raw["data"] != "0x"
+    )
+    data = bytearray.fromhex(registration["data"][2:])
+    data[-1] ^= 0x01  # the last byte of the terms (a product's data)
+    registration["data"] = "0x" + data.hex()
+    check = verify(parties.reader, _tables(parties, logs, block), block)[auth]
+    assert (check.entries, check.sequence) == (3, 3)  # the records themselves are whole
+    assert not check.verified and "the registry's logs give" in check.detail
 
 
 def _is_record(raw: dict[str, Any], auth: str, entry_ref: str) -> bool:

@@ -210,6 +210,16 @@ def test_pa_compare_catches_a_node_that_hides_records(
         f"error: the nodes disagree on {len(references)} authorisation(s) at block {block:,}: "
         + ", ".join(sorted(references))
     )
+    # The other node answers registryChain one event short: it would hide an authorisation.
+    proxy.faults = Faults(lie_about_registry=True)
+    assert main([*base, proxy.url, "--at-block", str(block)]) == 1
+    out, err = capsys.readouterr()
+    assert re.search(r"registry  [\d,]+ events, head 0x[0-9a-f]{12}…  DIFFERENT", out), out
+    assert out.count("DIFFERENT") == 1  # the authorisations' chains agree
+    assert err.strip().splitlines()[-1] == (
+        f"error: the nodes disagree on the registry at block {block:,}: an authorisation, or a change of "
+        "one, is missing from one of them"
+    )
 
 
 @pytest.mark.parametrize("pages", ["one page", "many pages"])

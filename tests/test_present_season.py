@@ -27,6 +27,7 @@ import pytest
 from web3 import Web3
 
 from pa_client.accounts import dev_account
+from pa_client.auditing import verify, verify_registry
 from pa_client.authorisation_file import load_authorisation
 from pa_client.chain import Sender
 from pa_client.demo import REFERENCE, SAMPLE_AUTHORISATION, SAMPLE_SEASON, handling_entry
@@ -66,13 +67,14 @@ EXTENSION = DeadlineExtension(
 class Season:
     tables: LedgerTables
     integrity: dict[str, IntegrityResult]
+    registry: IntegrityResult
     result: AuditResult
 
 
-def record_season(rpc_url: str) -> tuple[LedgerTables, dict[str, IntegrityResult]]:
+def record_season(rpc_url: str) -> tuple[LedgerTables, dict[str, IntegrityResult], IntegrityResult]:
     """Deploys on the (fresh) node at `rpc_url` and records the sample season in time order, each
     entry in a block stamped some minutes after the event; returns the tables read from the logs and
-    the integrity check against the contract."""
+    the integrity checks against the contracts (the authorisation's, the registry's)."""
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
     local_rpc(rpc_url, "anvil_setTime", [int(datetime(2019, 1, 2, 9, 0, tzinfo=UTC).timestamp())])
     local_rpc(rpc_url, "anvil_setBlockTimestampInterval", [1])
@@ -117,10 +119,9 @@ def record_season(rpc_url: str) -> tuple[LedgerTables, dict[str, IntegrityResult
         missing = {int(raw["blockNumber"], 16) for raw in page.logs if raw.get("blockTimestamp") is None}
         builder.add_logs(page.logs, block_times(w3, missing) if missing else None)
     tables = builder.build(latest, int(w3.eth.get_block(latest)["timestamp"]))
-    chain = tables.chains[REFERENCE]
-    sequence, head = LedgerClient(w3, deployment).chain_of(REFERENCE, latest)
-    verified = (chain.sequence, chain.head) == (sequence, bytes(head)) and not chain.gaps
-    return tables, {REFERENCE: IntegrityResult(chain.sequence, chain.sequence, chain.head, verified)}
+    reader = LedgerClient(w3, deployment)
+    registry = verify_registry(reader, tables, latest)
+    return tables, verify(reader, tables, latest, registry), registry
 
 
 @pytest.fixture(scope="module")
@@ -129,10 +130,11 @@ def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Season]:
     status = node.start()
     assert status.rpc_url is not None
     try:
-        tables, integrity = record_season(status.rpc_url)
+        tables, integrity, registry = record_season(status.rpc_url)
     finally:
         node.stop()
-    yield Season(tables, integrity, audit(tables, today=AUDIT_DAY, integrity=integrity))
+    result = audit(tables, today=AUDIT_DAY, integrity=integrity, registry=registry)
+    yield Season(tables, integrity, registry, result)
 
 
 @pytest.fixture(scope="module")

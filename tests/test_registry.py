@@ -3,6 +3,7 @@ declarants, and every validation of the terms (sent as raw tuples, bypassing the
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
@@ -17,7 +18,8 @@ from web3.logs import DISCARD
 from pa_client import ids
 from pa_client.chain import Sent
 from pa_client.encoding import day_end, day_start, decode_terms, encode_terms
-from pa_client.errors import ContractError
+from pa_client.errors import ChainError, ContractError
+from pa_client.integrity import next_head
 from pa_client.ledger import AuthorisationState, EntryState, LedgerClient, LotState, Status
 from pa_client.models import Authorisation
 
@@ -525,3 +527,50 @@ def test_terms_at_their_bounds_are_accepted(parties: Parties) -> None:
     assert not registry.isImportGoodsAllowed(auth_id, 1, SEVENTEEN[0]).call()
     unit, contains = registry.productOf(auth_id, 1, SCRAP).call()
     assert (unit, [tuple(c) for c in contains]) == (b"KGM", [(code, 1, 3) for code in sixteen])
+
+
+def test_every_registry_event_extends_the_registry_chain(parties: Parties, auth: str) -> None:
+    """Registrations, amendments, status, declarant and role changes: each log of the registry is one
+    step of `registryChain`, whose head the logs alone give (the proof that no authorisation, and no
+    change of one, is missing). A call that changes nothing logs nothing and leaves the chain."""
+    w3 = parties.reader.w3
+    start = w3.eth.block_number
+    before = parties.reader.registry_chain(start)
+    customs, holder = parties.customs, parties.holder
+    customs.amend(full_terms(auth))
+    customs.suspend(auth, "inquiry")
+    customs.reinstate(auth, "inquiry closed")
+    holder.appoint(auth, parties.broker2.sender.address)
+    holder.remove_declarant(auth, parties.broker2.sender.address)
+    customs.grant_customs(parties.stranger.sender.address)
+    customs.grant_customs(parties.stranger.sender.address)  # held already: no event, no step
+    customs.revoke_customs(parties.stranger.sender.address)
+    end = w3.eth.block_number
+    logs = w3.eth.get_logs(
+        {
+            "address": w3.to_checksum_address(parties.deployment.registry),
+            "fromBlock": start + 1,
+            "toBlock": end,
+        }
+    )
+    assert len(logs) == 7
+    sequence, head = before
+    for item in logs:
+        sequence, head = (
+            sequence + 1,
+            next_head(head, tuple(bytes(t) for t in item["topics"]), bytes(item["data"])),
+        )
+    assert parties.reader.registry_chain(end) == (sequence, head) == (before[0] + 7, head)
+    assert parties.reader.registry_chain(start) == before  # as of a block, like chainOf
+
+
+@pytest.mark.parametrize("where", ["a contract without it", "no contract"])
+def test_a_registry_without_registry_chain_is_named_in_one_line(parties: Parties, where: str) -> None:
+    """A deployment made before the registry proved its completeness: the audit cannot prove it, and
+    says what to do rather than fail on an undecodable answer."""
+    address = (
+        parties.deployment.ledger if where == "a contract without it" else parties.stranger.sender.address
+    )
+    reader = LedgerClient(parties.reader.w3, dataclasses.replace(parties.deployment, registry=address))
+    with pytest.raises(ChainError, match=r"has no registryChain\(\): it was deployed by an earlier version"):
+        reader.registry_chain(parties.reader.w3.eth.block_number)

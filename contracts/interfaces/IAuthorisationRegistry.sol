@@ -215,4 +215,11 @@ interface IAuthorisationRegistry {
 
     /// @notice The id of an authorisation ref: `keccak256(bytes(ref))`.
     function authorisationIdOf(string calldata ref) external pure returns (bytes32);
+
+    /// @notice The number of events the registry has logged and their rolling hash: the proof that a
+    /// reader holds every registration, amendment, status change, declarant change and role change.
+    /// @dev Each event extends `head = keccak256(head ‖ keccak256(topic0 ‖ … ‖ topicN ‖ keccak256(data)))`,
+    /// from 32 zero bytes, `data` being the event's ABI-encoded non-indexed values: the formula of the
+    /// ledger's per-authorisation chains ({IPaLedger-chainOf}).
+    function registryChain() external view returns (uint64 sequence, bytes32 head);
 }

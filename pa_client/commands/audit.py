@@ -111,6 +111,8 @@ def audit_command(
         console.print(str(AuditSummary.of_report(result.to_json(reference))), markup=False)
         for kind, path in written.items():
             console.print(f"  {kind:<5} {path}", markup=False)
+    if result.registry is not None and not result.registry.verified:
+        raise ChainError(f"the registry is not proven: {result.registry.detail} (as of block {run.block:,})")
     failed = [r for r, check in result.integrity.items() if not check.verified]
     if failed:
         raise ChainError(

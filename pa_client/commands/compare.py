@@ -18,9 +18,9 @@ def register(app: typer.Typer) -> None:
     app.command("compare")(compare_command)
 
 
-def _chain(chain: Chain) -> str:
+def _chain(chain: Chain, counted: str = "records") -> str:
     sequence, head = chain
-    return f"{sequence:,} records, head 0x{head.hex()[:12]}…"
+    return f"{sequence:,} {counted}, head 0x{head.hex()[:12]}…"
 
 
 def compare_command(
@@ -31,8 +31,8 @@ def compare_command(
         typer.Option("--at-block", min=0, help="Compare at this block (default: the audited one)."),
     ] = None,
 ) -> None:
-    """Compare this node with another party's: the block's hash and every authorisation's record count
-    and rolling hash must be equal (a node hiding records from its own party is caught here, not by
+    """Compare this node with another party's: the block's hash, the registry's event count and rolling
+    hash, and every authorisation's record count and rolling hash must be equal (a node hiding records from its own party is caught here, not by
     the integrity proof alone). Exits 1 when they differ."""
     settings = settings_from(ctx)
     ledger = open_ledger(settings, signing=False)
@@ -40,11 +40,19 @@ def compare_command(
     result = compare_nodes(ledger, connect(other_url), block)
     console.print(f"block {block:,}: this node {result.block_hash_here}", markup=False)
     console.print(f"{' ' * len(f'block {block:,}: ')}other node {result.block_hash_there}", markup=False)
+    registry_same = result.registry_here == result.registry_there
+    state = "same" if registry_same else f"DIFFERENT: other node {_chain(result.registry_there, 'events')}"
+    console.print(f"  registry  {_chain(result.registry_here, 'events')}  {state}", markup=False)
     for item in result.authorisations:
         state = "same" if item.same else f"DIFFERENT: other node {_chain(item.there)}"
         console.print(f"  {item.reference}  {_chain(item.here)}  {state}", markup=False)
     if result.block_hash_here != result.block_hash_there:
         raise ChainError(f"the nodes disagree on block {block:,}: they are not on the same chain")
+    if not registry_same:
+        raise ChainError(
+            f"the nodes disagree on the registry at block {block:,}: an authorisation, or a change of one, "
+            "is missing from one of them"
+        )
     if result.different:
         names = ", ".join(item.reference for item in result.different)
         raise ChainError(

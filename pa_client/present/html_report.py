@@ -678,6 +678,14 @@ def audit_view(result: AuditResult, reference: str) -> dict[str, Any]:
             "head_short": display.short_hash(check.head),
             "gaps": ", ".join(str(g) for g in check.gaps),
             "detail": check.detail,
+            "registry": None
+            if result.registry is None
+            else {
+                "verified": result.registry.verified,
+                "events": f"{result.registry.entries:,}",
+                "head": "0x" + result.registry.head.hex(),
+                "head_short": display.short_hash(result.registry.head),
+            },
         },
         "counts": {
             "placements": len(placements),

@@ -83,6 +83,9 @@ class AuditResult:
     stock_by_code: pd.DataFrame
     alerts: pd.DataFrame
     tables: LedgerTables = field(repr=False)
+    # The registry's events read (entries) and rolling hash, compared with its `registryChain`: the
+    # set of authorisations and their terms is complete. None: not compared.
+    registry: IntegrityResult | None = None
 
     def for_authorisation(self, reference: str) -> AuditResult:
         """The same result narrowed to one authorisation."""
@@ -137,6 +140,7 @@ class AuditResult:
                 "sequence": check.sequence,
                 "head": "0x" + check.head.hex(),
                 "verified": check.verified,
+                **({} if self.registry is None else {"registry": _registry_json(self.registry)}),
             },
             "placements": [_placement_json(row) for row in rows(one.placements)],
             "discharges": [_discharge_json(row) for row in rows(one.discharges)],
@@ -224,6 +228,10 @@ def _duty_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _registry_json(check: IntegrityResult) -> dict[str, Any]:
+    return {"events": check.entries, "head": "0x" + check.head.hex(), "verified": check.verified}
+
+
 def _alert_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "kind": row["kind"],
@@ -248,6 +256,7 @@ def restrict(tables: LedgerTables, references: Collection[str]) -> LedgerTables:
         chains={k: v for k, v in tables.chains.items() if k in wanted},
         as_of_block=tables.as_of_block,
         as_of_time=tables.as_of_time,
+        registry_chain=tables.registry_chain,
     )
 
 
@@ -258,13 +267,15 @@ def audit(
     thresholds: AlertThresholds = AlertThresholds(),  # noqa: B008 (frozen, immutable)
     integrity: Mapping[str, IntegrityResult],
     references: Collection[str] | None = None,
+    registry: IntegrityResult | None = None,
 ) -> AuditResult:
     """Runs every rule over the tables (of `references` only, when given) as of the day `today`.
 
     `integrity` is the caller's comparison of each authorisation's rolling hash with the contract; an
-    authorisation missing from it is reported as not verified."""
+    authorisation missing from it is reported as not verified. `registry`: the caller's comparison of
+    the registry's, kept in the result as it is."""
     with gc_paused():
-        return _audit(tables, today, thresholds, integrity, references)
+        return replace(_audit(tables, today, thresholds, integrity, references), registry=registry)
 
 
 def _audit(

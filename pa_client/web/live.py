@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..auditing import verify
+from ..auditing import verify, verify_registry
 from ..extract import block_times, head_block, read_pages
 from ..index import READ_RANGE, block_header, prefetched
 from ..ledger import LedgerClient
@@ -357,9 +357,12 @@ class Tracker:
             tables = self.tables()
         if tables is None or block is None:
             return None
-        integrity = verify(self.ledger, tables, block)
+        registry = verify_registry(self.ledger, tables, block)
+        integrity = verify(self.ledger, tables, block, registry)
         today = self.today or datetime.fromtimestamp(block_time, UTC).date()
-        result = audit(tables, today=today, thresholds=self.thresholds, integrity=integrity)
+        result = audit(
+            tables, today=today, thresholds=self.thresholds, integrity=integrity, registry=registry
+        )
         if self._first_seen is None:
             self._first_seen = dict(self._seen())
         known = self._first_seen
