@@ -4,7 +4,7 @@ completeness against the contract, and apply the rules.
 The audited block is the chain's head less the confirmation depth (or `--at-block`). For each
 authorisation the rolling hash recomputed from the logs must equal the contract's `chainOf` at that
 block, and the tables must hold as many records as the sequence says; the registry's rolling hash
-over its events (registrations, amendments, status and declarant changes) must equal its
+over its events (registrations, amendments, status, declarant and role changes) must equal its
 `registryChain`, so that no authorisation, and no change of one, is missing or altered. When they do
 not, the index is rebuilt from the chain once; if the logs still do not prove the contract's state, the audit reports an
 `integrity` alert of the highest severity (and `pa audit` exits non-zero).

@@ -84,9 +84,8 @@ def _log_dict(item: _NodeLog) -> dict[str, Any]:
         "blockNumber": item.blockNumber,
         "logIndex": item.logIndex,
         "removed": item.removed,
+        "transactionHash": item.transactionHash,
     }
-    if item.transactionHash is not None:
-        log["transactionHash"] = item.transactionHash
     if item.blockTimestamp is not None:
         log["blockTimestamp"] = item.blockTimestamp
     return log

@@ -634,9 +634,12 @@ class TableBuilder:
         _mark_corrected(tables)
         return LedgerTables(
             tables=tables,
-            authorisations=dict(self.authorisations),
-            statuses=dict(self.statuses),
-            chains=dict(self.chains),
+            # Copies: the tables stay as they are when the builder reads on (the live tracker's does).
+            authorisations={reference: list(v) for reference, v in self.authorisations.items()},
+            statuses={reference: list(v) for reference, v in self.statuses.items()},
+            chains={
+                reference: Chain(c.sequence, c.head, list(c.gaps)) for reference, c in self.chains.items()
+            },
             as_of_block=as_of_block,
             as_of_time=as_of_time,
             registry_chain=Chain(self.registry_chain.sequence, self.registry_chain.head),

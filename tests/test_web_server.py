@@ -5,6 +5,7 @@ the published OpenAPI document, and the pages in a real browser (Debian's chromi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import http.client
 import http.server
 import json
@@ -367,6 +368,27 @@ def test_pages_of_another_holders_authorisation_are_refused_by_url(served: Serve
         assert served.get(path, cookies={"pa_session": customs}).status_code == 200, path
     overview = served.get("/", cookies={"pa_session": holder2}).text
     assert served.other in overview and REFERENCE not in overview
+
+
+def test_an_account_that_sees_no_authorisation_is_told_when_the_registry_is_not_proven(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node that hid an account's only authorisation whole leaves it nothing to check but the
+    registry's proof: the overview must not say "verified" for an empty list."""
+    stranger = served.ctx.store.create_session(dev_account("stranger").address, 600)
+    state = served.ctx.tracker.audit_state
+    assert state is not None and state.result.registry is not None and state.result.registry.verified
+    assert "Integrity verified" in served.get("/", cookies={"pa_session": stranger}).text
+    unproven = dataclasses.replace(
+        state.result, registry=dataclasses.replace(state.result.registry, verified=False, detail="hidden")
+    )
+    shown = dataclasses.replace(state, result=unproven)
+    # Held for the test's requests: the tracker's own audits (on new blocks) do not replace it meanwhile.
+    monkeypatch.setattr(
+        type(served.ctx.tracker), "audit_state", property(lambda _: shown, lambda _, __: None), raising=False
+    )
+    overview = served.get("/", cookies={"pa_session": stranger}).text
+    assert "Integrity NOT verified" in overview and "Integrity verified" not in overview
 
 
 # ---------------------------------------------------------------- submitting through the API

@@ -297,14 +297,18 @@ class Tracker:
             log.warning("block %d is no longer on the chain: reading the ledger again", last)
             self._reset()
             last = None
+        first_read = last is None
         start = self.ledger.deployment.block if last is None else last + 1
         new: list[RecordMeta] = []
         registry_changed = False
-        # As the audit reads: the node prepares the next page while this one is decoded.
+        # As the audit reads: the node prepares the next page while this one is decoded. Each page is
+        # taken whole with its last block, under the lock: the tables never hold logs past the block
+        # they are audited at, and a poll that fails part way resumes after the last page taken.
         pages = read_pages(w3, self._addresses, start, head, initial_range=READ_RANGE, data_as_bytes=True)
         for page in prefetched(pages):
             missing = {int(raw["blockNumber"], 16) for raw in page.logs if raw.get("blockTimestamp") is None}
             times = block_times(w3, missing) if missing else {}
+            header = block_header(w3, page.to_block)
             traces: list[RecordTrace | None] = []
             with self._lock:
                 self._builder.add_logs(page.logs, times, traces)
@@ -328,14 +332,19 @@ class Tracker:
                         self._records.setdefault(meta.authorisation, []).append(meta)
                         self._by_entry[(meta.authorisation, meta.entry_ref)] = meta
                         new.append(meta)
-        header = block_header(w3, head)
-        with self._lock:
-            self._last_block = head
-            self._last_hash = str(header["hash"])
-            self._last_time = int(header["timestamp"], 16)
+                self._last_block = page.to_block
+                self._last_hash = str(header["hash"])
+                self._last_time = int(header["timestamp"], 16)
+        if self._last_block is None:  # the ledger's first block is not confirmed yet: nothing to read
+            header = block_header(w3, head)
+            with self._lock:
+                self._last_block, self._last_hash = head, str(header["hash"])
+                self._last_time = int(header["timestamp"], 16)
         if registry_changed and self._on_registry_change is not None:
             self._on_registry_change()
-        if self.broker.listening:  # a first read of a big ledger: no page is told each record
+        # The records of a first read (the whole ledger) are not sent one by one: pages show them when
+        # they load, and the audit's `block` event tells connected ones that the state moved.
+        if not first_read and self.broker.listening:
             for meta in new:
                 self.broker.publish(Event("record", meta.authorisation, meta.to_json()))
         self._dirty.set()
@@ -390,7 +399,8 @@ class Tracker:
         self.audit_state = state
         for item in new:
             self.broker.publish(Event("alert", item.authorisation, item.to_json()))
-        verified = all(check.verified for check in result.integrity.values())
+        verified = result.registry is None or result.registry.verified
+        verified = verified and all(check.verified for check in result.integrity.values())
         self.broker.publish(
             Event("block", None, {"block": block, "time": _iso(block_time), "verified": verified})
         )

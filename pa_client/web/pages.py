@@ -151,7 +151,10 @@ def overview_page(request: Request) -> HTMLResponse:
     language = lang(request)
     references = visible(access, state.result.references)
     rows = views.overview(state, ctx.tracker, references, language)
-    verified = all(state.result.integrity[r].verified for r in references)
+    registry = state.result.registry  # an authorisation hidden whole leaves no other trace
+    verified = (registry is None or registry.verified) and all(
+        state.result.integrity[r].verified for r in references
+    )
     upcoming = sorted((row["next_deadline"], row["reference"]) for row in rows if row["next_deadline"])
     totals = {
         "authorisations": len(rows),

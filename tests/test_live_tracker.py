@@ -1,0 +1,98 @@
+"""The live tracker behind `pa serve` on the real chain: its tables never hold logs past the block they
+are audited at, a poll that fails part way leaves nothing doubled, and tables handed to the auditor
+do not change when the tracker reads on (each found by a review, each failed before its fix)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import factories
+import pytest
+from conftest import Parties
+
+from pa_client.auditing import verify
+from pa_client.errors import ChainError
+from pa_client.index import prefetched
+from pa_client.web import live
+from pa_client.web.events import Broker
+from pa_client.web.live import Tracker
+
+
+def _records_over_blocks(parties: Parties, auth: str, tag: str) -> None:
+    """Two records and two status changes over about eight blocks (pages of two blocks: several)."""
+    parties.broker.record(factories.placement(auth, f"{tag}1", f"{tag}L1", "10"))
+    parties.reader.w3.provider.make_request("anvil_mine", [hex(3)])  # type: ignore[arg-type]
+    parties.customs.suspend(auth, "inquiry")
+    parties.customs.reinstate(auth, "inquiry closed")
+    parties.broker.record(factories.placement(auth, f"{tag}2", f"{tag}L2", "10"))
+
+
+def _small_pages(monkeypatch: pytest.MonkeyPatch, each_page: Any) -> None:
+    """Pages of two blocks, `each_page(n)` called before page n is handed to the tracker."""
+    monkeypatch.setattr(live, "READ_RANGE", 2)
+    real = prefetched
+
+    def pages(items: Iterator[Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for n, page in enumerate(real(items, *args, **kwargs)):
+            each_page(n)
+            yield page
+
+    monkeypatch.setattr(live, "prefetched", pages)
+
+
+def test_an_audit_between_two_pages_sees_a_whole_block(
+    parties: Parties, auth: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = Tracker(parties.reader, Broker())
+    tracker.poll_once()
+    _records_over_blocks(parties, auth, "A")
+    seen: list[tuple[int, bool, bool]] = []
+
+    def audit_meanwhile(n: int) -> None:  # what the audit thread may do while the poller reads on
+        if n >= 1:
+            state = tracker.audit_once()
+            assert state is not None and state.result.registry is not None
+            seen.append((state.block, state.result.registry.verified, state.result.integrity[auth].verified))
+
+    _small_pages(monkeypatch, audit_meanwhile)
+    tracker.poll_once()
+    assert len(seen) >= 2 and all(registry and records for _, registry, records in seen), seen
+
+
+def test_a_poll_that_fails_part_way_leaves_nothing_doubled(
+    parties: Parties, auth: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = Tracker(parties.reader, Broker())
+    tracker.poll_once()
+    _records_over_blocks(parties, auth, "B")
+    failures = [2]  # the third page: the node stops answering once
+
+    def fail_once(n: int) -> None:
+        if failures and n == failures[0]:
+            failures.clear()
+            raise ChainError("read logs: the node did not answer after 5 tries")
+
+    _small_pages(monkeypatch, fail_once)
+    with pytest.raises(ChainError):
+        tracker.poll_once()
+    tracker.poll_once()  # the poll loop's next try
+    state = tracker.audit_once()
+    assert state is not None and state.result.registry is not None
+    assert state.result.registry.verified, state.result.registry.detail
+    assert state.result.integrity[auth].verified, state.result.integrity[auth].detail
+    assert tracker.record_count(auth) == 2
+
+
+def test_tables_handed_out_do_not_change_when_the_tracker_reads_on(parties: Parties, auth: str) -> None:
+    parties.broker.record(factories.placement(auth, "C0", "CL0", "10"))
+    tracker = Tracker(parties.reader, Broker())
+    tracker.poll_once()
+    block, tables = tracker.last_block, tracker.tables()  # what the auditor holds, the lock released
+    assert block is not None and tables is not None
+    parties.broker.record(factories.placement(auth, "C1", "CL1", "10"))
+    parties.customs.suspend(auth, "inquiry")
+    tracker.poll_once()  # the poller meanwhile
+    check = verify(parties.reader, tables, block)[auth]
+    assert check.verified and check.sequence == 1, check.detail
+    assert len(tables.statuses.get(auth, [])) == 0
