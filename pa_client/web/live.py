@@ -30,7 +30,7 @@ from ..ledger_tables import LedgerTables, RecordTrace, TableBuilder
 from ..present import display
 from ..rules import AlertThresholds, AuditResult, audit
 from ..rules.alerts import BILL_DUE, CRITICAL, DEADLINE_NEAR, OVERDUE
-from ..rules.frames import rows
+from ..rules.frames import gc_paused, rows
 from .events import Broker, Event
 
 log = logging.getLogger("pa_client")
@@ -305,43 +305,25 @@ class Tracker:
         # taken whole with its last block, under the lock: the tables never hold logs past the block
         # they are audited at, and a poll that fails part way resumes after the last page taken.
         pages = read_pages(w3, self._addresses, start, head, initial_range=READ_RANGE, data_as_bytes=True)
-        for page in prefetched(pages):
-            missing = {int(raw["blockNumber"], 16) for raw in page.logs if raw.get("blockTimestamp") is None}
-            times = block_times(w3, missing) if missing else {}
-            header = block_header(w3, page.to_block)
-            traces: list[RecordTrace | None] = []
-            with self._lock:
-                self._builder.add_logs(page.logs, times, traces)
-                for raw, trace in zip(page.logs, traces, strict=True):
-                    if str(raw["address"]).lower() == self._registry:
-                        registry_changed = True
-                    elif trace is not None:
-                        meta = RecordMeta(
-                            authorisation=trace.authorisation,
-                            sequence=trace.sequence,
-                            entry_ref=trace.entry_ref,
-                            kind=trace.kind,
-                            block=trace.block,
-                            log_index=trace.log_index,
-                            transaction=str(raw["transactionHash"]),
-                            block_time=trace.block_time,
-                            occurred_at=trace.occurred_at,
-                            account=trace.account,
-                            head=trace.head,
-                        )
-                        self._records.setdefault(meta.authorisation, []).append(meta)
-                        self._by_entry[(meta.authorisation, meta.entry_ref)] = meta
-                        new.append(meta)
-                self._last_block = page.to_block
-                self._last_hash = str(header["hash"])
-                self._last_time = int(header["timestamp"], 16)
+        try:
+            with gc_paused():  # as the audit: a first read makes millions of objects and no cycles
+                for page in prefetched(pages):
+                    missing = {
+                        int(raw["blockNumber"], 16) for raw in page.logs if raw.get("blockTimestamp") is None
+                    }
+                    times = block_times(w3, missing) if missing else {}
+                    header = block_header(w3, page.to_block)
+                    metas, registry_changed_here = self._take(page.logs, times, page.to_block, header)
+                    new += metas
+                    registry_changed = registry_changed or registry_changed_here
+        finally:  # the pages taken before a failure are kept: what they changed is told
+            if registry_changed and self._on_registry_change is not None:
+                self._on_registry_change()
         if self._last_block is None:  # the ledger's first block is not confirmed yet: nothing to read
             header = block_header(w3, head)
             with self._lock:
                 self._last_block, self._last_hash = head, str(header["hash"])
                 self._last_time = int(header["timestamp"], 16)
-        if registry_changed and self._on_registry_change is not None:
-            self._on_registry_change()
         # The records of a first read (the whole ledger) are not sent one by one: pages show them when
         # they load, and the audit's `block` event tells connected ones that the state moved.
         if not first_read and self.broker.listening:
@@ -349,6 +331,41 @@ class Tracker:
                 self.broker.publish(Event("record", meta.authorisation, meta.to_json()))
         self._dirty.set()
         return new
+
+    def _take(
+        self, logs: list[dict[str, Any]], times: Mapping[int, int], block: int, header: Mapping[str, Any]
+    ) -> tuple[list[RecordMeta], bool]:
+        """A page of logs into the builder with its last block, at once for the readers: its records,
+        and whether it changed the registry."""
+        traces: list[RecordTrace | None] = []
+        metas: list[RecordMeta] = []
+        registry_changed = False
+        with self._lock:
+            self._builder.add_logs(logs, times, traces)
+            for raw, trace in zip(logs, traces, strict=True):
+                if str(raw["address"]).lower() == self._registry:
+                    registry_changed = True
+                elif trace is not None:
+                    meta = RecordMeta(
+                        authorisation=trace.authorisation,
+                        sequence=trace.sequence,
+                        entry_ref=trace.entry_ref,
+                        kind=trace.kind,
+                        block=trace.block,
+                        log_index=trace.log_index,
+                        transaction=str(raw["transactionHash"]),
+                        block_time=trace.block_time,
+                        occurred_at=trace.occurred_at,
+                        account=trace.account,
+                        head=trace.head,
+                    )
+                    self._records.setdefault(meta.authorisation, []).append(meta)
+                    self._by_entry[(meta.authorisation, meta.entry_ref)] = meta
+                    metas.append(meta)
+            self._last_block = block
+            self._last_hash = str(header["hash"])
+            self._last_time = int(header["timestamp"], 16)
+        return metas, registry_changed
 
     # ------------------------------------------------------------ auditing
 
