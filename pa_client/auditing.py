@@ -69,7 +69,8 @@ def verify(
     """Each authorisation's chain from the logs compared with the contract's at `block`; none is
     verified when the registry's is not (`registry`, compared here when not given): its terms, or
     its very registration, may be missing or altered."""
-    registry = registry or verify_registry(ledger, tables, block)
+    if registry is None:
+        registry = verify_registry(ledger, tables, block)
     references = sorted(set(tables.authorisations) | set(tables.chains))
     counted = tables.records_per_authorisation()
     results = {}

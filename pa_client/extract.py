@@ -13,9 +13,10 @@ straight from the answer's text — half the time of decoding it all as JSON, th
 from __future__ import annotations
 
 import binascii
+import contextlib
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,19 +69,10 @@ def decode_logs_answer(content: bytes) -> dict[str, Any]:
 
 
 def _log_dict(item: _NodeLog) -> dict[str, Any]:
-    text = memoryview(item.data)
-    data: Any
-    try:
-        # A JSON string of hex digits after "0x" (no escapes can hide in valid hex)
-        if bytes(text[:3]) != b'"0x' or bytes(text[-1:]) != b'"':
-            raise ValueError
-        data = binascii.unhexlify(text[3:-1])
-    except ValueError:  # left as the node sent it, for the decoder to refuse as it refuses any
-        data = msgspec.json.decode(item.data)
     log = {
         "address": item.address,
         "topics": item.topics,
-        "data": data,
+        "data": _data(item.data),
         "blockNumber": item.blockNumber,
         "logIndex": item.logIndex,
         "removed": item.removed,
@@ -89,6 +81,16 @@ def _log_dict(item: _NodeLog) -> dict[str, Any]:
     if item.blockTimestamp is not None:
         log["blockTimestamp"] = item.blockTimestamp
     return log
+
+
+def _data(text: msgspec.Raw) -> Any:
+    """A JSON string of hex digits after "0x" (no escape can hide in valid hex) as bytes; anything
+    else as JSON gives it, for the decoder to refuse as it refuses any."""
+    raw = memoryview(text)
+    if bytes(raw[:3]) == b'"0x' and bytes(raw[-1:]) == b'"':
+        with contextlib.suppress(binascii.Error):
+            return binascii.unhexlify(raw[3:-1])
+    return msgspec.json.decode(text)
 
 
 @dataclass(frozen=True)
@@ -158,8 +160,12 @@ def _check_page(logs: list[dict[str, Any]], start: int, end: int) -> None:
         previous = position
 
 
-def block_times(w3: Web3, blocks: set[int]) -> dict[int, int]:
-    """Timestamps of blocks whose logs did not carry `blockTimestamp` (older nodes)."""
+def block_times(w3: Web3, logs: Sequence[Mapping[str, Any]]) -> dict[int, int] | None:
+    """Timestamps of the blocks whose logs do not carry `blockTimestamp` (older nodes), read from the
+    node; None when every log carries it."""
+    blocks = {int(raw["blockNumber"], 16) for raw in logs if raw.get("blockTimestamp") is None}
+    if not blocks:
+        return None
     times = {}
     for number in sorted(blocks):
         block = rpc.request(w3, "eth_getBlockByNumber", [hex(number), False], what=f"read block {number:,}")

@@ -322,9 +322,7 @@ def read_into(
     registry = addresses[0].lower()
     pages = read_pages(w3, addresses, start, end, initial_range=READ_RANGE, data_as_bytes=True)
     for page in prefetched(pages):
-        missing = {int(raw["blockNumber"], 16) for raw in page.logs if raw.get("blockTimestamp") is None}
-        times = block_times(w3, missing) if missing else None
-        builder.add_logs(page.logs, times)
+        builder.add_logs(page.logs, block_times(w3, page.logs))
         if registry_logs is not None:
             registry_logs.extend(
                 _as_text(raw) for raw in page.logs if str(raw["address"]).lower() == registry

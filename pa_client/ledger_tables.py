@@ -350,8 +350,7 @@ class TableBuilder:
         record)."""
         count = len(logs)
         topics = [raw["topics"] for raw in logs]
-        datas = [raw["data"] for raw in logs]
-        datas = [data if isinstance(data, bytes) else bytes.fromhex(data[2:]) for data in datas]
+        datas = [_bytes(raw["data"]) for raw in logs]
         blocks = np.array([_int(raw["blockNumber"]) for raw in logs], dtype=np.int64)
         log_indexes = np.array([_int(raw["logIndex"]) for raw in logs], dtype=np.int64)
         times = np.array([_block_time(raw, block_times) for raw in logs], dtype=np.int64)

@@ -11,7 +11,7 @@ from conftest import Parties
 
 from pa_client import ids
 from pa_client.auditing import run_audit, verify
-from pa_client.extract import read_pages
+from pa_client.extract import block_times, read_pages
 from pa_client.ledger_tables import TableBuilder
 from pa_client.settings import Settings
 
@@ -135,3 +135,15 @@ def test_at_block_audits_the_past_and_warm_equals_cold(parties: Parties, auth: s
     warm = run_audit(parties.reader, settings, references=[auth])  # from the index
     cold = run_audit(parties.reader, Settings(data_dir=tmp_path / "cold"), references=[auth])
     assert warm.result.to_json(auth) == cold.result.to_json(auth) == now.result.to_json(auth)
+
+
+def test_blocks_of_logs_without_their_time_are_asked_for_it(parties: Parties, auth: str) -> None:
+    """Older nodes log no `blockTimestamp`: the times of those blocks are read from the node."""
+    block = _season(parties, auth)
+    logs = _logs(parties, block)
+    assert block_times(parties.reader.w3, logs) is None  # Anvil gives them
+    told = {int(raw["blockNumber"], 16): int(raw["blockTimestamp"], 16) for raw in logs}
+    bare = [{k: v for k, v in raw.items() if k != "blockTimestamp"} for raw in logs[-3:]]
+    assert block_times(parties.reader.w3, bare) == {
+        int(raw["blockNumber"], 16): told[int(raw["blockNumber"], 16)] for raw in bare
+    }

@@ -116,8 +116,7 @@ def record_season(rpc_url: str) -> tuple[LedgerTables, dict[str, IntegrityResult
     latest = w3.eth.block_number
     builder = TableBuilder()
     for page in read_pages(w3, [deployment.registry, deployment.ledger], deployment.block, latest):
-        missing = {int(raw["blockNumber"], 16) for raw in page.logs if raw.get("blockTimestamp") is None}
-        builder.add_logs(page.logs, block_times(w3, missing) if missing else None)
+        builder.add_logs(page.logs, block_times(w3, page.logs))
     tables = builder.build(latest, int(w3.eth.get_block(latest)["timestamp"]))
     reader = LedgerClient(w3, deployment)
     registry = verify_registry(reader, tables, latest)

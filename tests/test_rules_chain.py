@@ -75,8 +75,7 @@ def _tables(w3: Web3, parties: Parties) -> LedgerTables:
     for page in read_pages(
         w3, [client.registry.address, client.ledger.address], client.deployment.block, latest
     ):
-        missing = {int(raw["blockNumber"], 16) for raw in page.logs if raw.get("blockTimestamp") is None}
-        builder.add_logs(page.logs, block_times(w3, missing) if missing else None)
+        builder.add_logs(page.logs, block_times(w3, page.logs))
     return builder.build(latest, int(w3.eth.get_block(latest)["timestamp"]))
 
 

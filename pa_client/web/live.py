@@ -308,10 +308,7 @@ class Tracker:
         try:
             with gc_paused():  # as the audit: a first read makes millions of objects and no cycles
                 for page in prefetched(pages):
-                    missing = {
-                        int(raw["blockNumber"], 16) for raw in page.logs if raw.get("blockTimestamp") is None
-                    }
-                    times = block_times(w3, missing) if missing else {}
+                    times = block_times(w3, page.logs)
                     header = block_header(w3, page.to_block)
                     metas, registry_changed_here = self._take(page.logs, times, page.to_block, header)
                     new += metas
@@ -333,7 +330,11 @@ class Tracker:
         return new
 
     def _take(
-        self, logs: list[dict[str, Any]], times: Mapping[int, int], block: int, header: Mapping[str, Any]
+        self,
+        logs: list[dict[str, Any]],
+        times: Mapping[int, int] | None,
+        block: int,
+        header: Mapping[str, Any],
     ) -> tuple[list[RecordMeta], bool]:
         """A page of logs into the builder with its last block, at once for the readers: its records,
         and whether it changed the registry."""
