@@ -34,7 +34,7 @@ help:
 	@echo "make demo     run the demo (pa demo)"
 	@echo "make test     run the test suite"
 	@echo "make lint     ruff check, ruff format --check, mypy"
-	@echo "make compile  recompile contracts/ into pa_client/artifacts/"
+	@echo "make compile  recompile contracts/ into pa_client/contract/artifacts/"
 	@echo "make bench    run the benchmarks"
 	@echo "make fuzz     the stateful invariant test of the contracts at 10 000 steps (PA_FUZZ_STEPS)"
 	@echo "make slither  static analysis of the contracts (run by make lint; tools/slither-triage.toml)"
@@ -79,7 +79,7 @@ $(ARTIFACTS_STAMP): $(SOL_SOURCES) $(SOL_DIRS) tools/compile.py $(SOLC_WRAPPER) 
 		package-lock.json | $(PIP_STAMP) $(NPM_STAMP)
 	@mkdir -p $(@D)
 	@if [ -n "$${CI:-}" ] && [ "$${CI}" != false ]; then \
-		echo "CI: not regenerating pa_client/artifacts (tests check them)"; \
+		echo "CI: not regenerating pa_client/contract/artifacts (tests check them)"; \
 	else \
 		$(PY) tools/compile.py; \
 	fi

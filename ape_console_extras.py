@@ -2,7 +2,7 @@
 
 Ape loads this file when the console starts (after connecting) and adds the names that
 `ape_init_extras` returns: `ledger` (a `pa_client` LedgerClient; it signs when PA_ACCOUNT names an
-account) and the helpers of `pa_client.console` bound to it:
+account) and the helpers of `pa_client.dev.console` bound to it:
 
     open_placements(reference)            placements not yet discharged (from the audit)
     stock(reference, lot, site=None)      a lot's stock at a site, or in all its sites
@@ -21,7 +21,7 @@ from typing import Any
 
 from ape.managers.networks import NetworkManager
 
-from pa_client.console import describe, embedded_node_mismatch, namespace, open_ledger_at
+from pa_client.dev.console import describe, embedded_node_mismatch, namespace, open_ledger_at
 from pa_client.errors import PaClientError
 from pa_client.settings import Settings
 

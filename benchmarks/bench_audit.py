@@ -3,7 +3,7 @@ build/bench): a cold audit from the node in events/s, against web3.py's `contrac
 and against the bare paged `eth_getLogs` reads (the practical limit), measured in the same run; then
 a warm audit from the index, with the peak memory of a process that does only that.
 
-The bare reads page the node exactly as the audit does (`pa_client.extract.read_pages` with the
+The bare reads page the node exactly as the audit does (`pa_client.chain.extract.read_pages` with the
 index's first range, `index.READ_RANGE`, and its decoding: data as bytes), one page after the other,
 doing nothing with the logs. The
 audit reads the next page while it decodes one (`index.prefetched`); the bare reads with that same
@@ -30,13 +30,13 @@ from pathlib import Path
 from web3 import Web3
 
 from benchmarks import chain_cache
-from pa_client import rpc
-from pa_client.auditing import run_audit
-from pa_client.chain import connect
-from pa_client.deploy import Deployment
-from pa_client.extract import read_pages
-from pa_client.index import READ_RANGE, prefetched
-from pa_client.ledger import LedgerClient
+from pa_client.audit.index import READ_RANGE, prefetched
+from pa_client.audit.run import run_audit
+from pa_client.chain import rpc
+from pa_client.chain.deployment import Deployment
+from pa_client.chain.extract import read_pages
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.sender import connect
 from pa_client.settings import Settings
 
 SIZES = [(100_000, 50), (1_000_000, 200)]
@@ -53,10 +53,10 @@ EVENTS = (
 _WARM = """
 import resource, sys, time
 from pathlib import Path
-from pa_client.auditing import run_audit
-from pa_client.chain import connect
-from pa_client.deploy import Deployment
-from pa_client.ledger import LedgerClient
+from pa_client.audit.run import run_audit
+from pa_client.chain.sender import connect
+from pa_client.chain.deployment import Deployment
+from pa_client.chain.ledger import LedgerClient
 from pa_client.settings import Settings
 import json
 settings = Settings(data_dir=Path(sys.argv[2]))

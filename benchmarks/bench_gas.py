@@ -10,13 +10,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from pa_client.accounts import dev_account
-from pa_client.chain import Sender, connect
-from pa_client.codes import mrn_check_character
-from pa_client.deploy import deploy
-from pa_client.encoding import AnyEntry
-from pa_client.ledger import LedgerClient
-from pa_client.models import (
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.deployment import deploy
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.node import EmbeddedNode
+from pa_client.chain.sender import Sender, connect
+from pa_client.contract.encoding import AnyEntry
+from pa_client.domain.codes import mrn_check_character
+from pa_client.domain.models import (
     Authorisation,
     Correction,
     DeadlineExtension,
@@ -29,7 +30,6 @@ from pa_client.models import (
     ProcessingInput,
     ProcessingOutput,
 )
-from pa_client.node import EmbeddedNode
 from pa_client.settings import Settings
 
 BATCH = 100

@@ -10,17 +10,17 @@ from pathlib import Path
 
 from web3 import Web3
 
-from pa_client.accounts import dev_account
-from pa_client.chain import Sender, connect
-from pa_client.deploy import deploy
-from pa_client.encoding import encode_entry
-from pa_client.entries_file import read_entries
-from pa_client.ledger import LedgerClient
-from pa_client.models import Correction
-from pa_client.node import EmbeddedNode
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.deployment import deploy
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.node import EmbeddedNode
+from pa_client.chain.sender import Sender, connect
+from pa_client.contract.encoding import encode_entry
+from pa_client.dev.synthetic import synthetic
+from pa_client.domain.models import Correction
+from pa_client.records.entries_file import read_entries
 from pa_client.settings import Settings
-from pa_client.submission import Item, Outcome, Submitter
-from pa_client.synthetic import synthetic
+from pa_client.submission.submitter import Item, Outcome, Submitter
 
 ENTRIES = 10_000
 NAIVE_ENTRIES = 100

@@ -1,7 +1,7 @@
 """Synthetic ledgers on a real embedded chain, built once and kept in build/bench/ for the audit
 benchmark (loading a million entries takes minutes; reading them is what is measured).
 
-Entries are valid by construction (pa_client.synthetic), so they are sent straight in batches,
+Entries are valid by construction (pa_client.dev.synthetic), so they are sent straight in batches,
 without the submission's simulation; corrections carry the logged data predicted from the sequence
 numbers, as the submission does."""
 
@@ -21,16 +21,16 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.types import Nonce, TxParams
 
-from pa_client.accounts import dev_account
-from pa_client.artifacts import CONTRACTS, load_artifact
-from pa_client.chain import Sender, connect
-from pa_client.deploy import Deployment, deploy, save_deployment
-from pa_client.encoding import AnyEntry, batch_call, entry_call, entry_log_data
-from pa_client.ledger import LedgerClient
-from pa_client.models import Correction
-from pa_client.node import EmbeddedNode
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.deployment import Deployment, deploy, save_deployment
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.node import EmbeddedNode
+from pa_client.chain.sender import Sender, connect
+from pa_client.contract.artifacts import CONTRACTS, load_artifact
+from pa_client.contract.encoding import AnyEntry, batch_call, entry_call, entry_log_data
+from pa_client.dev.synthetic import synthetic
+from pa_client.domain.models import Correction
 from pa_client.settings import Settings
-from pa_client.synthetic import synthetic
 
 log = logging.getLogger("pa_client")
 

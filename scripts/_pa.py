@@ -18,7 +18,7 @@ import click
 from ape.api.providers import ProviderAPI
 from ape.cli import ConnectedProviderCommand
 
-from pa_client.console import embedded_node_url
+from pa_client.dev.console import embedded_node_url
 from pa_client.errors import PaClientError
 from pa_client.settings import Settings
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 from ape.api.providers import ProviderAPI
 
-from pa_client.auditing import run_audit
+from pa_client.audit.run import run_audit
+from pa_client.chain.connection import open_ledger
 from pa_client.commands.audit import write_reports
-from pa_client.connection import open_ledger
-from pa_client.console import AuditSummary
+from pa_client.dev.console import AuditSummary
 from pa_client.errors import ChainError, InputError
 from scripts._pa import LedgerCommand, data_dir_option, settings_for
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from ape.api.providers import ProviderAPI
 
-from pa_client.connection import deploy_ledger
-from pa_client.deploy import deployment_file
+from pa_client.chain.connection import deploy_ledger
+from pa_client.chain.deployment import deployment_file
 from scripts._pa import LedgerCommand, account_option, data_dir_option, settings_for
 
 

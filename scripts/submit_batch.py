@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 from ape.api.providers import ProviderAPI
 
-from pa_client.connection import open_ledger
-from pa_client.entries_file import read_entries
-from pa_client.journal import Journal
-from pa_client.submission import DEFAULT_BATCH_SIZE, Item, Outcome, Submitter
+from pa_client.chain.connection import open_ledger
+from pa_client.records.entries_file import read_entries
+from pa_client.submission.journal import Journal
+from pa_client.submission.submitter import DEFAULT_BATCH_SIZE, Item, Outcome, Submitter
 from scripts._pa import LedgerCommand, account_option, data_dir_option, settings_for
 
 

@@ -17,12 +17,12 @@ from eth_account.signers.local import LocalAccount
 from rpc_proxy import Faults, RpcProxy, rpc_proxy
 from web3 import Web3
 
-from pa_client.accounts import DEV_ALIASES, dev_account
-from pa_client.chain import Sender
-from pa_client.deploy import Deployment, deploy
+from pa_client.chain.accounts import DEV_ALIASES, dev_account
+from pa_client.chain.deployment import Deployment, deploy
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.node import EmbeddedNode, free_port, local_rpc
+from pa_client.chain.sender import Sender
 from pa_client.errors import NodeError
-from pa_client.ledger import LedgerClient
-from pa_client.node import EmbeddedNode, free_port, local_rpc
 from pa_client.settings import ENV_VARS, Settings
 
 

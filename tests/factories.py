@@ -6,8 +6,8 @@ import itertools
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from pa_client.codes import mrn_check_character
-from pa_client.models import (
+from pa_client.domain.codes import mrn_check_character
+from pa_client.domain.models import (
     Authorisation,
     Correction,
     DeadlineExtension,

@@ -18,14 +18,15 @@ from pathlib import Path
 from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
 
-from pa_client import ids, rpc
-from pa_client.accounts import dev_account
-from pa_client.chain import Sender
-from pa_client.deploy import Deployment, deploy, save_deployment
-from pa_client.encoding import AnyEntry
-from pa_client.ledger import LedgerClient
-from pa_client.models import Discharge, Movement, Placement, Processing
-from pa_client.synthetic import SyntheticLedger
+from pa_client.chain import rpc
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.deployment import Deployment, deploy, save_deployment
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.sender import Sender
+from pa_client.contract import ids
+from pa_client.contract.encoding import AnyEntry
+from pa_client.dev.synthetic import SyntheticLedger
+from pa_client.domain.models import Discharge, Movement, Placement, Processing
 
 PA = Path(sys.executable).parent / "pa"
 _CHAIN_OF = function_signature_to_4byte_selector("chainOf(bytes32)")

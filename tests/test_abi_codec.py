@@ -12,10 +12,10 @@ from eth_abi.grammar import BasicType, TupleType, parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pa_client import abi_codec, abi_columns
-from pa_client.abi_codec import _name
-from pa_client.artifacts import load_artifact
-from pa_client.contract_errors import _type_string
+from pa_client.contract import abi_codec, abi_columns
+from pa_client.contract.abi_codec import _name
+from pa_client.contract.artifacts import load_artifact
+from pa_client.contract.reverts import _type_string
 
 
 def _ledger_types() -> list[str]:

@@ -13,7 +13,7 @@ from eth_keys.backends import get_backend
 from eth_keys.backends.coincurve import CoinCurveECCBackend
 from web3 import Web3
 
-from pa_client.accounts import (
+from pa_client.chain.accounts import (
     DEV_ALIASES,
     DEV_MNEMONIC,
     DEV_PRIVATE_KEYS,

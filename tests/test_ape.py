@@ -1,4 +1,4 @@
-"""Ape for developers. In process: the console helpers of `pa_client.console`. Through Ape (marked
+"""Ape for developers. In process: the console helpers of `pa_client.dev.console`. Through Ape (marked
 `ape`, several seconds each): `ape compile` in a clean clone, offline, gives the shipped bytecode;
 `ape run deploy`, `ape run submit_batch` and `ape run audit_report` on the embedded node, and
 `ape run deploy` on the consortium network, with their effect checked on chain and in the data
@@ -22,12 +22,14 @@ import pytest
 from conftest import AnvilNode, Parties
 from web3 import Web3
 
-from pa_client.accounts import DEV_PRIVATE_KEYS, create_keystore, dev_account
-from pa_client.auditing import run_audit
-from pa_client.authorisation_file import load_authorisation
-from pa_client.chain import Sender
-from pa_client.connection import open_ledger
-from pa_client.console import (
+from pa_client.audit.run import run_audit
+from pa_client.chain.accounts import DEV_PRIVATE_KEYS, create_keystore, dev_account
+from pa_client.chain.connection import open_ledger
+from pa_client.chain.deployment import Deployment, deploy, deployment_file, save_deployment
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.node import EmbeddedNode
+from pa_client.chain.sender import Sender
+from pa_client.dev.console import (
     OPEN_PLACEMENT_COLUMNS,
     AuditSummary,
     RecordLines,
@@ -43,13 +45,11 @@ from pa_client.console import (
     same_endpoint,
     stock,
 )
-from pa_client.demo import REFERENCE
-from pa_client.deploy import Deployment, deploy, deployment_file, save_deployment
-from pa_client.entries_file import read_entries
+from pa_client.dev.demo import REFERENCE
 from pa_client.errors import InputError
-from pa_client.ledger import LedgerClient
-from pa_client.node import EmbeddedNode
 from pa_client.present import display
+from pa_client.records.authorisation_file import load_authorisation
+from pa_client.records.entries_file import read_entries
 from pa_client.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -382,7 +382,9 @@ def test_ape_compile_in_a_clean_clone_gives_the_shipped_bytecode(tmp_path: Path)
     assert "compiled" in out
     manifest = json.loads((clone / ".build" / "__local__.json").read_text(encoding="utf-8"))
     for name in ("AuthorisationRegistry", "PaLedger"):
-        shipped = json.loads((ROOT / "pa_client" / "artifacts" / f"{name}.json").read_text(encoding="utf-8"))
+        shipped = json.loads(
+            (ROOT / "pa_client" / "contract" / "artifacts" / f"{name}.json").read_text(encoding="utf-8")
+        )
         compiled = manifest["contractTypes"][name]
         assert compiled["deploymentBytecode"]["bytecode"] == shipped["bytecode"], name
         assert compiled["runtimeBytecode"]["bytecode"] == shipped["deployedBytecode"], name

@@ -59,12 +59,14 @@ def test_shipped_artifacts_match_a_fresh_compile() -> None:
         problems.extend(f"{name}: key {key!r} differs from a fresh compile" for key in keys)
         if not keys and shipped[name] != compile_tool.render(new):
             problems.append(f"{name}: same content but not in canonical formatting")
-    assert not problems, "run `make compile` and commit pa_client/artifacts/:\n" + "\n".join(problems)
+    assert not problems, "run `make compile` and commit pa_client/contract/artifacts/:\n" + "\n".join(
+        problems
+    )
 
 
 def test_runtime_bytecode_fits_eip170() -> None:
     shipped = _shipped()
-    assert shipped, "no artifacts in pa_client/artifacts/"
+    assert shipped, "no artifacts in pa_client/contract/artifacts/"
     runtime = {name: json.loads(text).get("deployedBytecode") for name, text in shipped.items()}
     malformed = sorted(name for name, code in runtime.items() if not isinstance(code, str))
     assert not malformed, f"artifacts without a deployedBytecode string: {', '.join(malformed)}"

@@ -9,10 +9,10 @@ from typing import Any
 import factories
 from conftest import Parties
 
-from pa_client import ids
-from pa_client.auditing import run_audit, verify
-from pa_client.extract import block_times, read_pages
-from pa_client.ledger_tables import TableBuilder
+from pa_client.audit.run import run_audit, verify
+from pa_client.audit.tables import TableBuilder
+from pa_client.chain.extract import block_times, read_pages
+from pa_client.contract import ids
 from pa_client.settings import Settings
 
 
@@ -109,7 +109,7 @@ def test_an_altered_registration_is_detected(parties: Parties, auth: str) -> Non
 
 
 def _is_record(raw: dict[str, Any], auth: str, entry_ref: str) -> bool:
-    from pa_client import ids
+    from pa_client.contract import ids
 
     topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in raw["topics"]]
     return (

@@ -11,10 +11,10 @@ import pytest
 from conftest import Parties
 from factories import IMPORT_TREAD
 
-from pa_client import ids
-from pa_client.encoding import AnyEntry
+from pa_client.chain.ledger import EntryState, LedgerClient, LotState
+from pa_client.contract import ids
+from pa_client.contract.encoding import AnyEntry
 from pa_client.errors import ContractError
-from pa_client.ledger import EntryState, LedgerClient, LotState
 
 UNIT = 10**18
 SITE = "BOURGES"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pa_client import cli
+from pa_client.chain.node import EmbeddedNode
 from pa_client.cli import main
-from pa_client.node import EmbeddedNode
 from pa_client.settings import Settings
 
 PA = Path(sys.executable).parent / "pa"

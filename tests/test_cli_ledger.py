@@ -10,11 +10,11 @@ import factories
 import pytest
 from conftest import AnvilNode
 
+from pa_client.chain.connection import open_ledger
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.node import EmbeddedNode
 from pa_client.cli import main
-from pa_client.connection import open_ledger
-from pa_client.demo import REFERENCE
-from pa_client.ledger import LedgerClient
-from pa_client.node import EmbeddedNode
+from pa_client.dev.demo import REFERENCE
 from pa_client.settings import Settings
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -18,21 +18,21 @@ from fault_support import fresh_deployment, ledger_snapshot
 from rpc_proxy import RpcProxy
 from web3 import Web3
 
-from pa_client import rpc
-from pa_client.accounts import dev_account
-from pa_client.auditing import run_audit
-from pa_client.chain import connect
+from pa_client.audit.index import LedgerIndex
+from pa_client.audit.run import run_audit
+from pa_client.chain import rpc
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.node import local_rpc
+from pa_client.chain.sender import connect
 from pa_client.cli import main
-from pa_client.encoding import AnyEntry
+from pa_client.contract.encoding import AnyEntry
+from pa_client.dev.synthetic import synthetic
+from pa_client.domain.models import Correction
 from pa_client.errors import ChainError, NodeError
-from pa_client.index import LedgerIndex
-from pa_client.journal import Journal
-from pa_client.ledger import LedgerClient
-from pa_client.models import Correction
-from pa_client.node import local_rpc
 from pa_client.settings import Settings
-from pa_client.submission import Item, Outcome, Submitter
-from pa_client.synthetic import synthetic
+from pa_client.submission.journal import Journal
+from pa_client.submission.submitter import Item, Outcome, Submitter
 
 pytestmark = pytest.mark.consortium
 HOLDER = dev_account("holder")

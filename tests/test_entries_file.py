@@ -15,18 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pa_client.codes import check_unit
-from pa_client.entries_file import (
-    COLUMNS,
-    KINDS,
-    EntriesFile,
-    Problem,
-    SourcedEntry,
-    read_entries,
-    unresolved_lots,
-)
-from pa_client.errors import InputError
-from pa_client.models import (
+from pa_client.domain.codes import check_unit
+from pa_client.domain.models import (
     Correction,
     Discharge,
     DischargeMode,
@@ -37,7 +27,17 @@ from pa_client.models import (
     ProcessingInput,
     ProcessingOutput,
 )
-from pa_client.units import UNIT_CODES
+from pa_client.domain.units import UNIT_CODES
+from pa_client.errors import InputError
+from pa_client.records.entries_file import (
+    COLUMNS,
+    KINDS,
+    EntriesFile,
+    Problem,
+    SourcedEntry,
+    read_entries,
+    unresolved_lots,
+)
 
 DATA = Path(__file__).parent / "data" / "entries"
 AUTH = "FRIPO000000000042"

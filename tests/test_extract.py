@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pa_client.extract import decode_logs_answer
+from pa_client.chain.extract import decode_logs_answer
 
 _WORD = "0x" + "ab" * 32
 

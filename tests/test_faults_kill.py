@@ -31,14 +31,14 @@ from fault_support import (
 )
 from web3 import Web3
 
-from pa_client.accounts import dev_account
-from pa_client.chain import connect
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.node import EmbeddedNode
+from pa_client.chain.sender import connect
 from pa_client.cli import main
+from pa_client.dev.synthetic import SyntheticLedger, synthetic
 from pa_client.errors import NodeError
-from pa_client.journal import Journal
-from pa_client.node import EmbeddedNode
 from pa_client.settings import Settings
-from pa_client.synthetic import SyntheticLedger, synthetic
+from pa_client.submission.journal import Journal
 
 KILL_RUNS = int(os.environ.get("PA_KILL_RUNS", "2"))
 KILL_ENTRIES = int(os.environ.get("PA_KILL_ENTRIES", "1000"))
@@ -214,7 +214,7 @@ def test_node_killed_during_a_submission_and_restarted_loses_nothing_after_a_rer
     for a save, submit, SIGKILL the node after a random number of entries, restart it as `pa` would,
     run the submission again and compare with the clean run."""
     # The submission running when the node dies waits this long for a receipt before it gives up.
-    monkeypatch.setattr("pa_client.submission.RECEIPT_TIMEOUT_SECONDS", 8)
+    monkeypatch.setattr("pa_client.submission.submitter.RECEIPT_TIMEOUT_SECONDS", 8)
     clean = _clean_run(anvil, w3, tmp_path, NODE_ENTRIES, 23)
     rng = random.Random(_seed())
     kills: list[NodeKill] = []

@@ -29,17 +29,17 @@ from fault_support import (
 from rpc_proxy import Faults, RpcProxy, rpc_proxy
 from web3 import Web3
 
-from pa_client.accounts import dev_account
-from pa_client.auditing import AuditRun, run_audit
-from pa_client.chain import connect
+from pa_client.audit.run import AuditRun, run_audit
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.connection import open_chain
+from pa_client.chain.deployment import Deployment, save_deployment
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.sender import connect
 from pa_client.cli import main
-from pa_client.connection import open_chain
-from pa_client.deploy import Deployment, save_deployment
+from pa_client.dev.synthetic import SyntheticLedger, synthetic
 from pa_client.errors import ChainError
-from pa_client.ledger import LedgerClient
 from pa_client.settings import Settings
-from pa_client.submission import Item, Outcome, Submitter
-from pa_client.synthetic import SyntheticLedger, synthetic
+from pa_client.submission.submitter import Item, Outcome, Submitter
 
 pytestmark = pytest.mark.faults
 
@@ -277,7 +277,7 @@ def test_a_node_that_stays_unreachable_stops_the_submission_with_one_clear_line(
 def test_the_node_going_away_mid_submission_stops_it_and_a_rerun_completes(
     w3: Web3, clean: Clean, proxy: RpcProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("pa_client.submission.RECEIPT_TIMEOUT_SECONDS", 5)
+    monkeypatch.setattr("pa_client.submission.submitter.RECEIPT_TIMEOUT_SECONDS", 5)
     deployment = fresh_deployment(w3, clean.data)
     faulty = _w3(proxy.url)
     submitter = Submitter(LedgerClient(faulty, deployment, HOLDER), batch_size=25, in_flight=2)

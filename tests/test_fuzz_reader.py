@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from openpyxl.utils.exceptions import IllegalCharacterError  # type: ignore[import-untyped]
 
 from pa_client.cli import main
-from pa_client.entries_file import read_entries
 from pa_client.errors import ChainError, InputError
+from pa_client.records.entries_file import read_entries
 
 pytestmark = pytest.mark.faults
 

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from conftest import Parties
 
-from pa_client.ids import authorisation_id
-from pa_client.index import FileLock, LedgerIndex, cold_tables
-from pa_client.ledger_tables import LedgerTables
+from pa_client.audit.index import FileLock, LedgerIndex, cold_tables
+from pa_client.audit.tables import LedgerTables
+from pa_client.contract.ids import authorisation_id
 
 
 def _index(parties: Parties, folder: Path) -> LedgerIndex:

@@ -8,7 +8,7 @@ import dataclasses
 import factories
 from conftest import Parties
 
-from pa_client.integrity import recompute
+from pa_client.contract.rolling_hash import recompute
 
 
 def _season(parties: Parties, ref: str) -> list[int]:

@@ -18,12 +18,12 @@ from factories import IMPORT_CASING, IMPORT_TREAD, PRODUCT_SCRAP, PRODUCT_TYRE
 from web3 import Web3
 from web3.logs import DISCARD
 
-from pa_client import ids
-from pa_client.chain import Sent
-from pa_client.encoding import AnyEntry, day_end, day_start, encode_entry, encode_terms, unix
+from pa_client.chain.ledger import CUSTOMS_ROLE, EntryState, LedgerClient, LotState
+from pa_client.chain.sender import Sent
+from pa_client.contract import ids
+from pa_client.contract.encoding import AnyEntry, day_end, day_start, encode_entry, encode_terms, unix
+from pa_client.domain.models import DischargeMode
 from pa_client.errors import AccessDenied, ContractError
-from pa_client.ledger import CUSTOMS_ROLE, EntryState, LedgerClient, LotState
-from pa_client.models import DischargeMode
 
 UNIT = 10**18  # one unit of import goods, in the ledger's equivalents
 TREAD = int(IMPORT_TREAD)

@@ -17,11 +17,11 @@ from eth_account import Account
 from web3 import Web3
 from web3.types import Nonce
 
-from pa_client import ids
-from pa_client.accounts import dev_account
-from pa_client.chain import Sent
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.ledger import CUSTOMS_ROLE, EntryState, LedgerClient, Status
+from pa_client.chain.sender import Sent
+from pa_client.contract import ids
 from pa_client.errors import AccessDenied, ContractError
-from pa_client.ledger import CUSTOMS_ROLE, EntryState, LedgerClient, Status
 
 ROLES = ("customs", "holder", "declarant", "holder2", "stranger")
 CLIENT_OF_ROLE = {

@@ -11,7 +11,7 @@ authorisations:
 
 `LedgerModel` predicts, for every entry, either the exact custom error the contract must raise or
 the new state: stock per (lot, site), each lot's dependents, placed and discharged import goods
-equivalents per code (10^-18, rounded down as `pa_client.quantities.equivalent` does), the
+equivalents per code (10^-18, rounded down as `pa_client.domain.quantities.equivalent` does), the
 yield deviations, and the list of records. After every step the invariant compares the chain with
 the model:
 
@@ -56,13 +56,13 @@ from hypothesis.stateful import (
 )
 from web3 import HTTPProvider
 
-from pa_client import codes, ids
-from pa_client.encoding import AnyEntry
-from pa_client.errors import AccessDenied, ContractError
-from pa_client.integrity import recompute
-from pa_client.ledger import LedgerClient
-from pa_client.logs import decode_record
-from pa_client.models import (
+from pa_client.chain.ledger import LedgerClient
+from pa_client.contract import ids
+from pa_client.contract.encoding import AnyEntry
+from pa_client.contract.events import decode_record
+from pa_client.contract.rolling_hash import recompute
+from pa_client.domain import codes
+from pa_client.domain.models import (
     Correction,
     DeadlineExtension,
     Discharge,
@@ -72,7 +72,7 @@ from pa_client.models import (
     Placement,
     Processing,
 )
-from pa_client.quantities import (
+from pa_client.domain.quantities import (
     PPM,
     equivalent,
     from_micro,
@@ -81,6 +81,7 @@ from pa_client.quantities import (
     percent_to_ppm,
     to_micro,
 )
+from pa_client.errors import AccessDenied, ContractError
 
 if TYPE_CHECKING:
     from conftest import Parties

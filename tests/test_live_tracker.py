@@ -11,9 +11,9 @@ import factories
 import pytest
 from conftest import Parties
 
-from pa_client.auditing import verify
+from pa_client.audit.index import prefetched
+from pa_client.audit.run import verify
 from pa_client.errors import ChainError
-from pa_client.index import prefetched
 from pa_client.web import live
 from pa_client.web.events import Broker
 from pa_client.web.live import Tracker

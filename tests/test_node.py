@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import pytest
 from web3 import Web3
 
-from pa_client import node as node_module
-from pa_client.accounts import dev_account
+from pa_client.chain import node as node_module
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.node import EmbeddedNode, rpc_url_for
 from pa_client.cli import main
 from pa_client.errors import NodeError
-from pa_client.node import EmbeddedNode, rpc_url_for
 from pa_client.settings import Settings
 
 if TYPE_CHECKING:

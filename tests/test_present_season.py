@@ -26,25 +26,25 @@ import openpyxl  # type: ignore[import-untyped]
 import pytest
 from web3 import Web3
 
-from pa_client.accounts import dev_account
-from pa_client.auditing import verify, verify_registry
-from pa_client.authorisation_file import load_authorisation
-from pa_client.chain import Sender
-from pa_client.demo import REFERENCE, SAMPLE_AUTHORISATION, SAMPLE_SEASON, handling_entry
-from pa_client.deploy import deploy
-from pa_client.entries_file import read_entries
-from pa_client.extract import block_times, read_pages
-from pa_client.ledger import LedgerClient
-from pa_client.ledger_tables import LedgerTables, TableBuilder
-from pa_client.models import DeadlineExtension, Discharge, Placement
-from pa_client.node import EmbeddedNode, local_rpc
+from pa_client.audit.rules import AuditResult, BillOfDischarge, IntegrityResult, audit, bill_of_discharge
+from pa_client.audit.rules.bill import BillCarriedForward
+from pa_client.audit.rules.frames import rows
+from pa_client.audit.run import verify, verify_registry
+from pa_client.audit.tables import LedgerTables, TableBuilder
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.deployment import deploy
+from pa_client.chain.extract import block_times, read_pages
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.node import EmbeddedNode, local_rpc
+from pa_client.chain.sender import Sender
+from pa_client.dev.demo import REFERENCE, SAMPLE_AUTHORISATION, SAMPLE_SEASON, handling_entry
+from pa_client.domain.models import DeadlineExtension, Discharge, Placement
 from pa_client.present import write_audit, write_bill
 from pa_client.present.bill import bill_html, bill_tables
 from pa_client.present.html_report import render_audit_html
 from pa_client.present.json_report import audit_json
-from pa_client.rules import AuditResult, BillOfDischarge, IntegrityResult, audit, bill_of_discharge
-from pa_client.rules.bill import BillCarriedForward
-from pa_client.rules.frames import rows
+from pa_client.records.authorisation_file import load_authorisation
+from pa_client.records.entries_file import read_entries
 from pa_client.settings import Settings
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -17,22 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pa_client.audit.rules import alerts, delays, discharges, duties, fifo, placements, stock, yields
+from pa_client.audit.rules.frames import OBJ, make_frame
 from pa_client.present import charts, display
 from pa_client.present.csv_report import csv_text
 from pa_client.present.html_report import Cell, Table
 from pa_client.present.json_report import dumps
-from pa_client.present.tables import (
-    EQUIV,
-    MICRO,
-    SPECS,
-    TEXT,
-    ExportColumn,
-    ExportTable,
-    export_frame,
-)
+from pa_client.present.tables import EQUIV, MICRO, SPECS, TEXT, ExportColumn, ExportTable, export_frame
 from pa_client.present.xlsx_report import fits_a_spreadsheet, number_format, write_workbook
-from pa_client.rules import alerts, delays, discharges, duties, fifo, placements, stock, yields
-from pa_client.rules.frames import OBJ, make_frame
 
 # ---------------------------------------------------------------- numbers for people
 

@@ -15,13 +15,13 @@ from conftest import Parties
 from factories import IMPORT_CASING, IMPORT_TREAD, PRODUCT_SCRAP, PRODUCT_TYRE
 from web3.logs import DISCARD
 
-from pa_client import ids
-from pa_client.chain import Sent
-from pa_client.encoding import day_end, day_start, decode_terms, encode_terms
+from pa_client.chain.ledger import AuthorisationState, EntryState, LedgerClient, LotState, Status
+from pa_client.chain.sender import Sent
+from pa_client.contract import ids
+from pa_client.contract.encoding import day_end, day_start, decode_terms, encode_terms
+from pa_client.contract.rolling_hash import next_head
+from pa_client.domain.models import Authorisation
 from pa_client.errors import ChainError, ContractError
-from pa_client.integrity import next_head
-from pa_client.ledger import AuthorisationState, EntryState, LedgerClient, LotState, Status
-from pa_client.models import Authorisation
 
 UNIT = 10**18
 TREAD = int(IMPORT_TREAD)

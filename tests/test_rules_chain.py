@@ -16,13 +16,13 @@ import pytest
 from conftest import Parties
 from web3 import Web3
 
-from pa_client.authorisation_file import load_authorisation
-from pa_client.extract import block_times, read_pages
-from pa_client.ledger_tables import LedgerTables, TableBuilder
-from pa_client.models import DischargeMode
-from pa_client.quantities import display_equivalent, equivalent, micro_to_equivalent, to_micro
-from pa_client.rules import AlertThresholds, AuditResult, IntegrityResult, audit, bill_of_discharge
-from pa_client.rules.frames import rows
+from pa_client.audit.rules import AlertThresholds, AuditResult, IntegrityResult, audit, bill_of_discharge
+from pa_client.audit.rules.frames import rows
+from pa_client.audit.tables import LedgerTables, TableBuilder
+from pa_client.chain.extract import block_times, read_pages
+from pa_client.domain.models import DischargeMode
+from pa_client.domain.quantities import display_equivalent, equivalent, micro_to_equivalent, to_micro
+from pa_client.records.authorisation_file import load_authorisation
 
 
 class Rec(dict[str, Any]):

@@ -10,8 +10,8 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pa_client.models import PeriodEnd
-from pa_client.rules import add_months, bill_due_date, end_of_period, period_deadline
+from pa_client.audit.rules import add_months, bill_due_date, end_of_period, period_deadline
+from pa_client.domain.models import PeriodEnd
 
 MONTHS_PER_PERIOD = {PeriodEnd.MONTH: 1, PeriodEnd.QUARTER: 3, PeriodEnd.SEMESTER: 6}
 

@@ -17,12 +17,12 @@ from factories import IMPORT_TREAD as TREAD
 from factories import PRODUCT_SCRAP as SCRAP
 from factories import PRODUCT_TYRE as TYRE
 
-from pa_client.ledger_tables import AuthorisationVersion, LedgerTables, TableBuilder
-from pa_client.quantities import display_equivalent, equivalent, micro_to_equivalent, to_micro
-from pa_client.rules import AlertThresholds, AuditResult, IntegrityResult, audit, bill_of_discharge
-from pa_client.rules import alerts as alert_rules
-from pa_client.rules.duties import duty_cents, suspended_duty_cents
-from pa_client.rules.frames import half_up, rows
+from pa_client.audit.rules import AlertThresholds, AuditResult, IntegrityResult, audit, bill_of_discharge
+from pa_client.audit.rules import alerts as alert_rules
+from pa_client.audit.rules.duties import duty_cents, suspended_duty_cents
+from pa_client.audit.rules.frames import half_up, rows
+from pa_client.audit.tables import AuthorisationVersion, LedgerTables, TableBuilder
+from pa_client.domain.quantities import display_equivalent, equivalent, micro_to_equivalent, to_micro
 
 
 class Rec(dict[str, Any]):

@@ -17,19 +17,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pa_client import abi_codec, ids
-from pa_client.encoding import RECORD_EVENTS, entry_log_data
-from pa_client.ledger_tables import COLUMNS, AuthorisationVersion, LedgerTables, RecordTrace, TableBuilder
-from pa_client.logs import record_events, topic_of
-from pa_client.models import Correction
-from pa_client.quantities import display_equivalent, micro_to_equivalent
-from pa_client.rules import AlertThresholds, audit
-from pa_client.rules.alerts import ALERTS, SEVERITIES, Alert, alerts_frame
-from pa_client.rules.deadlines import period_deadline
-from pa_client.rules.duties import duties_cents, duty_cents
-from pa_client.rules.equivalents import DISCHARGE_EQUIVALENTS, basis_table, discharge_equivalents, lot_bases
-from pa_client.rules.fifo import ALLOCATIONS, allocate, fifo, fifo_by_walking
-from pa_client.rules.frames import (
+from pa_client.audit.rules import AlertThresholds, audit
+from pa_client.audit.rules.alerts import ALERTS, SEVERITIES, Alert, alerts_frame
+from pa_client.audit.rules.deadlines import period_deadline
+from pa_client.audit.rules.duties import duties_cents, duty_cents
+from pa_client.audit.rules.equivalents import (
+    DISCHARGE_EQUIVALENTS,
+    basis_table,
+    discharge_equivalents,
+    lot_bases,
+)
+from pa_client.audit.rules.fifo import ALLOCATIONS, allocate, fifo, fifo_by_walking
+from pa_client.audit.rules.frames import (
     TIME,
     frame_of,
     group_codes,
@@ -44,10 +43,16 @@ from pa_client.rules.frames import (
     utc_day,
     utc_days,
 )
-from pa_client.rules.placements import placement_table
-from pa_client.rules.stock import STOCK_BY_CODE, stock_by_code, stock_events
-from pa_client.rules.yields import deviation_percent
-from pa_client.synthetic import synthetic
+from pa_client.audit.rules.placements import placement_table
+from pa_client.audit.rules.stock import STOCK_BY_CODE, stock_by_code, stock_events
+from pa_client.audit.rules.yields import deviation_percent
+from pa_client.audit.tables import COLUMNS, AuthorisationVersion, LedgerTables, RecordTrace, TableBuilder
+from pa_client.contract import abi_codec, ids
+from pa_client.contract.encoding import RECORD_EVENTS, entry_log_data
+from pa_client.contract.events import record_events, topic_of
+from pa_client.dev.synthetic import synthetic
+from pa_client.domain.models import Correction
+from pa_client.domain.quantities import display_equivalent, micro_to_equivalent
 
 HOLDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 NOW = 1_795_737_856  # block times: long after the synthetic entries, so every record is late
@@ -447,7 +452,7 @@ def test_the_audit_of_a_synthetic_ledger_agrees_with_row_by_row_rules() -> None:
     # The placements table from the allocations table equals the one from the allocation's slots.
     placed = live(tables.placements)
     equivalents = discharge_equivalents(tables, basis_table(tables))
-    from pa_client.rules.deadlines import placement_deadlines
+    from pa_client.audit.rules.deadlines import placement_deadlines
 
     deadlines = placement_deadlines(tables)
     pd.testing.assert_frame_equal(

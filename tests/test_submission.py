@@ -9,10 +9,10 @@ import factories
 import pytest
 from conftest import Parties
 
+from pa_client.contract.rolling_hash import recompute
 from pa_client.errors import InputError
-from pa_client.integrity import recompute
-from pa_client.journal import Journal
-from pa_client.submission import Item, Outcome, Submitter
+from pa_client.submission.journal import Journal
+from pa_client.submission.submitter import Item, Outcome, Submitter
 
 SITE, OTHER = "BOURGES", "TOULOUSE"
 

@@ -12,15 +12,15 @@ import openpyxl  # type: ignore[import-untyped]
 import pytest
 from conftest import AnvilNode
 
+from pa_client.chain.connection import open_ledger
+from pa_client.chain.ledger import LedgerClient
 from pa_client.cli import main
-from pa_client.codes import mrn_check_character
 from pa_client.commands import submit as submit_command
-from pa_client.connection import open_ledger
-from pa_client.demo import REFERENCE
-from pa_client.integrity import recompute
-from pa_client.ledger import LedgerClient
+from pa_client.contract.rolling_hash import recompute
+from pa_client.dev.demo import REFERENCE
+from pa_client.domain.codes import mrn_check_character
 from pa_client.settings import Settings
-from pa_client.submission import Submitter
+from pa_client.submission.submitter import Submitter
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SEASON = EXAMPLES / "season-bourges-2019.csv"
@@ -117,7 +117,7 @@ def _with_overdraw(tmp_path: Path) -> Path:
 
 
 def test_an_overdraw_is_found_before_sending(ledger: Ledger, tmp_path: Path) -> None:
-    from pa_client.codes import mrn_check_character
+    from pa_client.domain.codes import mrn_check_character
 
     path = _with_overdraw(tmp_path)
     text = path.read_text().replace(

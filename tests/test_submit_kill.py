@@ -11,13 +11,13 @@ import pytest
 from conftest import AnvilNode
 from fault_support import start_submission
 
-from pa_client.accounts import dev_account
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.connection import open_ledger
 from pa_client.cli import main
-from pa_client.connection import open_ledger
-from pa_client.journal import Journal
-from pa_client.models import Authorisation
+from pa_client.dev.synthetic import synthetic
+from pa_client.domain.models import Authorisation
 from pa_client.settings import Settings
-from pa_client.synthetic import synthetic
+from pa_client.submission.journal import Journal
 
 ENTRIES = 3_000
 

@@ -1,7 +1,7 @@
 """Synthetic data: the sample season of the 2019 Bourges pilot and the generator of large ledgers.
 
 Both are replayed by `Replay`, a small model of the ledger's rules written here independently of
-`pa_client.synthetic` (docs/ledger.md): stock per lot and site never overdrawn, discharged ≤ placed
+`pa_client.dev.synthetic` (docs/ledger.md): stock per lot and site never overdrawn, discharged ≤ placed
 for each import goods code, corrections only of what nothing depends on, the yield of each processing
 against the authorisation's table. No chain is needed.
 """
@@ -22,20 +22,8 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
-from pa_client.authorisation_file import load_authorisation
-from pa_client.codes import check_mrn
-from pa_client.encoding import AnyEntry
-from pa_client.models import (
-    Authorisation,
-    Correction,
-    Discharge,
-    Entry,
-    Handling,
-    Movement,
-    Placement,
-    Processing,
-)
-from pa_client.synthetic import (
+from pa_client.contract.encoding import AnyEntry
+from pa_client.dev.synthetic import (
     COLUMNS,
     SEASON_TZ,
     SyntheticLedger,
@@ -45,6 +33,18 @@ from pa_client.synthetic import (
     synthetic,
     write_csv,
 )
+from pa_client.domain.codes import check_mrn
+from pa_client.domain.models import (
+    Authorisation,
+    Correction,
+    Discharge,
+    Entry,
+    Handling,
+    Movement,
+    Placement,
+    Processing,
+)
+from pa_client.records.authorisation_file import load_authorisation
 
 ROOT = Path(__file__).resolve().parent.parent
 SEASON_CSV = ROOT / "examples" / "season-bourges-2019.csv"
@@ -504,7 +504,7 @@ def test_generator_is_lazy() -> None:
 
 def test_the_project_reader_reads_both_files_as_they_were_made(tmp_path: Path) -> None:
     """The season and a generated file read back by the entries file reader give the same entries."""
-    entries_file = pytest.importorskip("pa_client.entries_file")
+    entries_file = pytest.importorskip("pa_client.records.entries_file")
     season = entries_file.read_entries(SEASON_CSV)
     assert season.problems == []
     assert [e.entry.model_dump() for e in season.entries] == _dumps(bourges_season())

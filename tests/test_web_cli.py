@@ -10,12 +10,12 @@ from typing import Any, cast
 
 import pytest
 
-from pa_client.accounts import create_keystore, dev_account
+from pa_client.chain.accounts import create_keystore, dev_account
+from pa_client.chain.ledger import LedgerClient
 from pa_client.cli import main
-from pa_client.demo import SAMPLE_SEASON
-from pa_client.entries_file import read_entries
+from pa_client.dev.demo import SAMPLE_SEASON
 from pa_client.errors import AccountError
-from pa_client.ledger import LedgerClient
+from pa_client.records.entries_file import read_entries
 from pa_client.settings import Settings
 from pa_client.web.auth import new_challenge, verify_sign_in
 from pa_client.web.entries_json import cell_text, read_json_entries

@@ -34,14 +34,14 @@ from hypothesis import HealthCheck
 from schemathesis.checks import not_a_server_error
 from web3 import Web3
 
-from pa_client.accounts import dev_account
-from pa_client.auditing import run_audit
-from pa_client.codes import mrn_check_character
-from pa_client.connection import open_ledger
-from pa_client.demo import REFERENCE, run_demo
-from pa_client.deploy import save_deployment
-from pa_client.entries_file import COLUMNS, read_entries
-from pa_client.ledger import LedgerClient
+from pa_client.audit.run import run_audit
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.connection import open_ledger
+from pa_client.chain.deployment import save_deployment
+from pa_client.chain.ledger import LedgerClient
+from pa_client.dev.demo import REFERENCE, run_demo
+from pa_client.domain.codes import mrn_check_character
+from pa_client.records.entries_file import COLUMNS, read_entries
 from pa_client.settings import Settings
 from pa_client.web import WebConfig, create_app, pages
 from pa_client.web.auth import sign_message

@@ -13,10 +13,16 @@ import pytest
 from conftest import Parties
 from web3.logs import DISCARD
 
-from pa_client import codes
-from pa_client.authorisation_file import load_authorisation
-from pa_client.models import DischargeMode
-from pa_client.quantities import display_equivalent, equivalent, micro_to_equivalent, round_money, to_micro
+from pa_client.domain import codes
+from pa_client.domain.models import DischargeMode
+from pa_client.domain.quantities import (
+    display_equivalent,
+    equivalent,
+    micro_to_equivalent,
+    round_money,
+    to_micro,
+)
+from pa_client.records.authorisation_file import load_authorisation
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 IMPORT, MPP, SPP = "39011010", "39012090", "39151000"

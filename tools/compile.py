@@ -2,7 +2,7 @@
 
 Usage (with the project's virtualenv):
 
-    python tools/compile.py            # write pa_client/artifacts/<Contract>.json
+    python tools/compile.py            # write pa_client/contract/artifacts/<Contract>.json
     python tools/compile.py --check    # exit 1 if the shipped artifacts differ from a fresh compile
 
 The build is deterministic: sources are sorted, source unit names are relative to the folder
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLC_VERSION = "0.8.28"
 SOLC_BINARY = ROOT / "tools" / "solc" / f"solc-v{SOLC_VERSION}"
 DEFAULT_CONTRACTS_DIR = ROOT / "contracts"
-DEFAULT_ARTIFACTS_DIR = ROOT / "pa_client" / "artifacts"
+DEFAULT_ARTIFACTS_DIR = ROOT / "pa_client" / "contract" / "artifacts"
 STANDARD_INPUT_PATH = ROOT / "build" / "standard-input.json"
 REMAPPINGS = ["@openzeppelin/=node_modules/@openzeppelin/"]
 SETTINGS: dict[str, Any] = {
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in problems:
             print(line, file=sys.stderr)
         if problems:
-            print("run `make compile` and commit pa_client/artifacts/", file=sys.stderr)
+            print("run `make compile` and commit pa_client/contract/artifacts/", file=sys.stderr)
             return 1
         print(f"{len(fresh)} artifacts match a fresh compile")
         return 0

@@ -5,7 +5,7 @@ Usage (with the project's virtualenv):
     python tools/make_sample_season.py            # (re)write the file and print its composition
     python tools/make_sample_season.py --check    # exit 1 if the committed file differs from a fresh run
 
-The season is built by `pa_client.synthetic.bourges_season` (seeded, decimal arithmetic only), so the
+The season is built by `pa_client.dev.synthetic.bourges_season` (seeded, decimal arithmetic only), so the
 file is the same byte for byte at every run. Times are written with the +01:00 offset of the pilot.
 """
 
@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pa_client.models import Discharge  # noqa: E402
-from pa_client.synthetic import SEASON_TZ, bourges_season, entry_rows, write_csv  # noqa: E402
+from pa_client.dev.synthetic import SEASON_TZ, bourges_season, entry_rows, write_csv  # noqa: E402
+from pa_client.domain.models import Discharge  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "examples" / "season-bourges-2019.csv"
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from web3 import Web3
 
-from . import rpc
-from .errors import ChainError
-from .extract import read_pages
-from .index import block_header
-from .ledger import LedgerClient
-from .ledger_tables import TableBuilder
+from pa_client.audit.index import block_header
+from pa_client.audit.tables import TableBuilder
+from pa_client.chain import rpc
+from pa_client.chain.extract import read_pages
+from pa_client.chain.ledger import LedgerClient
+from pa_client.errors import ChainError
 
 Chain = tuple[int, bytes]  # (sequence, head)
 

@@ -24,9 +24,9 @@ from typing import Any, TypeVar
 import pandas as pd
 from web3 import Web3
 
-from . import rpc
-from .extract import block_times, read_pages
-from .ledger_tables import COLUMNS, Chain, LedgerTables, TableBuilder
+from pa_client.audit.tables import COLUMNS, Chain, LedgerTables, TableBuilder
+from pa_client.chain import rpc
+from pa_client.chain.extract import block_times, read_pages
 
 try:
     import fcntl

@@ -17,14 +17,14 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from .errors import ChainError
-from .extract import head_block
-from .index import LedgerIndex, Progress
-from .ledger import LedgerClient
-from .ledger_tables import LedgerTables
-from .rules import AlertThresholds, AuditResult, IntegrityResult, audit
-from .rules.frames import gc_paused
-from .settings import Settings
+from pa_client.audit.index import LedgerIndex, Progress
+from pa_client.audit.rules import AlertThresholds, AuditResult, IntegrityResult, audit
+from pa_client.audit.rules.frames import gc_paused
+from pa_client.audit.tables import LedgerTables
+from pa_client.chain.extract import head_block
+from pa_client.chain.ledger import LedgerClient
+from pa_client.errors import ChainError
+from pa_client.settings import Settings
 
 log = logging.getLogger("pa_client")
 

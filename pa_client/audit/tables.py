@@ -16,16 +16,16 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import codes
-from .abi_codec import decode, decoder_for
-from .abi_columns import MalformedDataError, RecordBuffer, column_leaves
-from .artifacts import load_artifact
-from .contract_errors import _type_string
-from .encoding import AUTHORISATION_STATUSES, DISCHARGE_MODES, decode_terms
-from .hashing import keccak_256
-from .integrity import ZERO_HEAD, next_head
-from .logs import record_events
-from .models import Authorisation
+from pa_client.contract.abi_codec import decode, decoder_for
+from pa_client.contract.abi_columns import MalformedDataError, RecordBuffer, column_leaves
+from pa_client.contract.artifacts import load_artifact
+from pa_client.contract.encoding import AUTHORISATION_STATUSES, DISCHARGE_MODES, decode_terms
+from pa_client.contract.events import record_events
+from pa_client.contract.hashing import keccak_256
+from pa_client.contract.reverts import _type_string
+from pa_client.contract.rolling_hash import ZERO_HEAD, next_head
+from pa_client.domain import codes
+from pa_client.domain.models import Authorisation
 
 log = logging.getLogger("pa_client")
 

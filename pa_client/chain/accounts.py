@@ -17,8 +17,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 
+from pa_client.chain.node import DEV_MNEMONIC, local_rpc
 from pa_client.errors import AccountError, NodeError
-from pa_client.node import DEV_MNEMONIC, local_rpc
 from pa_client.settings import Settings
 
 __all__ = [

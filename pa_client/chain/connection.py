@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from web3 import Web3
 
-from .accounts import resolve_account
-from .chain import Sender, connect
-from .deploy import Deployment, deploy, load_deployment, save_deployment
-from .ledger import LedgerClient
-from .node import rpc_url_for
-from .settings import Settings
+from pa_client.chain.accounts import resolve_account
+from pa_client.chain.deployment import Deployment, deploy, load_deployment, save_deployment
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.node import rpc_url_for
+from pa_client.chain.sender import Sender, connect
+from pa_client.settings import Settings
 
 
 def open_chain(settings: Settings) -> Web3:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from web3 import Web3
 
-from .artifacts import load_artifact
-from .chain import Sender
-from .errors import ChainError
+from pa_client.chain.sender import Sender
+from pa_client.contract.artifacts import load_artifact
+from pa_client.errors import ChainError
 
 log = logging.getLogger("pa_client")
 

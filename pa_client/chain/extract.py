@@ -23,8 +23,8 @@ from typing import Any
 import msgspec
 from web3 import Web3
 
-from . import rpc
-from .errors import ChainError
+from pa_client.chain import rpc
+from pa_client.errors import ChainError
 
 log = logging.getLogger("pa_client")
 

@@ -18,17 +18,27 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import BlockIdentifier
 
-from . import codes, ids, rpc
-from .artifacts import load_artifact
-from .chain import Sender, Sent, as_chain_error
-from .deploy import Deployment
-from .encoding import ENTRY_KINDS, LOT_ORIGINS, RECORD_EVENTS, AnyEntry, encode_entry, encode_terms, from_unix
-from .errors import AccountError, ChainError
-from .extract import read_pages
-from .hashing import keccak
-from .logs import RecordLog, decode_record, topic_of
-from .models import Authorisation, Correction, DeadlineExtension
-from .quantities import from_micro
+from pa_client.chain import rpc
+from pa_client.chain.deployment import Deployment
+from pa_client.chain.extract import read_pages
+from pa_client.chain.sender import Sender, Sent, as_chain_error
+from pa_client.contract import ids
+from pa_client.contract.artifacts import load_artifact
+from pa_client.contract.encoding import (
+    ENTRY_KINDS,
+    LOT_ORIGINS,
+    RECORD_EVENTS,
+    AnyEntry,
+    encode_entry,
+    encode_terms,
+    from_unix,
+)
+from pa_client.contract.events import RecordLog, decode_record, topic_of
+from pa_client.contract.hashing import keccak
+from pa_client.domain import codes
+from pa_client.domain.models import Authorisation, Correction, DeadlineExtension
+from pa_client.domain.quantities import from_micro
+from pa_client.errors import AccountError, ChainError
 
 log = logging.getLogger("pa_client")
 

@@ -17,7 +17,7 @@ import urllib3
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint
 
-from .errors import ChainError
+from pa_client.errors import ChainError
 
 log = logging.getLogger("pa_client")
 

@@ -22,9 +22,9 @@ from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCErro
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
-from . import rpc
-from .contract_errors import decode_revert, to_exception
-from .errors import ChainError
+from pa_client.chain import rpc
+from pa_client.contract.reverts import decode_revert, to_exception
+from pa_client.errors import ChainError
 
 log = logging.getLogger("pa_client")
 

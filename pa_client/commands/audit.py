@@ -10,13 +10,13 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pa_client.auditing import AuditRun, run_audit
+from pa_client.audit.rules import AlertThresholds, bill_of_discharge
+from pa_client.audit.run import AuditRun, run_audit
+from pa_client.chain.connection import open_ledger
 from pa_client.commands import console, settings_from
-from pa_client.connection import open_ledger
-from pa_client.console import AuditSummary
+from pa_client.dev.console import AuditSummary
 from pa_client.errors import ChainError, InputError
 from pa_client.present import write_audit, write_bill
-from pa_client.rules import AlertThresholds, bill_of_discharge
 from pa_client.settings import Settings
 
 Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")]

@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 
-from pa_client.authorisation_file import load_authorisation
-from pa_client.chain import Sent
+from pa_client.chain.connection import deploy_ledger, open_ledger
+from pa_client.chain.deployment import deployment_file
+from pa_client.chain.sender import Sent
 from pa_client.commands import console, settings_from
-from pa_client.connection import deploy_ledger, open_ledger
-from pa_client.deploy import deployment_file
-from pa_client.models import DeadlineExtension
+from pa_client.domain.models import DeadlineExtension
+from pa_client.records.authorisation_file import load_authorisation
 
 Reference = Annotated[str, typer.Argument(help="Authorisation reference, e.g. FRIPO000000000042.")]
 Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the ledger's logs).")]

@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
-from pa_client.chain import connect
+from pa_client.audit.comparison import Chain, compare_nodes
+from pa_client.chain.connection import open_ledger
+from pa_client.chain.extract import head_block
+from pa_client.chain.sender import connect
 from pa_client.commands import console, settings_from
-from pa_client.comparison import Chain, compare_nodes
-from pa_client.connection import open_ledger
 from pa_client.errors import ChainError
-from pa_client.extract import head_block
 
 
 def register(app: typer.Typer) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from pa_client.chain import connect
+from pa_client.chain.node import EmbeddedNode
+from pa_client.chain.sender import connect
 from pa_client.commands import console, settings_from
-from pa_client.demo import AUDIT_DAY, REFERENCE, run_demo
+from pa_client.dev.demo import AUDIT_DAY, REFERENCE, run_demo
 from pa_client.errors import ConfigError
-from pa_client.node import EmbeddedNode
 
 
 def register(app: typer.Typer) -> None:

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
+from pa_client.chain.node import EmbeddedNode, NodeStatus
 from pa_client.commands import console, human_size, settings_from
-from pa_client.node import EmbeddedNode, NodeStatus
 
 node_app = typer.Typer(
     help="The embedded local chain (Anvil); its state is kept in the data folder.",

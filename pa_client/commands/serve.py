@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
+from pa_client.audit.rules import AlertThresholds
 from pa_client.commands import console, settings_from
 from pa_client.errors import AccountError, InputError
-from pa_client.rules import AlertThresholds
 
 SEVERITIES = ("critical", "warning", "info")
 
@@ -138,7 +138,7 @@ def token_create(
 ) -> None:
     """Create an API token bound to the --account account (the server signs submissions with it), or
     a read-only token bound to an address. The token is shown once."""
-    from pa_client.accounts import DEV_ALIASES
+    from pa_client.chain.accounts import DEV_ALIASES
     from pa_client.web.auth import SignInError, checksum
     from pa_client.web.signing import load_signer
     from pa_client.web.store import Store
@@ -288,7 +288,7 @@ def sign(
 ) -> None:
     """Sign a sign-in message with the --account account and print the signature to paste on the
     sign-in page (for accounts without a browser wallet)."""
-    from pa_client.accounts import resolve_account
+    from pa_client.chain.accounts import resolve_account
     from pa_client.web.auth import sign_message
 
     text = file.read_text(encoding="utf-8") if file is not None else sys.stdin.read()

@@ -10,14 +10,14 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pa_client.audit.index import LedgerIndex
+from pa_client.chain.connection import open_ledger
 from pa_client.commands import console, err_console, settings_from
-from pa_client.connection import open_ledger
-from pa_client.entries_file import read_entries
 from pa_client.errors import InputError
-from pa_client.index import LedgerIndex
-from pa_client.journal import Journal
-from pa_client.rejects import write_rejects
-from pa_client.submission import DEFAULT_BATCH_SIZE, Item, Outcome, Report, Submitter
+from pa_client.records.entries_file import read_entries
+from pa_client.records.rejects import write_rejects
+from pa_client.submission.journal import Journal
+from pa_client.submission.submitter import DEFAULT_BATCH_SIZE, Item, Outcome, Report, Submitter
 
 
 class OnError(enum.StrEnum):

@@ -22,7 +22,7 @@ class Artifact:
 
 @cache
 def load_artifact(name: str) -> Artifact:
-    path = resources.files("pa_client") / "artifacts" / f"{name}.json"
+    path = resources.files("pa_client.contract") / "artifacts" / f"{name}.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     return Artifact(
         name=name,

@@ -11,9 +11,9 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
-from . import codes
-from .abi_codec import encode as abi_encode
-from .models import (
+from pa_client.contract.abi_codec import encode as abi_encode
+from pa_client.domain import codes
+from pa_client.domain.models import (
     AllocationKey,
     Authorisation,
     Correction,
@@ -30,7 +30,14 @@ from .models import (
     ProcessingOutput,
     Product,
 )
-from .quantities import from_cents, from_micro, percent_to_ppm, ppm_to_percent, to_cents, to_micro
+from pa_client.domain.quantities import (
+    from_cents,
+    from_micro,
+    percent_to_ppm,
+    ppm_to_percent,
+    to_cents,
+    to_micro,
+)
 
 AnyEntry = Placement | Movement | Processing | Handling | Discharge | Correction | DeadlineExtension
 
@@ -328,8 +335,8 @@ def _function_types() -> dict[str, tuple[bytes, str]]:
     """Contract function name → (selector, ABI type of its single argument), from the shipped ABI."""
     from eth_utils.abi import function_signature_to_4byte_selector
 
-    from .artifacts import load_artifact
-    from .contract_errors import _type_string
+    from pa_client.contract.artifacts import load_artifact
+    from pa_client.contract.reverts import _type_string
 
     table: dict[str, tuple[bytes, str]] = {}
     for item in load_artifact("PaLedger").abi:

@@ -13,10 +13,10 @@ from typing import Any
 
 from eth_utils.abi import event_signature_to_log_topic
 
-from .abi_codec import decode
-from .artifacts import load_artifact
-from .contract_errors import _type_string
-from .encoding import KIND_OF_EVENT, AnyEntry, decode_entry
+from pa_client.contract.abi_codec import decode
+from pa_client.contract.artifacts import load_artifact
+from pa_client.contract.encoding import KIND_OF_EVENT, AnyEntry, decode_entry
+from pa_client.contract.reverts import _type_string
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eth_abi.abi import encode
 
-from .hashing import keccak, keccak_text
+from pa_client.contract.hashing import keccak, keccak_text
 
 
 def authorisation_id(reference: str) -> bytes:

@@ -15,11 +15,11 @@ from eth_abi.abi import decode
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
 
-from . import codes
-from .artifacts import all_abi_items
-from .encoding import AUTHORISATION_STATUSES, DISCHARGE_MODES, ENTRY_KINDS, from_unix
-from .errors import AccessDenied, ContractError
-from .quantities import display_equivalent, from_micro, ppm_to_percent
+from pa_client.contract.artifacts import all_abi_items
+from pa_client.contract.encoding import AUTHORISATION_STATUSES, DISCHARGE_MODES, ENTRY_KINDS, from_unix
+from pa_client.domain import codes
+from pa_client.domain.quantities import display_equivalent, from_micro, ppm_to_percent
+from pa_client.errors import AccessDenied, ContractError
 
 _ACCESS_ERRORS = {"AccessControlUnauthorizedAccount", "RegistryNotRecorder", "RegistryNotHolder"}
 

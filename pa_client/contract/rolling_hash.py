@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .hashing import keccak
-from .logs import RecordLog
+from pa_client.contract.events import RecordLog
+from pa_client.contract.hashing import keccak
 
 ZERO_HEAD = b"\0" * 32
 

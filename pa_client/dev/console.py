@@ -3,7 +3,7 @@
 `ape console` loads them through `ape_console_extras.py`, bound to the ledger of the network Ape is
 on; any Python shell can do the same with `namespace(open_ledger_at(url))`. They are plain functions
 over a `LedgerClient` and need nothing of Ape: stocks and lots are read from the contract, records
-from the logs, open placements and the audit summary from the audit (`pa_client.auditing`, as
+from the logs, open placements and the audit summary from the audit (`pa_client.audit.run`, as
 `pa audit` runs it). Also here: where the embedded node of a data folder runs, so that Ape's scripts
 and console use that node (its state) rather than a chain of their own.
 """
@@ -18,19 +18,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .connection import open_ledger
-from .errors import AccountError, InputError
-from .ledger import LedgerClient, LotState
-from .node import EmbeddedNode
-from .present.display import goods_code
-from .quantities import format_quantity
-from .settings import Settings
+from pa_client.chain.connection import open_ledger
+from pa_client.chain.ledger import LedgerClient, LotState
+from pa_client.chain.node import EmbeddedNode
+from pa_client.domain.quantities import format_quantity
+from pa_client.errors import AccountError, InputError
+from pa_client.present.display import goods_code
+from pa_client.settings import Settings
 
 if TYPE_CHECKING:  # the audit (pandas, the rules) is imported when first asked for
     import pandas as pd
 
-    from .auditing import AuditRun
-    from .rules import AuditResult
+    from pa_client.audit.rules import AuditResult
+    from pa_client.audit.run import AuditRun
 
 __all__ = [
     "OPEN_PLACEMENT_COLUMNS",
@@ -151,7 +151,7 @@ def audit(
     """The audit of authorisation `reference` now, as `pa audit` runs it (the local index in the data
     folder of `settings`, else of PA_DATA_DIR, brought up to date first). Deadlines are judged as of
     `today` (default: the day of the audited block)."""
-    from .auditing import run_audit
+    from pa_client.audit.run import run_audit
 
     run = run_audit(ledger, settings or Settings.load(), today=today, references=[reference])
     if reference not in run.result.references:

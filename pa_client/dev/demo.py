@@ -15,27 +15,24 @@ from pathlib import Path
 
 from web3 import Web3
 
-from .accounts import dev_account
-from .auditing import run_audit
-from .authorisation_file import load_authorisation
-from .chain import Sender
-from .console import AuditSummary
-from .deploy import Deployment, deploy, load_deployment, save_deployment
-from .entries_file import read_entries
-from .errors import ChainError
-from .ledger import LedgerClient, Status
-from .models import (
-    DeadlineExtension,
-    Handling,
-)
-from .present import write_audit, write_bill
-from .rules import audit, bill_of_discharge
-from .settings import Settings
-from .submission import Item, Outcome, Submitter
+from pa_client.audit.rules import audit, bill_of_discharge
+from pa_client.audit.run import run_audit
+from pa_client.chain.accounts import dev_account
+from pa_client.chain.deployment import Deployment, deploy, load_deployment, save_deployment
+from pa_client.chain.ledger import LedgerClient, Status
+from pa_client.chain.sender import Sender
+from pa_client.dev.console import AuditSummary
+from pa_client.domain.models import DeadlineExtension, Handling
+from pa_client.errors import ChainError
+from pa_client.present import write_audit, write_bill
+from pa_client.records.authorisation_file import load_authorisation
+from pa_client.records.entries_file import read_entries
+from pa_client.settings import Settings
+from pa_client.submission.submitter import Item, Outcome, Submitter
 
 log = logging.getLogger("pa_client")
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SAMPLE_AUTHORISATION = EXAMPLES / "authorisation-bourges.toml"
 SAMPLE_SEASON = EXAMPLES / "season-bourges-2019.csv"
 REFERENCE = "FRIPO000000000042"

@@ -30,10 +30,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Final, NamedTuple
 
-from .codes import mrn_check_character
-from .encoding import AnyEntry
-from .entries_file import COLUMNS
-from .models import (
+from pa_client.contract.encoding import AnyEntry
+from pa_client.domain.codes import mrn_check_character
+from pa_client.domain.models import (
     Authorisation,
     Correction,
     DeadlineExtension,
@@ -46,6 +45,7 @@ from .models import (
     ProcessingInput,
     ProcessingOutput,
 )
+from pa_client.records.entries_file import COLUMNS
 
 __all__ = [
     "BOURGES_REFERENCE",

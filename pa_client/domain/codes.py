@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import string
 
-from .units import UNIT_CODES, UNIT_NAMES, USUAL_MISTAKES
+from pa_client.domain.units import UNIT_CODES, UNIT_NAMES, USUAL_MISTAKES
 
 _MRN = re.compile(r"^[0-9]{2}[A-Z]{2}[A-Z0-9]{13}[A-Z0-9]$")
 _CN = re.compile(r"^[0-9]{8}$")

@@ -22,8 +22,15 @@ from pydantic import (
     model_validator,
 )
 
-from . import codes
-from .quantities import NumberError, parse_decimal, parse_ratio, percent_to_ppm, to_cents, to_micro
+from pa_client.domain import codes
+from pa_client.domain.quantities import (
+    NumberError,
+    parse_decimal,
+    parse_ratio,
+    percent_to_ppm,
+    to_cents,
+    to_micro,
+)
 
 
 def _quantity(value: object) -> Decimal:

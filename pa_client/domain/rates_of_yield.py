@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from .models import AllocationKey
+from pa_client.domain.models import AllocationKey
 
 
 @dataclass(frozen=True)

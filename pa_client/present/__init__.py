@@ -16,13 +16,13 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Final
 
-from ..rules.audit import AuditResult
-from ..rules.bill import BillOfDischarge
-from .bill import bill_html, bill_name, write_bill_html, write_bill_xlsx
-from .csv_report import write_csv_folder
-from .html_report import render_audit_html, write_html
-from .json_report import audit_json, dumps, write_json
-from .xlsx_report import write_xlsx
+from pa_client.audit.rules.audit import AuditResult
+from pa_client.audit.rules.bill import BillOfDischarge
+from pa_client.present.bill import bill_html, bill_name, write_bill_html, write_bill_xlsx
+from pa_client.present.csv_report import write_csv_folder
+from pa_client.present.html_report import render_audit_html, write_html
+from pa_client.present.json_report import audit_json, dumps, write_json
+from pa_client.present.xlsx_report import write_xlsx
 
 AUDIT_FORMATS: Final = ("json", "html", "xlsx", "csv")
 BILL_FORMATS: Final = ("html", "xlsx", "json")

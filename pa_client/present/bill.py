@@ -1,5 +1,5 @@
 """The bill of discharge (décompte d'apurement, UCC-DA art. 175) as a printable HTML page and an XLSX
-workbook, from `pa_client.rules.bill.BillOfDischarge`.
+workbook, from `pa_client.audit.rules.bill.BillOfDischarge`.
 
 Contents (domain.md): the authorisation, holder (EORI) and supervising office; the period covered and
 the date the bill is due; each placement (MRN, date, CN8, description, quantity and unit, customs
@@ -17,13 +17,24 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from ..models import DischargeMode
-from ..quantities import micro_to_equivalent
-from ..rules.bill import BillDuty, BillOfDischarge, BillShare
-from . import display
-from .html_report import Cell, Table, _num, _txt, environment
-from .tables import CENTS, DATE, DECIMAL, EQUIV, INT, MICRO, RATE, TEXT, ExportColumn, ExportTable
-from .xlsx_report import Cover, write_workbook
+from pa_client.audit.rules.bill import BillDuty, BillOfDischarge, BillShare
+from pa_client.domain.models import DischargeMode
+from pa_client.domain.quantities import micro_to_equivalent
+from pa_client.present import display
+from pa_client.present.html_report import Cell, Table, _num, _txt, environment
+from pa_client.present.tables import (
+    CENTS,
+    DATE,
+    DECIMAL,
+    EQUIV,
+    INT,
+    MICRO,
+    RATE,
+    TEXT,
+    ExportColumn,
+    ExportTable,
+)
+from pa_client.present.xlsx_report import Cover, write_workbook
 
 ROLE_LABELS: Final = {"main": "Main (MPP)", "secondary": "Secondary (SPP)"}
 CARRIED_LABELS: Final = {"extended": "Period extended by customs", "not discharged": "Not discharged"}

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from markupsafe import Markup
 
-from . import display
+from pa_client.present import display
 
 PALETTE: Final = ("#1f5fa8", "#d9822b", "#2e8b57", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b8860b")
 STATUS_COLOURS: Final[dict[str, str]] = {"open": "#1f5fa8", "overdue": "#c62828", "discharged": "#8fb996"}

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from ..rules.audit import AuditResult
-from .tables import Cell, ExportTable, export_tables
+from pa_client.audit.rules.audit import AuditResult
+from pa_client.present.tables import Cell, ExportTable, export_tables
 
 
 def csv_text(value: Cell) -> str:

@@ -1,6 +1,6 @@
 """Numbers, dates and codes as people read them in the reports (HTML and the XLSX's text cells).
 
-Everything is exact: the ledger's integers become `Decimal`s (`pa_client.quantities`), which are
+Everything is exact: the ledger's integers become `Decimal`s (`pa_client.domain.quantities`), which are
 printed with thousands separators and without trailing zeros (so "13 p/st", "58.95 kg",
 "736.842105 kg"). Quantities are exact to the millionth; import goods equivalents are shown with 6
 decimals rounded half up, as the JSON and the ledger's documentation state (docs/ledger.md); money
@@ -17,8 +17,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from ..quantities import display_equivalent, from_cents, from_micro, ppm_to_percent
-from ..units import unit_name
+from pa_client.domain.quantities import display_equivalent, from_cents, from_micro, ppm_to_percent
+from pa_client.domain.units import unit_name
 
 # UN/ECE Rec. 20 codes and the symbols customs officers read on declarations and in the CN's
 # supplementary units (p/st for a number of articles, pa for pairs).

@@ -22,10 +22,10 @@ from typing import Any, Final
 
 import jinja2
 
-from ..models import Authorisation
-from ..rules.audit import AuditResult
-from ..rules.frames import rows, utc_day
-from . import charts, display
+from pa_client.audit.rules.audit import AuditResult
+from pa_client.audit.rules.frames import rows, utc_day
+from pa_client.domain.models import Authorisation
+from pa_client.present import charts, display
 
 ROW_LIMIT: Final = 2_000  # rows of a table shown in the HTML; the XLSX and CSV carry them all
 INFO_ALERTS_LISTED: Final = 12

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..rules.audit import AuditResult
+from pa_client.audit.rules.audit import AuditResult
 
 
 def _exact(value: Any, where: str = "$") -> Any:

@@ -25,10 +25,10 @@ from typing import Any, Final
 
 import pandas as pd
 
-from ..models import DischargeMode
-from ..rules.audit import AuditResult
-from ..rules.frames import rows
-from . import display
+from pa_client.audit.rules.audit import AuditResult
+from pa_client.audit.rules.frames import rows
+from pa_client.domain.models import DischargeMode
+from pa_client.present import display
 
 Cell = str | int | Decimal | date | datetime | bool | None
 

@@ -25,18 +25,9 @@ from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
-from ..rules.audit import AuditResult
-from . import display
-from .tables import (
-    CENTS,
-    DATE,
-    INT,
-    TIME,
-    Cell,
-    ExportColumn,
-    ExportTable,
-    export_tables,
-)
+from pa_client.audit.rules.audit import AuditResult
+from pa_client.present import display
+from pa_client.present.tables import CENTS, DATE, INT, TIME, Cell, ExportColumn, ExportTable, export_tables
 
 EXCEL_DIGITS: Final = 15
 HEADER_FILL: Final = PatternFill("solid", fgColor="1F3A5F")

@@ -10,10 +10,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import InputError
-from .models import AllocationKey, Authorisation
-from .quantities import NumberError, parse_decimal
-from .rates_of_yield import Recipe, RecipeOutput, derive_contents
+from pa_client.domain.models import AllocationKey, Authorisation
+from pa_client.domain.quantities import NumberError, parse_decimal
+from pa_client.domain.rates_of_yield import Recipe, RecipeOutput, derive_contents
+from pa_client.errors import InputError
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

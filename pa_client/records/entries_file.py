@@ -38,8 +38,7 @@ from typing import Any, BinaryIO, Final
 import openpyxl  # type: ignore[import-untyped]
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from .errors import InputError
-from .models import (
+from pa_client.domain.models import (
     Correction,
     Discharge,
     DischargeMode,
@@ -50,6 +49,7 @@ from .models import (
     Placement,
     Processing,
 )
+from pa_client.errors import InputError
 
 __all__ = [
     "COLUMNS",

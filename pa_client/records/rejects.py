@@ -6,7 +6,7 @@ import csv
 from collections.abc import Mapping
 from pathlib import Path
 
-from .entries_file import EntriesFile
+from pa_client.records.entries_file import EntriesFile
 
 REASON_COLUMN = "rejected_because"
 

@@ -24,15 +24,16 @@ from hexbytes import HexBytes
 from web3.exceptions import TimeExhausted, TransactionNotFound
 from web3.types import BlockIdentifier, TxParams
 
-from . import ids, rpc
-from .chain import GAS_MARGIN_PERCENT, RECEIPT_TIMEOUT_SECONDS
-from .contract_errors import decode_revert, describe
-from .encoding import AnyEntry, batch_call, entry_call, entry_log_data
-from .errors import ChainError, InputError
-from .index import LedgerIndex
-from .journal import Journal, JournalLine, now
-from .ledger import LedgerClient
-from .models import Correction
+from pa_client.audit.index import LedgerIndex
+from pa_client.chain import rpc
+from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.sender import GAS_MARGIN_PERCENT, RECEIPT_TIMEOUT_SECONDS
+from pa_client.contract import ids
+from pa_client.contract.encoding import AnyEntry, batch_call, entry_call, entry_log_data
+from pa_client.contract.reverts import decode_revert, describe
+from pa_client.domain.models import Correction
+from pa_client.errors import ChainError, InputError
+from pa_client.submission.journal import Journal, JournalLine, now
 
 log = logging.getLogger("pa_client")
 

@@ -11,7 +11,7 @@ Modules: `access` (who sees what: pure rules), `roles` (the chain's facts about 
 `pages`, `views` (what pages show), `i18n` (English and French labels), `app` (the factory).
 """
 
-from .app import create_app
-from .context import WebConfig
+from pa_client.web.app import create_app
+from pa_client.web.context import WebConfig
 
 __all__ = ["WebConfig", "create_app"]

@@ -13,17 +13,25 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import AccountError, InputError, PaClientError
-from ..index import LedgerIndex
-from ..journal import Journal
-from ..rules import bill_of_discharge
-from ..submission import Outcome, Report, Submitter
-from .access import SEVERITY_RANK, may_submit_with, may_view, relation, visible
-from .auth import SignInBusyError, SignInError, checksum, new_challenge, verify_sign_in
-from .deps import Caller, Ctx, audit_state, end_session, not_found, start_session, visible_reference
-from .entries_json import JsonProblem, read_json_entries
-from .live import AlertItem
-from .views import status_of
+from pa_client.audit.index import LedgerIndex
+from pa_client.audit.rules import bill_of_discharge
+from pa_client.errors import AccountError, InputError, PaClientError
+from pa_client.submission.journal import Journal
+from pa_client.submission.submitter import Outcome, Report, Submitter
+from pa_client.web.access import SEVERITY_RANK, may_submit_with, may_view, relation, visible
+from pa_client.web.auth import SignInBusyError, SignInError, checksum, new_challenge, verify_sign_in
+from pa_client.web.deps import (
+    Caller,
+    Ctx,
+    audit_state,
+    end_session,
+    not_found,
+    start_session,
+    visible_reference,
+)
+from pa_client.web.entries_json import JsonProblem, read_json_entries
+from pa_client.web.live import AlertItem
+from pa_client.web.views import status_of
 
 router = APIRouter(prefix="/api/v1")
 

@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..ledger import LedgerClient
-from . import api, pages
-from .context import WebConfig, WebContext
+from pa_client.chain.ledger import LedgerClient
+from pa_client.web import api, pages
+from pa_client.web.context import WebConfig, WebContext
 
 STATIC = Path(__file__).resolve().parent / "static"
 DESCRIPTION = """The PA Ledger API: submit inward processing entries (interfaces.md §1, the same checks

@@ -16,7 +16,7 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from .store import Store, Token
+from pa_client.web.store import Store, Token
 
 SESSION_COOKIE = "pa_session"
 CHALLENGE_SECONDS = 600

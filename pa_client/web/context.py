@@ -10,18 +10,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..accounts import is_local_dev_chain
-from ..connection import open_ledger
-from ..ledger import LedgerClient
-from ..rules import AlertThresholds
-from ..settings import Settings
-from .access import Access
-from .events import Broker
-from .live import DEFAULT_POLL_SECONDS, AlertItem, Tracker
-from .roles import RoleReader
-from .signing import Signers
-from .store import Store
-from .webhooks import WebhookSender, queue_alerts
+from pa_client.audit.rules import AlertThresholds
+from pa_client.chain.accounts import is_local_dev_chain
+from pa_client.chain.connection import open_ledger
+from pa_client.chain.ledger import LedgerClient
+from pa_client.settings import Settings
+from pa_client.web.access import Access
+from pa_client.web.events import Broker
+from pa_client.web.live import DEFAULT_POLL_SECONDS, AlertItem, Tracker
+from pa_client.web.roles import RoleReader
+from pa_client.web.signing import Signers
+from pa_client.web.store import Store
+from pa_client.web.webhooks import WebhookSender, queue_alerts
 
 log = logging.getLogger("pa_client")
 

@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from .access import Access, may_view
-from .auth import SESSION_COOKIE, Principal, principal_from
-from .context import WebContext
-from .i18n import LANG_COOKIE, language
-from .live import AuditState
+from pa_client.web.access import Access, may_view
+from pa_client.web.auth import SESSION_COOKIE, Principal, principal_from
+from pa_client.web.context import WebContext
+from pa_client.web.i18n import LANG_COOKIE, language
+from pa_client.web.live import AuditState
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -6,7 +6,7 @@ file, or one object with `inputs` and `outputs` lists (each item: the fields of 
 be JSON strings (exact, recommended) or JSON numbers (read from their shortest decimal form); a list of
 `documents` is accepted for the `;`-separated text.
 
-The objects become the rows of an entries file that `pa_client.entries_file.read_entries` checks whole
+The objects become the rows of an entries file that `pa_client.records.entries_file.read_entries` checks whole
 — the same rules, the same messages — and every problem is given back with the object it concerns
 (`entries[3]`, `entries[3].inputs[0]`) instead of a file row.
 """
@@ -23,8 +23,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..entries_file import COLUMNS, Problem, read_entries
-from ..submission import Item
+from pa_client.records.entries_file import COLUMNS, Problem, read_entries
+from pa_client.submission.submitter import Item
 
 SOURCE = "entries"
 _ROW_MENTION = re.compile(r"\brow (\d+)\b")

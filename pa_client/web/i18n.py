@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..present import display
+from pa_client.present import display
 
 LANGUAGES: Final = ("en", "fr")
 LANG_COOKIE: Final = "pa_lang"

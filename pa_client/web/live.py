@@ -22,16 +22,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..auditing import verify, verify_registry
-from ..extract import block_times, head_block, read_pages
-from ..index import READ_RANGE, block_header, prefetched
-from ..ledger import LedgerClient
-from ..ledger_tables import LedgerTables, RecordTrace, TableBuilder
-from ..present import display
-from ..rules import AlertThresholds, AuditResult, audit
-from ..rules.alerts import BILL_DUE, CRITICAL, DEADLINE_NEAR, OVERDUE
-from ..rules.frames import gc_paused, rows
-from .events import Broker, Event
+from pa_client.audit.index import READ_RANGE, block_header, prefetched
+from pa_client.audit.rules import AlertThresholds, AuditResult, audit
+from pa_client.audit.rules.alerts import BILL_DUE, CRITICAL, DEADLINE_NEAR, OVERDUE
+from pa_client.audit.rules.frames import gc_paused, rows
+from pa_client.audit.run import verify, verify_registry
+from pa_client.audit.tables import LedgerTables, RecordTrace, TableBuilder
+from pa_client.chain.extract import block_times, head_block, read_pages
+from pa_client.chain.ledger import LedgerClient
+from pa_client.present import display
+from pa_client.web.events import Broker, Event
 
 log = logging.getLogger("pa_client")
 

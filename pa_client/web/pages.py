@@ -17,18 +17,34 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from .. import ids
-from ..accounts import DEV_ALIASES, dev_account
-from ..logs import decode_record
-from ..present import display
-from ..present.bill import bill_html, bill_view, write_bill_xlsx
-from ..rules import bill_of_discharge
-from . import i18n, views
-from .access import Access, event_for, may_subscribe, visible
-from .auth import SESSION_COOKIE, Principal, SignInError, new_challenge, sign_message, verify_sign_in
-from .context import WebContext
-from .deps import audit_state, caller, context, end_session, lang, not_found, start_session, visible_reference
-from .events import Event
+from pa_client.audit.rules import bill_of_discharge
+from pa_client.chain.accounts import DEV_ALIASES, dev_account
+from pa_client.contract import ids
+from pa_client.contract.events import decode_record
+from pa_client.present import display
+from pa_client.present.bill import bill_html, bill_view, write_bill_xlsx
+from pa_client.web import i18n, views
+from pa_client.web.access import Access, event_for, may_subscribe, visible
+from pa_client.web.auth import (
+    SESSION_COOKIE,
+    Principal,
+    SignInError,
+    new_challenge,
+    sign_message,
+    verify_sign_in,
+)
+from pa_client.web.context import WebContext
+from pa_client.web.deps import (
+    audit_state,
+    caller,
+    context,
+    end_session,
+    lang,
+    not_found,
+    start_session,
+    visible_reference,
+)
+from pa_client.web.events import Event
 
 router = APIRouter(include_in_schema=False)
 DEV_SIGN_IN = ("customs", "holder", "broker", "holder2", "broker2", "stranger")

@@ -14,9 +14,10 @@ from collections.abc import Callable, Collection
 
 from web3 import Web3
 
-from .. import ids, rpc
-from ..ledger import LedgerClient
-from .access import Access, derive_access
+from pa_client.chain import rpc
+from pa_client.chain.ledger import LedgerClient
+from pa_client.contract import ids
+from pa_client.web.access import Access, derive_access
 
 DEFAULT_TTL = 30.0
 

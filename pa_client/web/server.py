@@ -9,7 +9,7 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 
-from .context import WebContext
+from pa_client.web.context import WebContext
 
 
 class Server(uvicorn.Server):

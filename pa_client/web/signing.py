@@ -12,11 +12,11 @@ import threading
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 
-from ..accounts import DEV_ALIASES, load_account
-from ..errors import AccountError
-from ..ledger import LedgerClient
-from ..settings import Settings
-from .store import Token
+from pa_client.chain.accounts import DEV_ALIASES, load_account
+from pa_client.chain.ledger import LedgerClient
+from pa_client.errors import AccountError
+from pa_client.settings import Settings
+from pa_client.web.store import Token
 
 
 def load_signer(spec: str, settings: Settings, chain_id: int, password_env: str | None) -> LocalAccount:

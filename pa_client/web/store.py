@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .access import session_live, token_usable
+from pa_client.web.access import session_live, token_usable
 
 MAX_CHALLENGES = 10_000
 CHALLENGES_PER_ADDRESS = 5

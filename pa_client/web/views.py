@@ -10,14 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from ..models import Authorisation
-from ..present import display
-from ..present.html_report import Cell, Table, deadline_chart, yield_chart
-from ..rules.audit import AuditResult
-from ..rules.deadlines import BILL_DUE_DAYS
-from ..rules.frames import rows
-from . import i18n
-from .live import AlertItem, AuditState, RecordMeta, Tracker
+from pa_client.audit.rules.audit import AuditResult
+from pa_client.audit.rules.deadlines import BILL_DUE_DAYS
+from pa_client.audit.rules.frames import rows
+from pa_client.domain.models import Authorisation
+from pa_client.present import display
+from pa_client.present.html_report import Cell, Table, deadline_chart, yield_chart
+from pa_client.web import i18n
+from pa_client.web.live import AlertItem, AuditState, RecordMeta, Tracker
 
 LATEST_RECORDS = 25
 ROW_LIMIT = 500

@@ -19,9 +19,9 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .access import Access, webhook_wants
-from .live import AlertItem
-from .store import OutboxItem, Store
+from pa_client.web.access import Access, webhook_wants
+from pa_client.web.live import AlertItem
+from pa_client.web.store import OutboxItem, Store
 
 log = logging.getLogger("pa_client")
 

@@ -1,6 +1,6 @@
 """The audit rules (docs/audit-model.md): pure functions from the ledger tables to result tables.
 
-No chain, no I/O: everything comes from `pa_client.ledger_tables.LedgerTables`. Numbers are exact:
+No chain, no I/O: everything comes from `pa_client.audit.tables.LedgerTables`. Numbers are exact:
 quantities in millionths, import goods equivalents in 10^-18 (Python ints in `object` columns), money
 in cents, rates in millionths; Decimal only for display.
 
@@ -10,11 +10,11 @@ Modules: `equivalents` (lots' import goods basis, equivalents of discharges and 
 `AuditResult` and the audit JSON), `bill` (the bill of discharge).
 """
 
-from .alerts import Alert, AlertThresholds
-from .audit import AuditResult, IntegrityResult, audit, restrict
-from .bill import BillOfDischarge, bill_of_discharge
-from .deadlines import add_months, bill_due_date, end_of_period, period_deadline
-from .duties import duty_cents, suspended_duty_cents
+from pa_client.audit.rules.alerts import Alert, AlertThresholds
+from pa_client.audit.rules.audit import AuditResult, IntegrityResult, audit, restrict
+from pa_client.audit.rules.bill import BillOfDischarge, bill_of_discharge
+from pa_client.audit.rules.deadlines import add_months, bill_due_date, end_of_period, period_deadline
+from pa_client.audit.rules.duties import duty_cents, suspended_duty_cents
 
 __all__ = [
     "Alert",

@@ -14,9 +14,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..quantities import display_equivalent, format_quantity, from_cents, ppm_to_percent
-from .deadlines import bill_due_date
-from .frames import OBJ, dates_of, day_numbers, frame_of, objects, ordinals, rows, sort_ranks, utc_days
+from pa_client.audit.rules.deadlines import bill_due_date
+from pa_client.audit.rules.frames import (
+    OBJ,
+    dates_of,
+    day_numbers,
+    frame_of,
+    objects,
+    ordinals,
+    rows,
+    sort_ranks,
+    utc_days,
+)
+from pa_client.domain.quantities import display_equivalent, format_quantity, from_cents, ppm_to_percent
 
 DEADLINE_NEAR = "deadline_near"
 OVERDUE = "overdue"

@@ -10,22 +10,28 @@ from typing import Any
 
 import pandas as pd
 
-from ..ledger_tables import LedgerTables
-from ..models import Authorisation
-from ..quantities import display_equivalent, from_cents, from_micro, percent_to_ppm, ppm_to_percent
-from . import alerts as alert_rules
-from .alerts import AlertThresholds, sort_alerts
-from .deadlines import placement_deadlines
-from .delays import recording_delays
-from .discharges import discharge_table
-from .duties import DEEMED_RELEASE, FREE_CIRCULATION, duty_due
-from .equivalents import basis_table, explode_discharges, processing_equivalents
-from .fifo import fifo
-from .frames import gc_paused, rows
-from .keys import Keys, live_rows
-from .placements import placement_table
-from .stock import current_stock, events_of, history_of, stock_by_code
-from .yields import yields
+from pa_client.audit.rules import alerts as alert_rules
+from pa_client.audit.rules.alerts import AlertThresholds, sort_alerts
+from pa_client.audit.rules.deadlines import placement_deadlines
+from pa_client.audit.rules.delays import recording_delays
+from pa_client.audit.rules.discharges import discharge_table
+from pa_client.audit.rules.duties import DEEMED_RELEASE, FREE_CIRCULATION, duty_due
+from pa_client.audit.rules.equivalents import basis_table, explode_discharges, processing_equivalents
+from pa_client.audit.rules.fifo import fifo
+from pa_client.audit.rules.frames import gc_paused, rows
+from pa_client.audit.rules.keys import Keys, live_rows
+from pa_client.audit.rules.placements import placement_table
+from pa_client.audit.rules.stock import current_stock, events_of, history_of, stock_by_code
+from pa_client.audit.rules.yields import yields
+from pa_client.audit.tables import LedgerTables
+from pa_client.domain.models import Authorisation
+from pa_client.domain.quantities import (
+    display_equivalent,
+    from_cents,
+    from_micro,
+    percent_to_ppm,
+    ppm_to_percent,
+)
 
 
 @dataclass(frozen=True)

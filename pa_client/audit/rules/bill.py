@@ -18,14 +18,14 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from ..ledger_tables import LedgerTables
-from ..quantities import display_equivalent, from_cents, from_micro, ppm_to_percent
-from .alerts import AlertThresholds
-from .audit import AuditResult, audit
-from .deadlines import bill_due_date
-from .duties import DEEMED_RELEASE, FREE_CIRCULATION
-from .equivalents import lot_bases
-from .frames import live, ratio_text, rows, utc_day
+from pa_client.audit.rules.alerts import AlertThresholds
+from pa_client.audit.rules.audit import AuditResult, audit
+from pa_client.audit.rules.deadlines import bill_due_date
+from pa_client.audit.rules.duties import DEEMED_RELEASE, FREE_CIRCULATION
+from pa_client.audit.rules.equivalents import lot_bases
+from pa_client.audit.rules.frames import live, ratio_text, rows, utc_day
+from pa_client.audit.tables import LedgerTables
+from pa_client.domain.quantities import display_equivalent, from_cents, from_micro, ppm_to_percent
 
 MAIN = "main"
 SECONDARY = "secondary"

@@ -12,9 +12,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..ledger_tables import LedgerTables
-from ..models import PeriodEnd
-from .frames import BOOL, INT, OBJ, dates_of, day_numbers, frame_of, live, objects, terms_in_force
+from pa_client.audit.rules.frames import (
+    BOOL,
+    INT,
+    OBJ,
+    dates_of,
+    day_numbers,
+    frame_of,
+    live,
+    objects,
+    terms_in_force,
+)
+from pa_client.audit.tables import LedgerTables
+from pa_client.domain.models import PeriodEnd
 
 BILL_DUE_DAYS = 30
 

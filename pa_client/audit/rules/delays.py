@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..ledger_tables import LedgerTables
-from .frames import BOOL, INT, OBJ, TIME, frame_of, make_frame, sort_ranks, time_values
-from .keys import Keys
+from pa_client.audit.rules.frames import BOOL, INT, OBJ, TIME, frame_of, make_frame, sort_ranks, time_values
+from pa_client.audit.rules.keys import Keys
+from pa_client.audit.tables import LedgerTables
 
 KINDS = {
     "placements": "placement",

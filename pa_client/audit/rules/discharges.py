@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..ledger_tables import LedgerTables
-from .equivalents import BasisTable, Exploded
-from .fifo import Allocation
-from .frames import INT, OBJ, TIME, Ints, Row, frame_of, live, sort_ranks, utc_days
+from pa_client.audit.rules.equivalents import BasisTable, Exploded
+from pa_client.audit.rules.fifo import Allocation
+from pa_client.audit.rules.frames import INT, OBJ, TIME, Ints, Row, frame_of, live, sort_ranks, utc_days
+from pa_client.audit.tables import LedgerTables
 
 DISCHARGES = {
     "authorisation": OBJ,

@@ -11,9 +11,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..models import DischargeMode
-from ..quantities import EQUIVALENT_PER_MICRO, PPM, display_equivalent
-from .frames import INT, OBJ, Objects, frame_of, half_up, half_up_ratio, objects, utc_days
+from pa_client.audit.rules.frames import (
+    INT,
+    OBJ,
+    Objects,
+    frame_of,
+    half_up,
+    half_up_ratio,
+    objects,
+    utc_days,
+)
+from pa_client.domain.models import DischargeMode
+from pa_client.domain.quantities import EQUIVALENT_PER_MICRO, PPM, display_equivalent
 
 FREE_CIRCULATION = DischargeMode.FREE_CIRCULATION.value
 DEEMED_RELEASE = "deemed_release"

@@ -21,11 +21,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..ledger_tables import LedgerTables, factorize
-from ..models import Product
-from ..quantities import EQUIVALENT_PER_MICRO, equivalent
-from .frames import BOOL, INT, OBJ, TIME, Bools, Ints, Objects, frame_of, group_codes, live, lookup, objects
-from .keys import Keys, live_rows
+from pa_client.audit.rules.frames import (
+    BOOL,
+    INT,
+    OBJ,
+    TIME,
+    Bools,
+    Ints,
+    Objects,
+    frame_of,
+    group_codes,
+    live,
+    lookup,
+    objects,
+)
+from pa_client.audit.rules.keys import Keys, live_rows
+from pa_client.audit.tables import LedgerTables, factorize
+from pa_client.domain.models import Product
+from pa_client.domain.quantities import EQUIVALENT_PER_MICRO, equivalent
 
 PLACEMENT = "placement"
 PROCESSING = "processing"

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..quantities import EQUIVALENT_PER_MICRO
-from .frames import INT, OBJ, TIME, Ints, frame_of, group_codes, objects, time_values
+from pa_client.audit.rules.frames import INT, OBJ, TIME, Ints, frame_of, group_codes, objects, time_values
+from pa_client.domain.quantities import EQUIVALENT_PER_MICRO
 
 ALLOCATIONS = {
     "authorisation": OBJ,

@@ -18,8 +18,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from ..ledger_tables import LedgerTables, factorize
-from ..models import Authorisation
+from pa_client.audit.tables import LedgerTables, factorize
+from pa_client.domain.models import Authorisation
 
 TIME: Final = "datetime64[ns, UTC]"
 INT: Final = "int64"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..ledger_tables import LedgerTables, factorize
-from .frames import Ints, objects
+from pa_client.audit.rules.frames import Ints, objects
+from pa_client.audit.tables import LedgerTables, factorize
 
 LOT_TABLES = ("placements", "movements", "processing_inputs", "processing_outputs", "handlings", "discharges")
 

@@ -14,10 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..ledger_tables import LedgerTables
-from ..quantities import EQUIVALENT_PER_MICRO, PPM
-from .fifo import Allocation, allocated_by_placement
-from .frames import (
+from pa_client.audit.rules.fifo import Allocation, allocated_by_placement
+from pa_client.audit.rules.frames import (
     BOOL,
     INT,
     OBJ,
@@ -34,6 +32,8 @@ from .frames import (
     time_values,
     utc_days,
 )
+from pa_client.audit.tables import LedgerTables
+from pa_client.domain.quantities import EQUIVALENT_PER_MICRO, PPM
 
 OPEN = "open"
 DISCHARGED = "discharged"

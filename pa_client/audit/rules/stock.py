@@ -16,10 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..ledger_tables import LedgerTables
-from ..quantities import EQUIVALENT_PER_MICRO
-from .equivalents import BasisTable, LotKey
-from .frames import (
+from pa_client.audit.rules.equivalents import BasisTable, LotKey
+from pa_client.audit.rules.frames import (
     INT,
     OBJ,
     TIME,
@@ -34,7 +32,9 @@ from .frames import (
     sort_ranks,
     time_values,
 )
-from .keys import Keys, live_rows
+from pa_client.audit.rules.keys import Keys, live_rows
+from pa_client.audit.tables import LedgerTables
+from pa_client.domain.quantities import EQUIVALENT_PER_MICRO
 
 STOCK_EVENTS = {
     "authorisation": OBJ,

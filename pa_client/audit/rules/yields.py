@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..ledger_tables import LedgerTables
-from ..quantities import PPM, percent_to_ppm
-from .frames import BOOL, INT, OBJ, TIME, frame_of, group_codes, objects, sort_ranks
+from pa_client.audit.rules.frames import BOOL, INT, OBJ, TIME, frame_of, group_codes, objects, sort_ranks
+from pa_client.audit.tables import LedgerTables
+from pa_client.domain.quantities import PPM, percent_to_ppm
 
 PERCENT_PLACES = Decimal("0.0001")
 
