@@ -1,4 +1,4 @@
-"""The entries file (interfaces.md §1): reading CSV and XLSX into typed entries, and checking the whole
+"""The entries file (docs/spec/interfaces.md §1): reading CSV and XLSX into typed entries, and checking the whole
 file with one exact problem per fault. No chain needed."""
 
 from __future__ import annotations

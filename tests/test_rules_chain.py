@@ -1,4 +1,4 @@
-"""The audit rules on the real chain: the worked example of domain.md recorded through the example
+"""The audit rules on the real chain: the worked example of docs/spec/domain.md recorded through the example
 authorisation files, read back from the logs into the ledger tables, audited end to end."""
 
 from __future__ import annotations

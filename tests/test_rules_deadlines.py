@@ -1,4 +1,4 @@
-"""Periods for discharge: the examples of domain.md, and a property test against an independent
+"""Periods for discharge: the examples of docs/spec/domain.md, and a property test against an independent
 reference built on dateutil's relativedelta."""
 
 from __future__ import annotations

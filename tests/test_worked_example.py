@@ -1,4 +1,4 @@
-"""The worked example of domain.md, recorded on the chain through the example authorisation files:
+"""The worked example of docs/spec/domain.md, recorded on the chain through the example authorisation files:
 1 000 kg of import goods → 800 kg main product + 150 kg secondary product + 50 kg loss."""
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def test_worked_example_on_chain(
     duty_released: str,
     duty_left: str,
 ) -> None:
-    """The table derived from the recipe is the exact ratio; equivalents and duties match domain.md to
+    """The table derived from the recipe is the exact ratio; equivalents and duties match docs/spec/domain.md to
     the last digit; the discharged total never exceeds the placed total; no dust is left open."""
     ref = _register(parties, file)
     holder = parties.holder

@@ -11,7 +11,7 @@
   goods code), and corrects only what the ledger allows to be corrected. It is a generator: memory
   stays bounded whatever the number of entries. `SyntheticLedger.rows()` is the fast path that yields
   rows of the entries file without building models.
-- `entry_rows()` / `write_csv()` write entries in the format of the entries file (interfaces.md §1).
+- `entry_rows()` / `write_csv()` write entries in the format of the entries file (docs/spec/interfaces.md §1).
 
 All of it is synthetic: references, MRNs, values and documents are made up. No floats are used:
 quantities are integers in millionths of the unit or decimals, ratios are fractions.
@@ -64,7 +64,7 @@ __all__ = [
     "write_rows",
 ]
 
-# ---------------------------------------------------------------- the entries file (interfaces.md §1; its columns: entries_file.COLUMNS)
+# ---------------------------------------------------------------- the entries file (docs/spec/interfaces.md §1; its columns: entries_file.COLUMNS)
 
 Row = tuple[str, ...]
 """One row of the entries file: the 21 cells of `COLUMNS`, in that order, "" where not given."""
@@ -156,7 +156,7 @@ def write_rows(rows: Iterable[Row], path: Path | str) -> int:
 
 
 def write_csv(entries: Iterable[AnyEntry], path: Path | str, *, tz: tzinfo = UTC) -> int:
-    """Writes `entries` as an entries file (interfaces.md §1); times with the offset of `tz`.
+    """Writes `entries` as an entries file (docs/spec/interfaces.md §1); times with the offset of `tz`.
 
     Returns the number of rows written (processing writes one row per input and per output)."""
     return write_rows((row for entry in entries for row in entry_rows(entry, tz)), path)

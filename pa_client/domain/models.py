@@ -277,7 +277,7 @@ class Product(_Record):
 
 
 class Authorisation(_Record):
-    """An inward processing authorisation as customs register it (interfaces.md §2)."""
+    """An inward processing authorisation as customs register it (docs/spec/interfaces.md §2)."""
 
     reference: Reference
     holder: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]

@@ -1,4 +1,4 @@
-"""Presenting the audit (docs/audit-model.md, last step): the audit JSON of interfaces.md §4, a
+"""Presenting the audit (docs/audit-model.md, last step): the audit JSON of docs/spec/interfaces.md §4, a
 self-contained HTML report for a customs officer (inline CSS and SVG charts, no JavaScript, no
 network), an XLSX workbook and a folder of CSV files carrying every table, and the bill of discharge
 (décompte d'apurement) as HTML and XLSX.

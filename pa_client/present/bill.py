@@ -1,7 +1,7 @@
 """The bill of discharge (décompte d'apurement, UCC-DA art. 175) as a printable HTML page and an XLSX
 workbook, from `pa_client.audit.rules.bill.BillOfDischarge`.
 
-Contents (domain.md): the authorisation, holder (EORI) and supervising office; the period covered and
+Contents (docs/spec/domain.md): the authorisation, holder (EORI) and supervising office; the period covered and
 the date the bill is due; each placement (MRN, date, CN8, description, quantity and unit, customs
 value, duty rate, suspended duty); the rates of yield used; the processed products (main or
 secondary, CN8, quantity); each discharge (mode, MRN, date, quantity, import goods equivalent, by

@@ -1,4 +1,4 @@
-"""The audit JSON of interfaces.md §4 as a file: `AuditResult.to_json`, keys sorted, indented, UTF-8.
+"""The audit JSON of docs/spec/interfaces.md §4 as a file: `AuditResult.to_json`, keys sorted, indented, UTF-8.
 
 Decimals are JSON strings, exact. A float anywhere in the document is refused (it would mean a number
 went through binary floating point on its way here)."""

@@ -1,4 +1,4 @@
-"""Reading the authorisation file customs register (TOML, interfaces.md §2), with errors that name
+"""Reading the authorisation file customs register (TOML, docs/spec/interfaces.md §2), with errors that name
 the file, the field and the value."""
 
 from __future__ import annotations

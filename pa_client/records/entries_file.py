@@ -1,4 +1,4 @@
-"""Reading the entries file a broker or the holder's ERP sends (interfaces.md §1), checked whole.
+"""Reading the entries file a broker or the holder's ERP sends (docs/spec/interfaces.md §1), checked whole.
 
 A CSV (UTF-8, a BOM accepted, comma-separated, one header row) or the first sheet of an XLSX workbook
 becomes typed entries (`models`), each with the file rows it came from. Every problem of the file is
@@ -981,7 +981,7 @@ class _Checker:
 
 
 def read_entries(path: Path) -> EntriesFile:
-    """The entries of a CSV or XLSX file and every problem found in it (interfaces.md §1).
+    """The entries of a CSV or XLSX file and every problem found in it (docs/spec/interfaces.md §1).
 
     Raises InputError only when the file cannot be read at all (missing, not .csv/.xlsx, a broken
     workbook); every problem of its content is a `Problem` of the result."""

@@ -54,7 +54,7 @@ class LineIn(BaseModel):
 
 
 class EntryIn(BaseModel):
-    """An entry with the fields of interfaces.md §1 (the columns of the entries file); empty or absent
+    """An entry with the fields of docs/spec/interfaces.md §1 (the columns of the entries file); empty or absent
     means "not given". Unknown fields are refused, as unknown columns are."""
 
     model_config = ConfigDict(extra="allow")
@@ -446,11 +446,11 @@ def authorisations(principal: Caller, ctx: Ctx) -> list[AuthorisationOut]:
 
 @router.get(
     "/authorisations/{reference}/audit",
-    responses={**ERRORS, 200: {"description": "The audit JSON of interfaces.md §4."}},
+    responses={**ERRORS, 200: {"description": "The audit JSON of docs/spec/interfaces.md §4."}},
     summary="Audit of an authorisation",
 )
 def audit_json(reference: Reference, principal: Caller, ctx: Ctx) -> dict[str, Any]:
-    """The audit JSON (interfaces.md §4, as `pa audit --format json`) as of the latest final block."""
+    """The audit JSON (docs/spec/interfaces.md §4, as `pa audit --format json`) as of the latest final block."""
     visible_reference(ctx, ctx.access(principal.address), reference)
     result = audit_state(ctx).result
     if reference not in result.references:

@@ -21,8 +21,8 @@ from pa_client.web import api, pages
 from pa_client.web.context import WebConfig, WebContext
 
 STATIC = Path(__file__).resolve().parent / "static"
-DESCRIPTION = """The PA Ledger API: submit inward processing entries (interfaces.md §1, the same checks
-and messages as `pa submit`), follow them, and read the audit (interfaces.md §4), the bill of discharge
+DESCRIPTION = """The PA Ledger API: submit inward processing entries (docs/spec/interfaces.md §1, the same checks
+and messages as `pa submit`), follow them, and read the audit (docs/spec/interfaces.md §4), the bill of discharge
 and the alerts of the authorisations the caller may see.
 
 Authenticate with an API token (`Authorization: Bearer pat_…`, created by `pa serve token create`)

@@ -1,6 +1,6 @@
 """Entries sent as JSON through the HTTP API, checked exactly as `pa submit` checks a file.
 
-Each JSON object carries the fields of interfaces.md §1 (the columns of the entries file). A
+Each JSON object carries the fields of docs/spec/interfaces.md §1 (the columns of the entries file). A
 processing is either consecutive objects with `line` = `in` / `out` sharing `entry_ref`, as in the
 file, or one object with `inputs` and `outputs` lists (each item: the fields of one line). Numbers may
 be JSON strings (exact, recommended) or JSON numbers (read from their shortest decimal form); a list of
@@ -109,7 +109,7 @@ def _rows(entries: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, str]], l
 
 
 def read_json_entries(entries: Sequence[Mapping[str, Any]]) -> JsonEntries:
-    """Checks the entries whole (interfaces.md §1, docs/entries-file.md) and returns the items to
+    """Checks the entries whole (docs/spec/interfaces.md §1, docs/entries-file.md) and returns the items to
     submit, in order, and every problem."""
     result = JsonEntries()
     if not entries:

@@ -1,4 +1,4 @@
-"""Alerts for customs and the holder (interfaces.md §4): `deadline_near`, `overdue`, `yield_deviation`,
+"""Alerts for customs and the holder (docs/spec/interfaces.md §4): `deadline_near`, `overdue`, `yield_deviation`,
 `late_record`, `bill_due`, `integrity`, each with a severity, the entry or lot it concerns, a message
 and the date it is due where there is one. Thresholds are configurable (`AlertThresholds`)."""
 

@@ -1,5 +1,5 @@
 """The audit: every rule run over the ledger tables, assembled into one `AuditResult`, and the audit
-JSON of interfaces.md §4 (decimals as strings, exact)."""
+JSON of docs/spec/interfaces.md §4 (decimals as strings, exact)."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ class AuditResult:
         return sum(int(v) for v in frame["amount_cents"].tolist())
 
     def to_json(self, reference: str) -> dict[str, Any]:
-        """The audit of one authorisation as interfaces.md §4 defines it (JSON-ready: decimals are
+        """The audit of one authorisation as docs/spec/interfaces.md §4 defines it (JSON-ready: decimals are
         strings, exact; quantities with 6 decimals, equivalents shown with 6 decimals rounded half up,
         money with 2)."""
         one = self.for_authorisation(reference)

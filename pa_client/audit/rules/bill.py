@@ -3,7 +3,7 @@
 The period covered is a span of ends of periods for discharge: the bill covers the placements whose
 deadline (after any extension) falls in [period_start, period_end], and those whose own period ended in
 it but which customs extended past it (shown as carried forward). It is due 30 days after
-`period_end`. Contents (domain.md): the authorisation, holder (EORI) and supervising office; each
+`period_end`. Contents (docs/spec/domain.md): the authorisation, holder (EORI) and supervising office; each
 placement; the rates of yield used; the processed products obtained from those placements; each
 discharge of them with its FIFO allocation; the goods deemed released and the duty due; the quantities
 carried forward or extended.

@@ -1,4 +1,4 @@
-"""First in, first out (domain.md; HMRC SPE03090): each discharge's import goods equivalent, per
+"""First in, first out (docs/spec/domain.md; HMRC SPE03090): each discharge's import goods equivalent, per
 import goods code, discharges the authorisation's placements of that code in the order of their
 placement date (`occurred_at`), then their sequence.
 
