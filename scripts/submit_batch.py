@@ -9,8 +9,8 @@ from ape.api.providers import ProviderAPI
 
 from pa_client.chain.connection import open_ledger
 from pa_client.records.entries_file import read_entries
-from pa_client.submission.journal import Journal
-from pa_client.submission.submitter import DEFAULT_BATCH_SIZE, Item, Outcome, Submitter
+from pa_client.submission.service import FileProblemsError, file_items, submit
+from pa_client.submission.submitter import DEFAULT_BATCH_SIZE
 from scripts._pa import LedgerCommand, account_option, data_dir_option, settings_for
 
 
@@ -37,29 +37,19 @@ def cli(
     """Check FILE (CSV or XLSX, docs/entries-file.md) whole, simulate it on the ledger, then record
     it in batches, each entry exactly once (a re-run records only what is missing). Nothing is sent
     while any entry would be refused. Confirmed entries are written to the journal in the data folder."""
-    entries_file = read_entries(file)
-    entries_file.raise_if_problems()
+    try:
+        items, _ = file_items(read_entries(file), skip=False)
+    except FileProblemsError as problems:
+        for line in problems.details:
+            click.echo(line, err=True)
+        raise click.ClickException(str(problems)) from None
     settings = settings_for(provider, account=account, data_dir=data_dir)
-    ledger = open_ledger(settings)
-    journal = Journal.for_ledger(settings.data_dir, ledger.deployment.chain_id, ledger.deployment.ledger)
-    items = [Item(sourced.entry, sourced.rows, str(file)) for sourced in entries_file.entries]
-    report = Submitter(ledger, batch_size=batch_size, journal=journal).submit(items, dry_run=dry_run)
-
-    for result in report.rejected:
-        click.echo(f"{result.item.where}: entry {result.item.entry.entry_ref}: {result.reason}", err=True)
-    if report.rejected:
-        raise click.ClickException(
-            f"{len(report.rejected):,} entries of {file} would be refused by the ledger: nothing was sent"
-        )
-    already = report.count(Outcome.ALREADY)
-    if dry_run:
-        click.echo(
-            f"{file.name}: {report.count(Outcome.CHECKED):,} entries would be recorded, {already:,} already "
-            "recorded; nothing sent (dry run)"
-        )
-        return
-    click.echo(
-        f"{file.name}: {report.count(Outcome.RECORDED):,} recorded, {already:,} already recorded; "
-        f"{report.transactions:,} transaction(s), {report.gas_used:,} gas, {report.seconds:,.1f} s; "
-        f"journal {journal.path}"
+    submission = submit(
+        open_ledger(settings), items, data_dir=settings.data_dir, dry_run=dry_run, batch_size=batch_size
     )
+    if submission.refused_by_ledger:
+        for line in submission.rejected_lines():
+            click.echo(line, err=True)
+        raise click.ClickException(submission.refusal(f"entries of {file}"))
+    journal = "" if dry_run else f"; journal {submission.journal}"
+    click.echo(f"{file.name}: {submission.summary(detail=True)}{journal}")

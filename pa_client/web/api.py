@@ -13,11 +13,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from pa_client.audit.index import LedgerIndex
 from pa_client.audit.rules import bill_of_discharge
 from pa_client.errors import AccountError, InputError, PaClientError
-from pa_client.submission.journal import Journal
-from pa_client.submission.submitter import Outcome, Report, Submitter
+from pa_client.submission.service import submit as submit_items
+from pa_client.submission.submitter import Outcome, Report
 from pa_client.web.access import SEVERITY_RANK, may_submit_with, may_view, relation, visible
 from pa_client.web.auth import SignInBusyError, SignInError, checksum, new_challenge, verify_sign_in
 from pa_client.web.deps import (
@@ -307,19 +306,21 @@ def submit_entries(body: EntriesIn, principal: Caller, ctx: Ctx) -> Any:
         client = ctx.signers.client_for(token)
     except AccountError as error:
         return JSONResponse(status_code=403, content={"detail": str(error)})
-    journal = Journal.for_ledger(ctx.settings.data_dir, ctx.chain_id, ctx.ledger.deployment.ledger)
     try:
         with ctx.signers.lock_for(principal.address):
-            d = ctx.ledger.deployment
-            index = LedgerIndex.for_ledger(ctx.settings.data_dir, ctx.chain_id, d.registry, d.ledger, d.block)
-            report = Submitter(client, journal=journal, index=index).submit(
-                checked.items, dry_run=body.dry_run, skip_rejected=skip
+            submission = submit_items(
+                client,
+                checked.items,
+                data_dir=ctx.settings.data_dir,
+                dry_run=body.dry_run,
+                skip_rejected=skip,
             )
     except InputError as error:
         return JSONResponse(status_code=422, content={"detail": str(error)})
     except PaClientError as error:
         return JSONResponse(status_code=502, content={"detail": f"the ledger did not answer: {error}"})
     ctx.tracker.nudge()
+    report = submission.report
     results = _results(report, checked.entry_of_item)
     problems = [_problem_out(p) for p in checked.problems]
     for result, out in zip(
@@ -335,32 +336,27 @@ def submit_entries(body: EntriesIn, principal: Caller, ctx: Ctx) -> Any:
                 text=f"entries[{out.entry}]: entry {out.entry_ref}: {result.reason}",
             )
         )
-    recorded, already = report.count(Outcome.RECORDED), report.count(Outcome.ALREADY)
     refused = len({p.entry for p in problems})
     summary = dict(
-        recorded=recorded,
-        already_recorded=already,
+        recorded=submission.recorded,
+        already_recorded=submission.already,
         refused=refused,
         transactions=report.transactions,
         problems=problems,
         results=results,
     )
-    if report.rejected and not skip:
+    if submission.refused_by_ledger:
         return JSONResponse(
             status_code=422,
             content=SubmissionOut(
                 status="refused",
-                message=f"{len(report.rejected):,} entries would be refused by the ledger: nothing was sent",
+                message=submission.refusal("entries"),
                 **summary,  # type: ignore[arg-type]
             ).model_dump(),
         )
+    message = submission.summary(refused=refused)
     if body.dry_run:
-        message = (
-            f"{report.count(Outcome.CHECKED):,} entries would be recorded, {already:,} already recorded, "
-            f"{refused:,} refused; nothing sent (dry run)"
-        )
         return SubmissionOut(status="checked", message=message, **summary)  # type: ignore[arg-type]
-    message = f"{recorded:,} recorded, {already:,} already recorded, {refused:,} refused"
     return SubmissionOut(
         status="partial" if refused else "recorded",
         message=message,
