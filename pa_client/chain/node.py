@@ -18,15 +18,14 @@ import shutil
 import signal
 import socket
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pa_client.errors import NodeError
+from pa_client.chain.transport import ONCE, RequestRefusedError, Transport
+from pa_client.errors import ChainError, NodeError
 from pa_client.settings import Settings
 
 __all__ = [
@@ -395,22 +394,17 @@ def rpc_url_for(settings: Settings) -> str:
 
 
 def local_rpc(url: str, method: str, params: Sequence[Any] = (), timeout: float = 3.0) -> Any:
-    """One JSON-RPC call without web3 (fast to import); proxies are bypassed: local nodes only."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-    request = urllib.request.Request(
-        url, data=body.encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    """One JSON-RPC call to a local node, tried once (a caller polling a starting node decides when to
+    ask again), through the client's transport without web3 (quick to import), proxies bypassed."""
+    transport = Transport(url, timeout=timeout, retry=ONCE, trust_env=False)
     try:
-        with opener.open(request, timeout=timeout) as response:
-            reply = json.loads(response.read())
-    except (OSError, ValueError) as exc:
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        raise NodeError(f"no answer from {url} to {method}: {reason}") from None
-    if not isinstance(reply, dict) or "result" not in reply:
-        error = reply.get("error") if isinstance(reply, dict) else reply
-        raise NodeError(f"{url} refused {method}: {error}")
-    return reply["result"]
+        return transport.request(method, params, what=method)
+    except RequestRefusedError as exc:
+        raise NodeError(f"{url} refused {exc}") from None
+    except ChainError as exc:
+        raise NodeError(f"no answer from {url} to {exc}") from None
+    finally:
+        transport.close()
 
 
 def free_port() -> int:

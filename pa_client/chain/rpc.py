@@ -1,4 +1,5 @@
-"""Raw JSON-RPC for the hot paths: many `eth_call`s in one batch request, `eth_simulateV1`.
+"""Raw JSON-RPC for the hot paths, through the client's one transport (`transport.py`): many
+`eth_call`s in one batch request, `eth_simulateV1`.
 
 web3's contract objects cost about a millisecond a call to build; a submission of 10 000 entries asks
 the chain about each one, so these helpers send pre-encoded calls in JSON-RPC batches instead.
@@ -7,24 +8,41 @@ the chain about each one, so these helpers send pre-encoded calls in JSON-RPC ba
 from __future__ import annotations
 
 import json
-import logging
-import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any
 
-import urllib3
 from web3 import HTTPProvider, Web3
-from web3.types import RPCEndpoint
 
+from pa_client.chain.provider import TransportProvider
+from pa_client.chain.transport import Transport
 from pa_client.errors import ChainError
 
-log = logging.getLogger("pa_client")
-
-T = TypeVar("T")
-
 CALLS_PER_BATCH = 500
-RETRIES = 4
+
+# Transports for web3 objects made elsewhere (Ape's, a test's HTTPProvider): one per provider.
+_transports: weakref.WeakKeyDictionary[object, Transport] = weakref.WeakKeyDictionary()
+
+
+def transport_of(w3: Web3) -> Transport:
+    """The transport under `w3`: its own when `connect` made it, otherwise one made once for the
+    provider's URL and headers (a provider that is not HTTP has none: ChainError)."""
+    provider = w3.provider
+    if isinstance(provider, TransportProvider):
+        return provider.transport
+    transport = _transports.get(provider)
+    if transport is None:
+        if not isinstance(provider, HTTPProvider) or provider.endpoint_uri is None:
+            raise ChainError(f"the client reads the chain over HTTP JSON-RPC, not through {provider}")
+        options = dict(provider.get_request_kwargs())
+        headers = dict(options.get("headers") or {})
+        token = headers.get("Authorization", "").removeprefix("Bearer ") or None
+        transport = Transport(
+            str(provider.endpoint_uri), token=token, timeout=float(options.get("timeout", 30))
+        )
+        _transports[provider] = transport
+    return transport
 
 
 def request(
@@ -35,73 +53,8 @@ def request(
     what: str,
     decode: Callable[[bytes], dict[str, Any]] = json.loads,
 ) -> Any:
-    """One JSON-RPC request with retries on transport errors (connection reset, timeout, 5xx).
-
-    Over HTTP the request goes through the provider's session but not through web3's own retries
-    (they would multiply these), and the answer is read in one go: web3 reads 10 KB at a time, and
-    each read takes the GIL back, so a page of logs read beside the audit's decoding
-    (`index.prefetched`) waited for it thousands of times. `decode` turns an HTTP answer's body into
-    the JSON-RPC response (`extract.decode_logs_answer` for pages of logs); it raises ValueError on
-    text that is not JSON, which is tried again like a dropped connection."""
-    delay = 0.2
-    send = _http_request if isinstance(w3.provider, HTTPProvider) else _web3_request
-    for attempt in range(RETRIES + 1):
-        try:
-            response = send(w3, method, params, decode)
-        except (OSError, ValueError, urllib3.exceptions.HTTPError) as error:
-            # requests' ConnectionError and Timeout derive from OSError; HTTP 5xx raise HTTPError.
-            if attempt == RETRIES:
-                raise ChainError(
-                    f"{what}: the node did not answer after {RETRIES + 1} tries: {error}"
-                ) from None
-            log.warning("%s: %s; retrying in %.1f s", what, error, delay)
-            time.sleep(delay)
-            delay *= 2
-            continue
-        if "error" in response:
-            raise ChainError(f"{what}: {response['error'].get('message', response['error'])}")
-        return response["result"]
-    raise AssertionError("unreachable")
-
-
-def _web3_request(w3: Web3, method: str, params: Sequence[Any], decode: Callable[[bytes], Any]) -> Any:
-    del decode  # the provider decodes its own answers
-    return w3.provider.make_request(RPCEndpoint(method), list(params))
-
-
-def _http_request(w3: Web3, method: str, params: Sequence[Any], decode: Callable[[bytes], Any]) -> Any:
-    """The request through the provider's own session and settings (headers, time-out), its answer
-    read whole at once."""
-    provider = cast(HTTPProvider, w3.provider)
-    uri = provider.endpoint_uri
-    assert uri is not None  # an HTTPProvider made from a URL
-    session = provider._request_session_manager.cache_and_return_session(uri)
-    options = dict(provider.get_request_kwargs())
-    options.setdefault("timeout", 30)
-    options["headers"] = {"Content-Type": "application/json", **dict(options.get("headers") or {})}
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-    with session.post(uri, data=body, stream=True, **options) as answer:
-        answer.raise_for_status()
-        content = answer.raw.read(decode_content=True)
-    return decode(content)
-
-
-def retrying(call: Callable[[], T], *, what: str) -> T:
-    """A web3 read (`w3.eth.get_block(...)`, ...) with the retries of `request`: a dropped connection,
-    a time-out, an HTTP 5xx or an unreadable answer is tried again, then ends in ChainError."""
-    delay = 0.2
-    for attempt in range(RETRIES + 1):
-        try:
-            return call()
-        except (OSError, ValueError) as error:
-            if attempt == RETRIES:
-                raise ChainError(
-                    f"{what}: the node did not answer after {RETRIES + 1} tries: {error}"
-                ) from None
-            log.warning("%s: %s; retrying in %.1f s", what, error, delay)
-            time.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
+    """One JSON-RPC request through `w3`'s transport (its retry policy); its result, or ChainError."""
+    return transport_of(w3).request(method, params, what=what, decode=decode)
 
 
 def call_many(
@@ -109,27 +62,14 @@ def call_many(
 ) -> list[bytes]:
     """`eth_call`s of pre-encoded data to one contract at a block, in JSON-RPC batches."""
     at = hex(block) if isinstance(block, int) else block
+    transport = transport_of(w3)
     results: list[bytes] = []
-    provider = cast(Any, w3.provider)
     for start in range(0, len(calls), CALLS_PER_BATCH):
         chunk = calls[start : start + CALLS_PER_BATCH]
-        requests = [(RPCEndpoint("eth_call"), [{"to": to, "data": "0x" + c.hex()}, at]) for c in chunk]
-        delay = 0.2
-        for attempt in range(RETRIES + 1):
-            try:
-                responses = provider.make_batch_request(requests)
-                break
-            except (OSError, ValueError) as error:
-                if attempt == RETRIES:
-                    raise ChainError(f"{what}: the node did not answer: {error}") from None
-                time.sleep(delay)
-                delay *= 2
-        if not isinstance(responses, list):
-            raise ChainError(f"{what}: {responses.get('error', responses)}")
-        for response in sorted(responses, key=lambda r: int(r["id"])):
-            if "error" in response:
-                raise ChainError(f"{what}: {response['error'].get('message', response['error'])}")
-            results.append(bytes.fromhex(str(response["result"])[2:]))
+        answers = transport.batch(
+            [("eth_call", [{"to": to, "data": "0x" + c.hex()}, at]) for c in chunk], what=what
+        )
+        results.extend(bytes.fromhex(str(answer)[2:]) for answer in answers)
     return results
 
 

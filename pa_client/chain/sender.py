@@ -6,23 +6,21 @@ their gas estimated with a margin, and reverts decoded into `ContractError` with
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
-from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
-from pa_client.chain import rpc
+from pa_client.chain.provider import TransportProvider
+from pa_client.chain.transport import Transport, redact
 from pa_client.contract.reverts import decode_revert, to_exception
 from pa_client.errors import ChainError
 
@@ -33,32 +31,14 @@ RECEIPT_TIMEOUT_SECONDS = 120
 
 
 def connect(rpc_url: str, *, timeout: float = 30.0, token: str | None = None) -> Web3:
-    """A Web3 connected to `rpc_url` (sending `token` as a bearer token, when given), or ChainError
-    when nothing answers there."""
-    # web3 retries a time-out or an HTTP error, but not a dropped connection (requests' ConnectionError
-    # is not the builtin one it lists): retry that too, as a lost answer is harmless to ask again.
-    retry = ExceptionRetryConfiguration(
-        errors=(ConnectionError, requests.ConnectionError, requests.HTTPError, requests.Timeout)
-    )
-    w3 = Web3(
-        Web3.HTTPProvider(
-            rpc_url,
-            request_kwargs={"timeout": timeout, "headers": _headers(token)},
-            exception_retry_configuration=retry,
-        )
-    )
+    """A Web3 connected to `rpc_url` through the client's transport (sending `token` as a bearer
+    token, when given), or ChainError when nothing answers there."""
+    w3 = Web3(TransportProvider(Transport(rpc_url, token=token, timeout=timeout)))
     try:
         w3.eth.chain_id  # noqa: B018 - the first request proves the connection
     except Exception as error:
-        raise ChainError(f"no chain answers at {rpc_url}: {error}") from None
+        raise ChainError(f"no chain answers at {redact(rpc_url)}: {error}") from None
     return w3
-
-
-def _headers(token: str | None) -> dict[str, str]:
-    headers: dict[str, str] = dict(Web3.HTTPProvider.get_request_headers())
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    return headers
 
 
 _NONCE_TAKEN = (
@@ -117,7 +97,7 @@ class Sender:
     def __init__(self, w3: Web3, account: LocalAccount) -> None:
         self.w3 = w3
         self.account = account
-        self.chain_id = rpc.retrying(lambda: w3.eth.chain_id, what="read the chain id")
+        self.chain_id = w3.eth.chain_id
         self._nonce: int | None = None
 
     @property
@@ -126,10 +106,7 @@ class Sender:
 
     def next_nonce(self) -> int:
         if self._nonce is None:
-            self._nonce = rpc.retrying(
-                lambda: self.w3.eth.get_transaction_count(self.account.address, "pending"),
-                what="read the account's nonce",
-            )
+            self._nonce = self.w3.eth.get_transaction_count(self.account.address, "pending")
         nonce = self._nonce
         self._nonce += 1
         return nonce
@@ -138,14 +115,14 @@ class Sender:
         self._nonce = None
 
     def fees(self) -> TxParams:
-        latest = rpc.retrying(lambda: self.w3.eth.get_block("latest"), what="read the latest block")
+        latest = self.w3.eth.get_block("latest")
         base_fee = latest.get("baseFeePerGas")
         if base_fee is None:
-            return {"gasPrice": rpc.retrying(lambda: self.w3.eth.gas_price, what="read the gas price")}
+            return {"gasPrice": self.w3.eth.gas_price}
         if base_fee == 0:
             # A free-gas chain (a consortium's zero base fee and minimum gas price, where accounts
             # hold no ether): offer what the node asks, nothing there.
-            price = rpc.retrying(lambda: self.w3.eth.gas_price, what="read the gas price")
+            price = self.w3.eth.gas_price
             return {"maxFeePerGas": price, "maxPriorityFeePerGas": price}
         # Twice the base fee keeps the transaction valid for several blocks of rising fees.
         return {"maxFeePerGas": Wei(2 * base_fee + 1), "maxPriorityFeePerGas": Wei(1)}
@@ -181,10 +158,6 @@ class Sender:
             signed = self.account.sign_transaction(tx)  # type: ignore[arg-type]
             try:
                 return HexBytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
-            except json.JSONDecodeError as error:  # an answer cut on the way: the node may have it
-                raise ChainError(
-                    f"{action}: connection to the node failed: unreadable answer ({error})"
-                ) from None
             except (Web3RPCError, ValueError) as error:
                 self.reset_nonce()
                 if not is_stale_nonce(error):
@@ -194,14 +167,12 @@ class Sender:
                 log.info("%s: nonce %s was used meanwhile; taking the next one", action, tx.get("nonce"))
                 time.sleep(random.uniform(0, 0.05 * attempt))  # two senders in step fall out of it
                 tx = {**tx, "nonce": Nonce(self.next_nonce())}
-            except OSError as error:  # requests' ConnectionError and Timeout
-                raise ChainError(f"{action}: connection to the node failed: {error}") from None
         raise ChainError(f"{action}: the account's nonce keeps changing (another sender is busy)")
 
     def knows(self, tx_hash: HexBytes) -> bool:
         """Whether the node has this transaction (pending or mined)."""
         try:
-            rpc.retrying(lambda: self.w3.eth.get_transaction(tx_hash), what="look for a transaction")
+            self.w3.eth.get_transaction(tx_hash)
         except TransactionNotFound:
             return False
         return True

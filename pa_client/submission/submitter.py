@@ -226,9 +226,7 @@ class Submitter:
         deadline = time.monotonic() + timeout
 
         def count(block: BlockIdentifier) -> int:
-            return rpc.retrying(
-                lambda: self.w3.eth.get_transaction_count(address, block), what="read the account's nonce"
-            )
+            return self.w3.eth.get_transaction_count(address, block)
 
         while count("pending") > count("latest"):
             if time.monotonic() > deadline:
@@ -337,7 +335,7 @@ class Submitter:
     # ------------------------------------------------------------ sending
 
     def _batches(self, good: list[int], planned: _Planned) -> list[list[int]]:
-        latest = rpc.retrying(lambda: self.w3.eth.get_block("latest"), what="read the latest block")
+        latest = self.w3.eth.get_block("latest")
         gas_cap = int(latest["gasLimit"] * 0.8)
         batches: list[list[int]] = []
         current: list[int] = []
@@ -390,21 +388,15 @@ class Submitter:
             self.progress(done, total)
 
     def _send_raw(self, tx: dict[str, Any]) -> HexBytes:
-        """Sends a signed batch, retrying transport errors; "already known" means a retry arrived."""
-        delay = 0.2
-        for attempt in range(rpc.RETRIES + 1):
-            try:
-                return self.sender.send_raw(cast(TxParams, tx), "send a batch")
-            except ChainError as error:
-                cause = str(error).lower()
-                if "already known" in cause or "already imported" in cause:
-                    return HexBytes(self.sender.account.sign_transaction(tx).hash)
-                if attempt == rpc.RETRIES or not _is_transport(error):
-                    raise
-                log.warning("sending a batch: %s; retrying in %.1f s", error, delay)
-                time.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
+        """Sends a signed batch (the transport tries a lost connection again); "already known" means
+        that an earlier try arrived."""
+        try:
+            return self.sender.send_raw(cast(TxParams, tx), "send a batch")
+        except ChainError as error:
+            cause = str(error).lower()
+            if "already known" in cause or "already imported" in cause:
+                return HexBytes(self.sender.account.sign_transaction(tx).hash)
+            raise
 
     def _receipt(self, tx_hash: HexBytes) -> Any:
         """The receipt, or None when the node no longer knows the transaction (another transaction of
@@ -425,7 +417,7 @@ class Submitter:
                         unknown_since = checked
                     elif checked - unknown_since >= GONE_AFTER_SECONDS:
                         return None
-            except (OSError, ValueError) as error:
+            except ChainError as error:  # the transport gave up for now: keep waiting until the deadline
                 log.warning("waiting for %s: %s", tx_hash.to_0x_hex(), error)
             if time.monotonic() > deadline:
                 raise TimeExhausted(f"no receipt for {tx_hash.to_0x_hex()} after {RECEIPT_TIMEOUT_SECONDS} s")
@@ -478,8 +470,3 @@ class Submitter:
         if self.journal is not None:
             self.journal.append(lines)
         return True, len(batch)
-
-
-def _is_transport(error: ChainError) -> bool:
-    text = str(error).lower()
-    return any(word in text for word in ("connection", "timed out", "timeout", "503", "502", "504"))
