@@ -13,9 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pa_client.contract import abi_codec, abi_columns
-from pa_client.contract.abi_codec import _name
-from pa_client.contract.artifacts import load_artifact
-from pa_client.contract.reverts import _type_string
+from pa_client.contract.abi_codec import type_name
+from pa_client.contract.artifacts import abi_type, load_artifact
 
 
 def _ledger_types() -> list[str]:
@@ -23,7 +22,7 @@ def _ledger_types() -> list[str]:
     for name in ("PaLedger", "AuthorisationRegistry"):
         for item in load_artifact(name).abi:
             if item["type"] in ("function", "event", "error"):
-                types.update(_type_string(i) for i in item.get("inputs", ()))
+                types.update(abi_type(i) for i in item.get("inputs", ()))
     return sorted(types)
 
 
@@ -33,9 +32,9 @@ TYPES = _ledger_types()
 def _values(type_str: str) -> st.SearchStrategy[Any]:
     node = parse(type_str)
     if node.arrlist:
-        return st.lists(_values(_name(node.item_type)), max_size=3).map(tuple)
+        return st.lists(_values(type_name(node.item_type)), max_size=3).map(tuple)
     if isinstance(node, TupleType):
-        return st.tuples(*(_values(_name(c)) for c in node.components))
+        return st.tuples(*(_values(type_name(c)) for c in node.components))
     assert isinstance(node, BasicType)
     if node.base == "uint":
         return st.integers(0, 2 ** int(node.sub) - 1)
@@ -83,11 +82,13 @@ def _column_values(leaves: Any, decoded: list[Any], type_str: str) -> None:
                 leaves()
             return
         assert leaves.owner.tolist() == [i for i, value in enumerate(decoded) for _ in value]
-        _column_values(leaves.elements, [item for value in decoded for item in value], _name(node.item_type))
+        _column_values(
+            leaves.elements, [item for value in decoded for item in value], type_name(node.item_type)
+        )
         return
     if isinstance(node, TupleType):
         for i, (component, leaf) in enumerate(zip(node.components, leaves, strict=True)):
-            _column_values(leaf, [value[i] for value in decoded], _name(component))
+            _column_values(leaf, [value[i] for value in decoded], type_name(component))
         return
     column = leaves()
     values = column.tolist() if isinstance(column, np.ndarray) else list(column)

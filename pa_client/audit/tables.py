@@ -18,11 +18,10 @@ import pandas as pd
 
 from pa_client.contract.abi_codec import decode, decoder_for
 from pa_client.contract.abi_columns import MalformedDataError, RecordBuffer, column_leaves
-from pa_client.contract.artifacts import load_artifact
+from pa_client.contract.artifacts import abi_type, load_artifact
 from pa_client.contract.encoding import AUTHORISATION_STATUSES, DISCHARGE_MODES, decode_terms
 from pa_client.contract.events import record_events
 from pa_client.contract.hashing import keccak_256
-from pa_client.contract.reverts import _type_string
 from pa_client.contract.rolling_hash import ZERO_HEAD, next_head
 from pa_client.domain import codes
 from pa_client.domain.models import Authorisation
@@ -159,9 +158,9 @@ def _registry_events() -> dict[bytes, tuple[str, tuple[str, ...]]]:
     for item in load_artifact("AuthorisationRegistry").abi:
         if item["type"] != "event":
             continue
-        types = [_type_string(i) for i in item["inputs"]]
+        types = [abi_type(i) for i in item["inputs"]]
         topic = event_signature_to_log_topic(f"{item['name']}({','.join(types)})")
-        data_types = tuple(_type_string(i) for i in item["inputs"] if not i["indexed"])
+        data_types = tuple(abi_type(i) for i in item["inputs"] if not i["indexed"])
         events[topic] = (item["name"], data_types)
     return events
 

@@ -16,7 +16,7 @@ from typing import Any
 from eth_abi.grammar import ABIType, BasicType, TupleType, parse
 
 
-def _name(node: ABIType) -> str:
+def type_name(node: ABIType) -> str:
     return str(node.to_type_str())  # type: ignore[no-untyped-call]
 
 
@@ -74,7 +74,7 @@ def _tuple_encoder(components: list[ABIType]) -> Encoder:
 def _encoder(node: ABIType) -> Encoder:
     if node.arrlist:
         if node.arrlist[-1]:
-            raise NotImplementedError(f"fixed-size arrays are not used by the ledger: {_name(node)}")
+            raise NotImplementedError(f"fixed-size arrays are not used by the ledger: {type_name(node)}")
         element = node.item_type
         single = _encoder(element)
         dynamic = _is_dynamic(element)
@@ -116,7 +116,7 @@ def _encoder(node: ABIType) -> Encoder:
             return raw.ljust(32, b"\0")
 
         return encode_fixed
-    raise NotImplementedError(f"type {_name(node)} is not used by the ledger")
+    raise NotImplementedError(f"type {type_name(node)} is not used by the ledger")
 
 
 @cache
@@ -190,7 +190,7 @@ class _Compiler:
             return f"{raw}.decode('utf-8')" if base == "string" else f"bytes({raw})"
         if base == "bytes":
             return f"bytes(data[{at}:{self._plus(at, int(sub))}])"
-        raise NotImplementedError(f"type {_name(node)} is not used by the ledger")
+        raise NotImplementedError(f"type {type_name(node)} is not used by the ledger")
 
     def leaves(self, node: ABIType, at: str) -> Any:
         """Like `value`, but a tuple gives the list of its components' leaves (nested), so that a
@@ -223,7 +223,7 @@ class _Compiler:
 
     def _array(self, node: ABIType, at: str) -> str:
         if node.arrlist[-1]:
-            raise NotImplementedError(f"fixed-size arrays are not used by the ledger: {_name(node)}")
+            raise NotImplementedError(f"fixed-size arrays are not used by the ledger: {type_name(node)}")
         element = node.item_type
         count, base = self._temporary(), self._temporary()
         self.lines.append(f"{count} = {self._word(at)}")
@@ -241,11 +241,13 @@ class _Compiler:
 
     def function(self, node: ABIType) -> str:
         """The name of a compiled `(data, at) -> value` function for `node`."""
-        return self._compile(_name(node), lambda: self.value(node, "at"))
+        return self._compile(type_name(node), lambda: self.value(node, "at"))
 
     def tuple_function(self, components: list[ABIType]) -> str:
         """The name of a compiled `(data, at) -> tuple` function for values of `components`."""
-        return self._compile(",".join(_name(c) for c in components), lambda: self._tuple(components, "at"))
+        return self._compile(
+            ",".join(type_name(c) for c in components), lambda: self._tuple(components, "at")
+        )
 
     def _compile(self, what: str, body: Callable[[], str]) -> str:
         outer_lines, outer_temporaries = self.lines, self.temporaries

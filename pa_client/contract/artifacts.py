@@ -4,6 +4,7 @@ that users of the client need neither Node nor a compiler."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -35,3 +36,12 @@ def load_artifact(name: str) -> Artifact:
 def all_abi_items() -> list[dict[str, Any]]:
     """Every ABI item of the shipped contracts (events and errors of both)."""
     return [item for name in CONTRACTS for item in load_artifact(name).abi]
+
+
+def abi_type(item: Mapping[str, Any]) -> str:
+    """The canonical type of an ABI input (`(string,uint128)[]` for an array of tuples), as selectors
+    and eth_abi spell it."""
+    if item["type"].startswith("tuple"):
+        inner = ",".join(abi_type(c) for c in item["components"])
+        return f"({inner}){item['type'][5:]}"
+    return str(item["type"])

@@ -11,7 +11,10 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
+from eth_utils.abi import function_signature_to_4byte_selector
+
 from pa_client.contract.abi_codec import encode as abi_encode
+from pa_client.contract.artifacts import abi_type, load_artifact
 from pa_client.domain import codes
 from pa_client.domain.models import (
     AllocationKey,
@@ -333,15 +336,10 @@ def decode_terms(terms: tuple[Any, ...]) -> Authorisation:
 @cache
 def _function_types() -> dict[str, tuple[bytes, str]]:
     """Contract function name → (selector, ABI type of its single argument), from the shipped ABI."""
-    from eth_utils.abi import function_signature_to_4byte_selector
-
-    from pa_client.contract.artifacts import load_artifact
-    from pa_client.contract.reverts import _type_string
-
     table: dict[str, tuple[bytes, str]] = {}
     for item in load_artifact("PaLedger").abi:
         if item["type"] == "function" and len(item.get("inputs", ())) == 1:
-            arg = _type_string(item["inputs"][0])
+            arg = abi_type(item["inputs"][0])
             table[item["name"]] = (function_signature_to_4byte_selector(f"{item['name']}({arg})"), arg)
     return table
 

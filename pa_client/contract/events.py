@@ -14,9 +14,8 @@ from typing import Any
 from eth_utils.abi import event_signature_to_log_topic
 
 from pa_client.contract.abi_codec import decode
-from pa_client.contract.artifacts import load_artifact
+from pa_client.contract.artifacts import abi_type, load_artifact
 from pa_client.contract.encoding import KIND_OF_EVENT, AnyEntry, decode_entry
-from pa_client.contract.reverts import _type_string
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,9 @@ def record_events() -> dict[bytes, RecordEvent]:
     for item in load_artifact("PaLedger").abi:
         if item["type"] != "event" or item["name"] not in KIND_OF_EVENT:
             continue
-        all_types = [_type_string(i) for i in item["inputs"]]
+        all_types = [abi_type(i) for i in item["inputs"]]
         topic = event_signature_to_log_topic(f"{item['name']}({','.join(all_types)})")
-        data_types = tuple(_type_string(i) for i in item["inputs"] if not i["indexed"])
+        data_types = tuple(abi_type(i) for i in item["inputs"] if not i["indexed"])
         events[topic] = RecordEvent(item["name"], KIND_OF_EVENT[item["name"]], topic, data_types)
     return events
 

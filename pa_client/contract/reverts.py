@@ -15,7 +15,7 @@ from eth_abi.abi import decode
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
 
-from pa_client.contract.artifacts import all_abi_items
+from pa_client.contract.artifacts import abi_type, all_abi_items
 from pa_client.contract.encoding import AUTHORISATION_STATUSES, DISCHARGE_MODES, ENTRY_KINDS, from_unix
 from pa_client.domain import codes
 from pa_client.domain.quantities import display_equivalent, from_micro, ppm_to_percent
@@ -32,13 +32,6 @@ class DecodedError:
     inner: DecodedError | None = field(default=None, repr=False)
 
 
-def _type_string(item: Mapping[str, Any]) -> str:
-    if item["type"].startswith("tuple"):
-        inner = ",".join(_type_string(c) for c in item["components"])
-        return f"({inner}){item['type'][5:]}"
-    return str(item["type"])
-
-
 @cache
 def _errors_by_selector() -> dict[bytes, tuple[str, list[str], list[str]]]:
     table: dict[bytes, tuple[str, list[str], list[str]]] = {
@@ -48,7 +41,7 @@ def _errors_by_selector() -> dict[bytes, tuple[str, list[str], list[str]]]:
     for item in all_abi_items():
         if item["type"] != "error":
             continue
-        types = [_type_string(i) for i in item["inputs"]]
+        types = [abi_type(i) for i in item["inputs"]]
         selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
         table[selector] = (item["name"], [i["name"] for i in item["inputs"]], types)
     return table

@@ -21,7 +21,7 @@ from pa_client.audit.rules.bill import BillDuty, BillOfDischarge, BillShare
 from pa_client.domain.models import DischargeMode
 from pa_client.domain.quantities import micro_to_equivalent
 from pa_client.present import display
-from pa_client.present.html_report import Cell, Table, _num, _txt, environment
+from pa_client.present.html_report import Cell, Table, environment, num_cell, text_cell
 from pa_client.present.tables import (
     CENTS,
     DATE,
@@ -79,13 +79,13 @@ def _placements(bill: BillOfDischarge) -> Table:
         table.rows.append(
             [
                 Cell(p.entry_ref, css="nowrap strong", sub=p.declaration),
-                _txt(display.day(p.date), css="nowrap"),
+                text_cell(display.day(p.date), css="nowrap"),
                 Cell(p.lot, css="nowrap", sub=display.goods_code(p.goods_code)),
-                _txt(p.description, css="desc"),
-                _num(display.quantity(p.quantity, p.unit), title=display.unit_title(p.unit)),
-                _num(display.money(p.customs_value_cents)),
-                _num(display.percent(p.duty_rate_ppm)),
-                _num(display.money(p.suspended_duty_cents)),
+                text_cell(p.description, css="desc"),
+                num_cell(display.quantity(p.quantity, p.unit), title=display.unit_title(p.unit)),
+                num_cell(display.money(p.customs_value_cents)),
+                num_cell(display.percent(p.duty_rate_ppm)),
+                num_cell(display.money(p.suspended_duty_cents)),
                 deadline,
                 Cell(
                     display.equivalent_quantity(sum(p.discharged.values()), p.unit),
@@ -96,7 +96,7 @@ def _placements(bill: BillOfDischarge) -> Table:
                         if mode != "reexport"
                     ),
                 ),
-                _num(
+                num_cell(
                     display.equivalent_quantity(p.remaining, p.unit),
                     css="strong" if p.status != "discharged" else "",
                 ),
@@ -123,12 +123,14 @@ def _rates(bill: BillOfDischarge) -> Table:
         table.total += 1
         table.rows.append(
             [
-                _txt(f"{display.goods_code(r.product_code)} ({display.unit_symbol(r.unit)})", css="nowrap"),
-                _txt(r.description, css="desc"),
-                _txt(display.goods_code(r.goods_code), css="nowrap"),
-                _num(display.ratio(r.contains)),
-                _num(display.ratio(r.rate_of_yield)),
-                _num(str(r.version)),
+                text_cell(
+                    f"{display.goods_code(r.product_code)} ({display.unit_symbol(r.unit)})", css="nowrap"
+                ),
+                text_cell(r.description, css="desc"),
+                text_cell(display.goods_code(r.goods_code), css="nowrap"),
+                num_cell(display.ratio(r.contains)),
+                num_cell(display.ratio(r.rate_of_yield)),
+                num_cell(str(r.version)),
             ]
         )
     table.empty = "No processed product was obtained from these placements."
@@ -156,14 +158,14 @@ def _products(bill: BillOfDischarge, units: dict[str, str]) -> Table:
         )
         table.rows.append(
             [
-                _txt(p.processing, css="nowrap"),
-                _txt(display.day(p.date), css="nowrap"),
-                _txt(p.lot, css="nowrap"),
-                _txt(ROLE_LABELS.get(p.role, p.role), css="nowrap"),
-                _txt(display.goods_code(p.product_code), css="nowrap"),
-                _txt(p.description, css="desc"),
-                _num(display.quantity(p.quantity, p.unit), title=display.unit_title(p.unit)),
-                _num(contained),
+                text_cell(p.processing, css="nowrap"),
+                text_cell(display.day(p.date), css="nowrap"),
+                text_cell(p.lot, css="nowrap"),
+                text_cell(ROLE_LABELS.get(p.role, p.role), css="nowrap"),
+                text_cell(display.goods_code(p.product_code), css="nowrap"),
+                text_cell(p.description, css="desc"),
+                num_cell(display.quantity(p.quantity, p.unit), title=display.unit_title(p.unit)),
+                num_cell(contained),
             ]
         )
     table.empty = "No processed product."
@@ -203,7 +205,7 @@ def _discharges(bill: BillOfDischarge, units: dict[str, str]) -> Table:
         codes: list[str | None] = [*sorted(set(d.import_equivalent) | set(shares))] or [None]
         for code in codes:
             if code is None:  # nothing to allocate: one line of dashes
-                groups.append(([_txt(None), _txt(None)], [[_txt(None), _txt(None)]]))
+                groups.append(([text_cell(None), text_cell(None)], [[text_cell(None), text_cell(None)]]))
                 continue
             unit = units.get(code, "")
             equivalent = display.equivalent_quantity(d.import_equivalent.get(code, 0), unit)
@@ -214,13 +216,13 @@ def _discharges(bill: BillOfDischarge, units: dict[str, str]) -> Table:
                 label = (share.placement or "no placement") + ("" if inside else " (not in this bill)")
                 members.append(
                     [
-                        _txt(label, css="nowrap" if inside else "nowrap muted"),
-                        _num(
+                        text_cell(label, css="nowrap" if inside else "nowrap muted"),
+                        num_cell(
                             display.equivalent_quantity(share.quantity, unit), css="" if inside else "muted"
                         ),
                     ]
                 )
-            groups.append((own, members or [[_txt(None), _txt(None)]]))
+            groups.append((own, members or [[text_cell(None), text_cell(None)]]))
         table.add_spanning(head, groups)
     table.empty = "No discharge of these placements."
     return table
@@ -242,13 +244,13 @@ def _duties(duties: tuple[BillDuty, ...], units: dict[str, str], empty: str) -> 
         table.total += 1
         table.rows.append(
             [
-                _txt(d.entry_ref, css="nowrap"),
-                _txt(d.placement, css="nowrap"),
-                _txt(display.goods_code(d.goods_code), css="nowrap"),
-                _txt(display.day(d.date), css="nowrap"),
-                _num(display.equivalent_quantity(d.quantity, units.get(d.goods_code, ""))),
-                _num(display.percent(d.duty_rate_ppm)),
-                _num(display.money(d.amount_cents), css="strong"),
+                text_cell(d.entry_ref, css="nowrap"),
+                text_cell(d.placement, css="nowrap"),
+                text_cell(display.goods_code(d.goods_code), css="nowrap"),
+                text_cell(display.day(d.date), css="nowrap"),
+                num_cell(display.equivalent_quantity(d.quantity, units.get(d.goods_code, ""))),
+                num_cell(display.percent(d.duty_rate_ppm)),
+                num_cell(display.money(d.amount_cents), css="strong"),
             ]
         )
     table.empty = empty
@@ -269,11 +271,11 @@ def _carried(bill: BillOfDischarge, units: dict[str, str]) -> Table:
         table.total += 1
         table.rows.append(
             [
-                _txt(c.placement, css="nowrap"),
-                _txt(display.goods_code(c.goods_code), css="nowrap"),
-                _num(display.equivalent_quantity(c.remaining, units.get(c.goods_code, "")), css="strong"),
-                _txt(display.day(c.deadline), css="nowrap"),
-                _txt(CARRIED_LABELS.get(c.reason, c.reason)),
+                text_cell(c.placement, css="nowrap"),
+                text_cell(display.goods_code(c.goods_code), css="nowrap"),
+                num_cell(display.equivalent_quantity(c.remaining, units.get(c.goods_code, "")), css="strong"),
+                text_cell(display.day(c.deadline), css="nowrap"),
+                text_cell(CARRIED_LABELS.get(c.reason, c.reason)),
             ]
         )
     table.empty = "Nothing is carried forward: every placement of the period is accounted for."
@@ -321,13 +323,13 @@ def _balance_table(bill: BillOfDischarge) -> Table:
         table.total += 1
         table.rows.append(
             [
-                _txt(display.goods_code(b["code"]), css="nowrap strong"),
-                _num(display.equivalent_quantity(b["placed"], unit)),
+                text_cell(display.goods_code(b["code"]), css="nowrap strong"),
+                num_cell(display.equivalent_quantity(b["placed"], unit)),
             ]
-            + [_num(display.equivalent_quantity(b["modes"].get(m, 0), unit)) for m in modes]
+            + [num_cell(display.equivalent_quantity(b["modes"].get(m, 0), unit)) for m in modes]
             + [
-                _num(display.equivalent_quantity(b["deemed"], unit)),
-                _num(display.equivalent_quantity(b["carried"], unit)),
+                num_cell(display.equivalent_quantity(b["deemed"], unit)),
+                num_cell(display.equivalent_quantity(b["carried"], unit)),
             ]
         )
     table.empty = "No placement."

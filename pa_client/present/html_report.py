@@ -88,11 +88,11 @@ class Table:
                 first = False
 
 
-def _num(text: str, *, css: str = "", title: str = "") -> Cell:
+def num_cell(text: str, *, css: str = "", title: str = "") -> Cell:
     return Cell(text, numeric=True, css=css, title=title)
 
 
-def _txt(text: str | None, *, css: str = "", title: str = "") -> Cell:
+def text_cell(text: str | None, *, css: str = "", title: str = "") -> Cell:
     return Cell(display.DASH if text in (None, "") else str(text), css=css, title=title)
 
 
@@ -187,9 +187,9 @@ def _alerts(result: AuditResult) -> tuple[Table, list[dict[str, Any]], Table]:
             if len(info.rows) < INFO_ALERTS_LISTED:
                 info.rows.append(
                     [
-                        _txt(display.ALERT_KIND_LABELS.get(row["kind"], row["kind"])),
-                        _txt(concerns),
-                        _txt(row["message"]),
+                        text_cell(display.ALERT_KIND_LABELS.get(row["kind"], row["kind"])),
+                        text_cell(concerns),
+                        text_cell(row["message"]),
                     ]
                 )
             continue
@@ -201,10 +201,10 @@ def _alerts(result: AuditResult) -> tuple[Table, list[dict[str, Any]], Table]:
                         display.label(display.SEVERITY_LABELS, row["severity"]),
                         css=f"badge sev-{row['severity']}",
                     ),
-                    _txt(display.ALERT_KIND_LABELS.get(row["kind"], row["kind"])),
-                    _txt(concerns, css="nowrap"),
-                    _txt(row["message"]),
-                    _txt(display.day(row["due"]), css="nowrap"),
+                    text_cell(display.ALERT_KIND_LABELS.get(row["kind"], row["kind"])),
+                    text_cell(concerns, css="nowrap"),
+                    text_cell(row["message"]),
+                    text_cell(display.day(row["due"]), css="nowrap"),
                 ]
             )
             main.row_classes.append(f"sev-row-{row['severity']}")
@@ -252,13 +252,13 @@ def _placements(result: AuditResult) -> Table:
         table.rows.append(
             [
                 Cell(row["entry_ref"], css="nowrap strong", sub=row["declaration"]),
-                _txt(display.day(row["date"]), css="nowrap"),
+                text_cell(display.day(row["date"]), css="nowrap"),
                 Cell(row["lot"], css="nowrap", sub=display.goods_code(row["goods_code"])),
-                _txt(row["description"], css="desc"),
-                _num(display.quantity(row["quantity"], unit), title=display.unit_title(unit)),
-                _num(display.money(row["customs_value_cents"])),
-                _num(display.percent(row["duty_rate_ppm"])),
-                _num(display.money(row["suspended_duty_cents"])),
+                text_cell(row["description"], css="desc"),
+                num_cell(display.quantity(row["quantity"], unit), title=display.unit_title(unit)),
+                num_cell(display.money(row["customs_value_cents"])),
+                num_cell(display.percent(row["duty_rate_ppm"])),
+                num_cell(display.money(row["suspended_duty_cents"])),
                 deadline,
                 Cell(
                     display.equivalent_quantity(row["discharged_total"], unit),
@@ -270,7 +270,7 @@ def _placements(result: AuditResult) -> Table:
                         if mode != "reexport"
                     ),
                 ),
-                _num(
+                num_cell(
                     display.equivalent_quantity(row["remaining"], unit),
                     css="strong" if row["status"] != "discharged" else "",
                 ),
@@ -318,7 +318,7 @@ def _discharges(result: AuditResult, units: dict[str, str]) -> Table:
         codes: list[str | None] = [*sorted(set(row["import_equivalent"]) | set(shares))] or [None]
         for code in codes:
             if code is None:  # nothing to allocate: one line of dashes
-                groups.append(([_txt(None), _txt(None)], [[_txt(None), _txt(None)]]))
+                groups.append(([text_cell(None), text_cell(None)], [[text_cell(None), text_cell(None)]]))
                 continue
             unit = units.get(code, "")
             equivalent = display.equivalent_quantity(row["import_equivalent"].get(code, 0), unit)
@@ -333,11 +333,11 @@ def _discharges(result: AuditResult, units: dict[str, str]) -> Table:
                 )
                 members.append(
                     [
-                        _txt(label, css="nowrap" if placement else "bad"),
-                        _num(display.equivalent_quantity(share["quantity"], unit)),
+                        text_cell(label, css="nowrap" if placement else "bad"),
+                        num_cell(display.equivalent_quantity(share["quantity"], unit)),
                     ]
                 )
-            groups.append((own, members or [[_txt(None), _txt(None)]]))
+            groups.append((own, members or [[text_cell(None), text_cell(None)]]))
         table.add_spanning(head, groups)
     table.empty = "No discharge."
     return table
@@ -367,20 +367,20 @@ def _duties(result: AuditResult, units: dict[str, str]) -> Table:
         )
         table.rows.append(
             [
-                _txt(display.mode_label(row["basis"])),
-                _txt(row["entry_ref"], css="nowrap"),
-                _txt(row["placement"], css="nowrap"),
-                _txt(display.goods_code(row["goods_code"]), css="nowrap"),
-                _txt(display.day(row["date"]), css="nowrap"),
-                _num(display.equivalent_quantity(row["quantity"], unit)),
-                _num(
+                text_cell(display.mode_label(row["basis"])),
+                text_cell(row["entry_ref"], css="nowrap"),
+                text_cell(row["placement"], css="nowrap"),
+                text_cell(display.goods_code(row["goods_code"]), css="nowrap"),
+                text_cell(display.day(row["date"]), css="nowrap"),
+                num_cell(display.equivalent_quantity(row["quantity"], unit)),
+                num_cell(
                     display.plain(per_unit.quantize(Decimal("0.0001"), ROUND_HALF_UP))
                     if per_unit
                     else display.DASH,
                     title="customs value ÷ quantity of the placement, shown to 4 decimals",
                 ),
-                _num(display.percent(row["duty_rate_ppm"])),
-                _num(display.money(row["amount_cents"]), css="strong"),
+                num_cell(display.percent(row["duty_rate_ppm"])),
+                num_cell(display.money(row["amount_cents"]), css="strong"),
             ]
         )
     table.empty = "No duty due."
@@ -425,17 +425,17 @@ def _yields(result: AuditResult, units: dict[str, str]) -> tuple[Table, int]:
             ]
         previous = row["entry_ref"]
         cells += [
-            _txt(display.goods_code(row["goods_code"]), css="nowrap"),
-            _num(display.equivalent_quantity(row["input_equivalent"], unit)),
-            _num(display.equivalent_quantity(row["output_equivalent"], unit)),
-            _num(
+            text_cell(display.goods_code(row["goods_code"]), css="nowrap"),
+            num_cell(display.equivalent_quantity(row["input_equivalent"], unit)),
+            num_cell(display.equivalent_quantity(row["output_equivalent"], unit)),
+            num_cell(
                 ("+" if difference > 0 else "") + display.quantity_of(difference, unit).replace("-", "\u2212")
             ),
-            _num(
+            num_cell(
                 display.signed_percent(row["deviation_percent"]),
                 css="strong" if row["beyond_tolerance"] else "",
             ),
-            _num(display.percent(row["tolerance_ppm"])),
+            num_cell(display.percent(row["tolerance_ppm"])),
             Cell(
                 "NO" if row["beyond_tolerance"] else "yes",
                 css="pill bad" if row["beyond_tolerance"] else "ok",
@@ -469,12 +469,14 @@ def _stock(result: AuditResult) -> Table:
             code += f" (was {display.goods_code(row['basis_code'])})"
         table.rows.append(
             [
-                _txt(row["lot"], css="nowrap"),
-                _txt(row["site"], css="nowrap"),
-                _txt(row["origin"]),
-                _txt(code, css="nowrap"),
-                _txt(row["description"], css="desc"),
-                _num(display.quantity(row["quantity"], row["unit"]), title=display.unit_title(row["unit"])),
+                text_cell(row["lot"], css="nowrap"),
+                text_cell(row["site"], css="nowrap"),
+                text_cell(row["origin"]),
+                text_cell(code, css="nowrap"),
+                text_cell(row["description"], css="desc"),
+                num_cell(
+                    display.quantity(row["quantity"], row["unit"]), title=display.unit_title(row["unit"])
+                ),
             ]
         )
     table.empty = "Nothing in stock."
@@ -498,11 +500,11 @@ def _stock_by_code(result: AuditResult) -> Table:
         table.total += 1
         table.rows.append(
             [
-                _txt(display.goods_code(code), css="nowrap strong"),
-                _txt(origin[code]),
-                _txt(site, css="nowrap"),
-                _num(f"{lots[(code, unit, site)]:,}"),
-                _num(display.quantity(amount, unit), css="strong", title=display.unit_title(unit)),
+                text_cell(display.goods_code(code), css="nowrap strong"),
+                text_cell(origin[code]),
+                text_cell(site, css="nowrap"),
+                num_cell(f"{lots[(code, unit, site)]:,}"),
+                num_cell(display.quantity(amount, unit), css="strong", title=display.unit_title(unit)),
             ]
         )
     table.empty = "Nothing in stock."
@@ -538,12 +540,12 @@ def _delays(result: AuditResult) -> tuple[dict[str, str], Table]:
             continue
         table.rows.append(
             [
-                _txt(row["entry_ref"] + (" (corrected)" if row["corrected"] else ""), css="nowrap"),
-                _txt(display.ENTRY_KIND_LABELS.get(row["kind"], row["kind"])),
-                _txt(display.moment(row["occurred_at"]), css="nowrap"),
-                _txt(display.moment(row["block_time"]), css="nowrap"),
-                _num(display.duration(int(row["delay_seconds"])), css="strong"),
-                _txt(row["account"], css="mono small"),
+                text_cell(row["entry_ref"] + (" (corrected)" if row["corrected"] else ""), css="nowrap"),
+                text_cell(display.ENTRY_KIND_LABELS.get(row["kind"], row["kind"])),
+                text_cell(display.moment(row["occurred_at"]), css="nowrap"),
+                text_cell(display.moment(row["block_time"]), css="nowrap"),
+                num_cell(display.duration(int(row["delay_seconds"])), css="strong"),
+                text_cell(row["account"], css="mono small"),
             ]
         )
     table.empty = f"Every entry was recorded within {result.thresholds.late_record_hours} hours."
