@@ -33,7 +33,7 @@ help:
 	@echo "make setup    create .venv, install Python and npm dependencies, compile if needed"
 	@echo "make demo     run the demo (pa demo)"
 	@echo "make test     run the test suite"
-	@echo "make lint     ruff check, ruff format --check, mypy"
+	@echo "make lint     ruff check, ruff format --check, mypy, the layers (import-linter), slither"
 	@echo "make compile  recompile contracts/ into pa_client/contract/artifacts/"
 	@echo "make bench    run the benchmarks"
 	@echo "make fuzz     the stateful invariant test of the contracts at 10 000 steps (PA_FUZZ_STEPS)"
@@ -97,6 +97,7 @@ lint: $(PIP_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy $(MYPY_PATHS)
+	$(VENV)/bin/lint-imports --no-cache
 	$(MAKE) --no-print-directory slither
 
 # Slither on the contracts: fails on a high or medium finding not explained in tools/slither-triage.toml.
