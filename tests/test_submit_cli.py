@@ -15,11 +15,11 @@ from conftest import AnvilNode
 from pa_client.chain.connection import open_ledger
 from pa_client.chain.ledger import LedgerClient
 from pa_client.cli import main
-from pa_client.commands import submit as submit_command
 from pa_client.contract.rolling_hash import recompute
 from pa_client.dev.demo import REFERENCE
 from pa_client.domain.codes import mrn_check_character
 from pa_client.settings import Settings
+from pa_client.submission import service as submission_service
 from pa_client.submission.submitter import Submitter
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -147,7 +147,7 @@ def test_a_refusal_in_a_later_window_says_what_was_recorded(
 ) -> None:
     """With windows of 50 entries the overdraw (the last entry) is found after the earlier windows
     were recorded: the last line must say so, not "nothing was sent"."""
-    monkeypatch.setattr(submit_command, "Submitter", functools.partial(Submitter, window=50))
+    monkeypatch.setattr(submission_service, "Submitter", functools.partial(Submitter, window=50))
     path = _with_overdraw(tmp_path)
     code, _out, err = ledger.pa("submit", str(path))
     assert code == 1
