@@ -89,9 +89,12 @@ compile: $(PIP_STAMP) $(NPM_STAMP)
 	$(PY) tools/compile.py
 	@mkdir -p build && touch $(ARTIFACTS_STAMP)
 
-# pytest exits 5 when no test ran; like every non-zero status, that fails the target.
+# pytest exits 5 when no test ran; like every non-zero status, that fails the target. The suite runs
+# on every core (pytest-xdist; each worker starts its own Anvil on a free port), a module's tests on
+# one worker so that its module-wide fixtures are made once; the slowest tests are listed at the end.
+PYTEST_WORKERS ?= auto
 test: setup
-	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadscope --durations=15 $(PYTEST_ARGS)
 
 lint: $(PIP_STAMP)
 	$(PY) -m ruff check .

@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
-import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import factories
 import pytest
 from eth_account.signers.local import LocalAccount
-from rpc_proxy import Faults, RpcProxy, rpc_proxy
+from support import factories
+from support.chain import CONSORTIUM, AnvilNode, Parties, consortium_node
 from web3 import Web3
 
 from pa_client.chain.accounts import DEV_ALIASES, dev_account
 from pa_client.chain.deployment import Deployment, deploy
 from pa_client.chain.ledger import LedgerClient
-from pa_client.chain.node import EmbeddedNode, free_port, local_rpc
+from pa_client.chain.node import EmbeddedNode
 from pa_client.chain.sender import Sender
-from pa_client.errors import NodeError
 from pa_client.settings import ENV_VARS, Settings
-
-
-@dataclass(frozen=True)
-class AnvilNode:
-    """The session's running node: its settings (data folder), handle and URL."""
-
-    settings: Settings
-    node: EmbeddedNode
-    rpc_url: str
-    chain_id: int
 
 
 @pytest.fixture(autouse=True)
@@ -70,20 +55,6 @@ def dev_accounts() -> dict[str, LocalAccount]:
 
 
 # ---------------------------------------------------------------- the deployed ledger
-
-
-@dataclass(frozen=True)
-class Parties:
-    """Clients of the session's ledger, one per role, and a fresh authorisation per test."""
-
-    deployment: Deployment
-    customs: LedgerClient
-    holder: LedgerClient
-    broker: LedgerClient
-    holder2: LedgerClient
-    broker2: LedgerClient
-    stranger: LedgerClient
-    reader: LedgerClient
 
 
 @pytest.fixture(scope="session")
@@ -130,61 +101,6 @@ def auth(parties: Parties) -> str:
 # front of it, a proxy that enforces what Anvil does not: an eth_getLogs range limit, Besu's default
 # request size limit, and no Anvil-only method (anvil_*, evm_*, hardhat_*).
 
-CONSORTIUM = os.environ.get("PA_TEST_CONSORTIUM", "").strip().lower() not in ("", "0", "false", "no")
-CONSORTIUM_BLOCK_TIME = os.environ.get("PA_TEST_BLOCK_TIME", "1")
-CONSORTIUM_LOG_RANGE = 10  # blocks per eth_getLogs: small, to page (Besu's --rpc-max-logs-range: 5 000)
-CONSORTIUM_MAX_BODY = 5 * 1024 * 1024  # Besu's default --rpc-http-max-request-content-length
-NON_STANDARD_METHODS = ("anvil_", "evm_", "hardhat_", "ots_")
-
-
-def consortium_argv(binary: Path, port: int, block_time: str = CONSORTIUM_BLOCK_TIME) -> list[str]:
-    return [
-        str(binary),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--chain-id", "31337",
-        "--accounts", "0",  # no development account: nothing unlocked, nothing funded
-        "--gas-price", "0",
-        "--base-fee", "0",
-        "--disable-min-priority-fee",
-        "--block-time", block_time,  # interval mining
-        "--gas-limit", str(Settings().block_gas_limit),
-        "--color", "never",
-    ]  # fmt: skip
-
-
-@contextlib.contextmanager
-def consortium_node(folder: Path, block_time: str = CONSORTIUM_BLOCK_TIME) -> Iterator[tuple[str, RpcProxy]]:
-    """A consortium-like Anvil behind its proxy: (the proxy's URL, the proxy)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    with (folder / "anvil.log").open("wb") as log:
-        process = subprocess.Popen(
-            consortium_argv(Settings().anvil_path, port, block_time), stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            upstream = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    local_rpc(upstream, "eth_chainId", timeout=1.0)
-                    break
-                except NodeError:
-                    assert process.poll() is None and time.monotonic() < deadline, "anvil did not start"
-                    time.sleep(0.1)
-            faults = Faults(
-                max_log_range=CONSORTIUM_LOG_RANGE,
-                max_body=CONSORTIUM_MAX_BODY,
-                refuse_prefixes=NON_STANDARD_METHODS,
-            )
-            # A call to an Anvil-only method is refused, so a client that used one would fail the tests.
-            with rpc_proxy(upstream, faults) as proxy:
-                yield proxy.url, proxy
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
 if CONSORTIUM:
 
     @pytest.fixture(scope="session")
@@ -209,9 +125,10 @@ CONSORTIUM_SKIPS = {
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not CONSORTIUM:
-        return
     for item in items:
-        reason = CONSORTIUM_SKIPS.get(item.name.split("[")[0])
+        # `-m chain` / `-m "not chain"`: the tests that need the real node, or those that do not.
+        if "anvil" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.chain)
+        reason = CONSORTIUM_SKIPS.get(item.name.split("[")[0]) if CONSORTIUM else None
         if reason is not None:
             item.add_marker(pytest.mark.skip(reason=f"consortium node: {reason}"))

@@ -27,7 +27,7 @@ from pa_client.errors import AccountError
 from pa_client.settings import Settings
 
 if TYPE_CHECKING:
-    from conftest import AnvilNode
+    from support.chain import AnvilNode
 
 # Low scrypt work factor: the default (2**18) costs about a second per keystore.
 FAST_KDF = 2**10

@@ -17,9 +17,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import factories
 import pytest
-from conftest import AnvilNode, Parties
+from support import factories
+from support.chain import AnvilNode, Parties
 from web3 import Web3
 
 from pa_client.audit.run import run_audit

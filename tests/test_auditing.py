@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import factories
-from conftest import Parties
+from support import factories
+from support.chain import Parties
 
 from pa_client.audit.run import run_audit, verify
 from pa_client.audit.tables import TableBuilder

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import factories
 import pytest
-from conftest import Parties
-from factories import IMPORT_TREAD
+from support import factories
+from support.chain import Parties
+from support.factories import IMPORT_TREAD
 
 from pa_client.chain.ledger import EntryState, LedgerClient, LotState
 from pa_client.contract import ids

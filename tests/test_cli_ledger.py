@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import factories
 import pytest
-from conftest import AnvilNode
+from support import factories
+from support.chain import AnvilNode
 
 from pa_client.chain.connection import open_ledger
 from pa_client.chain.ledger import LedgerClient

@@ -1,4 +1,4 @@
-"""The client on a consortium-like node (conftest.consortium_node): nothing unlocked or funded, zero gas
+"""The client on a consortium-like node (support.chain.consortium_node): nothing unlocked or funded, zero gas
 price, interval mining, an eth_getLogs range limit, no Anvil-only method. These tests start such a node
 of their own in the ordinary run; under PA_TEST_CONSORTIUM=1 (`make test-consortium`) they use the
 session's, which is one, and the other chain tests of CONSORTIUM_TESTS (Makefile) run on it too."""
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import CONSORTIUM, CONSORTIUM_LOG_RANGE, AnvilNode, consortium_node
 from eth_typing import HexStr
-from fault_support import fresh_deployment, ledger_snapshot
-from rpc_proxy import RpcProxy
+from support.chain import CONSORTIUM, CONSORTIUM_LOG_RANGE, AnvilNode, consortium_node
+from support.faults import fresh_deployment, ledger_snapshot
+from support.rpc_proxy import RpcProxy
 from web3 import Web3
 
 from pa_client.audit.index import LedgerIndex

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import AnvilNode
-from fault_support import (
+from support.chain import AnvilNode
+from support.faults import (
     Snapshot,
     fresh_deployment,
     ledger_snapshot,

@@ -16,17 +16,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import factories
 import pytest
-from conftest import AnvilNode, Parties
-from fault_support import (
+from support import factories
+from support.chain import AnvilNode, Parties
+from support.faults import (
     Snapshot,
     fresh_deployment,
     ledger_snapshot,
     start_submission,
     wait_until_idle,
 )
-from rpc_proxy import Faults, RpcProxy, rpc_proxy
+from support.rpc_proxy import Faults, RpcProxy, rpc_proxy
 from web3 import Web3
 
 from pa_client.audit.run import AuditRun, run_audit

@@ -7,10 +7,10 @@ import json
 import threading
 from pathlib import Path
 
-import factories
 import pandas as pd
 import pytest
-from conftest import Parties
+from support import factories
+from support.chain import Parties
 
 from pa_client.audit.index import FileLock, LedgerIndex, cold_tables
 from pa_client.audit.tables import LedgerTables

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import factories
-from conftest import Parties
+from support import factories
+from support.chain import Parties
 
 from pa_client.contract.rolling_hash import recompute
 

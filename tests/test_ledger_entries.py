@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import factories
 import pytest
-from conftest import Parties
 from eth_utils.crypto import keccak
-from factories import IMPORT_CASING, IMPORT_TREAD, PRODUCT_SCRAP, PRODUCT_TYRE
+from support import factories
+from support.chain import Parties
+from support.factories import IMPORT_CASING, IMPORT_TREAD, PRODUCT_SCRAP, PRODUCT_TYRE
 from web3 import Web3
 from web3.logs import DISCARD
 

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-import factories
 import pytest
-from conftest import Parties
 from eth_account import Account
+from support import factories
+from support.chain import Parties
 from web3 import Web3
 from web3.types import Nonce
 

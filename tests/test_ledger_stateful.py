@@ -42,7 +42,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-import factories
 from eth_abi.abi import decode
 from eth_utils.abi import event_signature_to_log_topic, function_signature_to_4byte_selector
 from hypothesis import HealthCheck, note, seed, settings
@@ -54,6 +53,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from support import factories
 from web3 import HTTPProvider
 
 from pa_client.chain.ledger import LedgerClient
@@ -84,7 +84,7 @@ from pa_client.domain.quantities import (
 from pa_client.errors import AccessDenied, ContractError
 
 if TYPE_CHECKING:
-    from conftest import Parties
+    from support.chain import Parties
 
 # ---------------------------------------------------------------- the authorisations' terms
 

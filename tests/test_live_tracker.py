@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import factories
 import pytest
-from conftest import Parties
+from support import factories
+from support.chain import Parties
 
 from pa_client.audit.index import prefetched
 from pa_client.audit.run import verify

@@ -22,7 +22,7 @@ from pa_client.errors import NodeError
 from pa_client.settings import Settings
 
 if TYPE_CHECKING:
-    from conftest import AnvilNode
+    from support.chain import AnvilNode
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -192,12 +192,13 @@ def test_damaged_state_file_is_refused(data_dir: Path) -> None:
 
 def test_stop_kills_a_node_ignoring_sigterm() -> None:
     # A shell that ignores SIGTERM stands in for a hung Anvil.
-    proc = subprocess.Popen(["sh", "-c", 'trap "" TERM; exec sleep 30'])
-    time.sleep(0.1)
+    proc = subprocess.Popen(["sh", "-c", 'trap "" TERM; echo ready; exec sleep 30'], stdout=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"  # the trap is set
     started = time.monotonic()
     assert node_module._terminate(proc.pid, timeout=0.3) is False
     assert time.monotonic() - started < 3
     proc.wait(timeout=5)
+    proc.stdout.close()
     with pytest.raises(ProcessLookupError):
         os.kill(proc.pid, 0)
 

@@ -9,10 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import factories
 import pytest
-from conftest import Parties
-from factories import IMPORT_CASING, IMPORT_TREAD, PRODUCT_SCRAP, PRODUCT_TYRE
+from support import factories
+from support.chain import Parties
+from support.factories import IMPORT_CASING, IMPORT_TREAD, PRODUCT_SCRAP, PRODUCT_TYRE
 from web3.logs import DISCARD
 
 from pa_client.chain.ledger import AuthorisationState, EntryState, LedgerClient, LotState, Status

@@ -10,10 +10,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import factories
 import pandas as pd
 import pytest
-from conftest import Parties
+from support import factories
+from support.chain import Parties
 from web3 import Web3
 
 from pa_client.audit.rules import AlertThresholds, AuditResult, IntegrityResult, audit, bill_of_discharge

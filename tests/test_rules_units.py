@@ -9,13 +9,13 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-import factories
 import pandas as pd
 import pytest
-from factories import IMPORT_CASING as CASING
-from factories import IMPORT_TREAD as TREAD
-from factories import PRODUCT_SCRAP as SCRAP
-from factories import PRODUCT_TYRE as TYRE
+from support import factories
+from support.factories import IMPORT_CASING as CASING
+from support.factories import IMPORT_TREAD as TREAD
+from support.factories import PRODUCT_SCRAP as SCRAP
+from support.factories import PRODUCT_TYRE as TYRE
 
 from pa_client.audit.rules import AlertThresholds, AuditResult, IntegrityResult, audit, bill_of_discharge
 from pa_client.audit.rules import alerts as alert_rules

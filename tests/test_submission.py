@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import factories
 import pytest
-from conftest import Parties
+from support import factories
+from support.chain import Parties
 
 from pa_client.contract.rolling_hash import recompute
 from pa_client.errors import InputError

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl  # type: ignore[import-untyped]
 import pytest
-from conftest import AnvilNode
+from support.chain import AnvilNode
 
 from pa_client.chain.connection import open_ledger
 from pa_client.chain.ledger import LedgerClient

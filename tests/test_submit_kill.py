@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AnvilNode
-from fault_support import start_submission
+from support.chain import AnvilNode
+from support.faults import start_submission
 
 from pa_client.chain.accounts import dev_account
 from pa_client.chain.connection import open_ledger

@@ -8,6 +8,7 @@ import csv
 import dataclasses
 import http.client
 import http.server
+import itertools
 import json
 import os
 import re
@@ -22,16 +23,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import factories
 import hypothesis
 import openpyxl  # type: ignore[import-untyped]
 import pytest
 import requests
 import schemathesis
-from conftest import AnvilNode
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck
 from schemathesis.checks import not_a_server_error
+from support import factories
+from support.chain import AnvilNode
 from web3 import Web3
 
 from pa_client.audit.run import run_audit
@@ -597,17 +598,28 @@ def test_the_live_stream_carries_only_what_its_account_may_see(served: Served) -
         threading.Thread(target=read, daemon=True).start()
         return lines
 
+    def block_seen(lines: list[str], block: int) -> bool:
+        """A `block` event of `block` or later has arrived: everything published before it too."""
+        return any(
+            before.startswith("event: block")
+            and line.startswith("data:")
+            and json.loads(line[5:])["block"] >= block
+            for before, line in itertools.pairwise(lines)
+        )
+
     try:
         seen_by_customs, seen_by_holder2 = stream("customs"), stream("holder2")
-        time.sleep(0.5)
+        # Both streams are open once each has its first line (the reconnection delay).
+        assert _wait(lambda: seen_by_customs and seen_by_holder2, 5)
         entry = placement_json("API-IM-0020", "API-LOT-0020")
-        assert (
-            served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"]).status_code == 200
-        )
+        answer = served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"])
+        assert answer.status_code == 200
+        block = answer.json()["results"][0]["block"]
         assert _wait(lambda: any("API-IM-0020" in line for line in seen_by_customs), 5)
-        time.sleep(0.5)
+        # The block's own event comes after its records: once holder 2 has it, a record it was sent
+        # would be there already.
+        assert _wait(lambda: block_seen(seen_by_holder2, block), 5)
         assert not any(REFERENCE in line for line in seen_by_holder2)
-        assert _wait(lambda: any(line.startswith("event: block") for line in seen_by_holder2), 5)
     finally:
         for connection in connections:
             if connection.sock is not None:

@@ -8,9 +8,9 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-import factories
 import pytest
-from conftest import Parties
+from support import factories
+from support.chain import Parties
 from web3.logs import DISCARD
 
 from pa_client.domain import codes
