@@ -8,7 +8,9 @@ Modules: `access` (who sees what: pure rules), `roles` (the chain's facts about 
 (Sign-In with Ethereum, sessions, tokens), `store` (SQLite: sessions, tokens, webhooks, outbox),
 `live` (the tracker: new blocks, records, the audit, new alerts), `events` (the live streams),
 `webhooks` (the outbox sender), `entries_json` (JSON entries checked as the entries file), `api`,
-`pages`, `views` (what pages show), `i18n` (English and French labels), `app` (the factory).
+`pages`, `signin` (signing in and out, pages and API), `views` (what pages show), `i18n` (English and
+French labels), `errors` (the client's errors as HTTP statuses), `app` (the factory and its one
+error handler).
 """
 
 from pa_client.web.app import create_app

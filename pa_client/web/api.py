@@ -8,24 +8,19 @@ import time
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from pa_client.audit.rules import bill_of_discharge
-from pa_client.errors import AccountError, InputError, PaClientError
 from pa_client.submission.service import submit as submit_items
 from pa_client.submission.submitter import Outcome, Report
 from pa_client.web.access import SEVERITY_RANK, may_submit_with, may_view, relation, visible
-from pa_client.web.auth import SignInBusyError, SignInError, checksum, new_challenge, verify_sign_in
 from pa_client.web.deps import (
     Caller,
     Ctx,
     audit_state,
-    end_session,
     not_found,
-    start_session,
     visible_reference,
 )
 from pa_client.web.entries_json import JsonProblem, read_json_entries
@@ -180,24 +175,6 @@ class MeOut(BaseModel):
     expires: float | None = None
 
 
-class ChallengeIn(BaseModel):
-    address: str = Field(max_length=100, description="The account that will sign, 0x-hex.")
-
-
-class ChallengeOut(BaseModel):
-    message: str = Field(description="Sign this text with personal_sign (EIP-191).")
-
-
-class SessionIn(BaseModel):
-    message: str = Field(max_length=4000)
-    signature: str = Field(max_length=200)
-
-
-class SessionOut(BaseModel):
-    address: str
-    expires: float
-
-
 class HealthOut(BaseModel):
     ready: bool
     block: int | None = Field(description="The newest block read.")
@@ -213,6 +190,7 @@ class Detail(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Detail, "description": "No valid session or token."},
     404: {"model": Detail, "description": "No such authorisation that this account may see."},
+    502: {"model": Detail, "description": "The ledger's node did not answer, or refused."},
 }
 Reference = Annotated[str, Field(min_length=1, max_length=128)]
 
@@ -302,23 +280,11 @@ def submit_entries(body: EntriesIn, principal: Caller, ctx: Ctx) -> Any:
                     problems=[_problem_out(p) for p in checked.problems],
                 ).model_dump(),
             )
-    try:
-        client = ctx.signers.client_for(token)
-    except AccountError as error:
-        return JSONResponse(status_code=403, content={"detail": str(error)})
-    try:
-        with ctx.signers.lock_for(principal.address):
-            submission = submit_items(
-                client,
-                checked.items,
-                data_dir=ctx.settings.data_dir,
-                dry_run=body.dry_run,
-                skip_rejected=skip,
-            )
-    except InputError as error:
-        return JSONResponse(status_code=422, content={"detail": str(error)})
-    except PaClientError as error:
-        return JSONResponse(status_code=502, content={"detail": f"the ledger did not answer: {error}"})
+    client = ctx.signers.client_for(token)
+    with ctx.signers.lock_for(principal.address):
+        submission = submit_items(
+            client, checked.items, data_dir=ctx.settings.data_dir, dry_run=body.dry_run, skip_rejected=skip
+        )
     ctx.tracker.nudge()
     report = submission.report
     results = _results(report, checked.entry_of_item)
@@ -526,60 +492,6 @@ def me(principal: Caller, ctx: Ctx) -> MeOut:
         authorisations=visible(access, ctx.tracker.references()),
         expires=principal.expires,
     )
-
-
-def host_of(request: Request) -> str:
-    return request.headers.get("host") or request.url.netloc
-
-
-@router.post(
-    "/auth/challenge",
-    response_model=ChallengeOut,
-    responses={422: {"model": Detail}, 429: {"model": Detail}},
-    summary="Sign-in message",
-)
-def challenge(body: ChallengeIn, request: Request, ctx: Ctx) -> Any:
-    """A one-time Sign-In with Ethereum message (EIP-4361) for `address` to sign."""
-    try:
-        message = new_challenge(
-            ctx.store,
-            address=checksum(body.address),
-            host=host_of(request),
-            uri=str(request.base_url).rstrip("/"),
-            chain_id=ctx.chain_id,
-            now=time.time(),
-        )
-    except SignInError as error:
-        status = 429 if isinstance(error, SignInBusyError) else 422
-        return JSONResponse(status_code=status, content={"detail": str(error)})
-    return ChallengeOut(message=message)
-
-
-@router.post(
-    "/auth/session", response_model=SessionOut, responses={401: {"model": Detail}}, summary="Sign in"
-)
-async def sign_in(body: SessionIn, request: Request, response: Response, ctx: Ctx) -> Any:
-    """Opens a session (an HttpOnly cookie) for the account that signed a challenge."""
-    try:
-        address = await run_in_threadpool(
-            verify_sign_in,
-            ctx.store,
-            message=body.message,
-            signature=body.signature,
-            host=host_of(request),
-            chain_id=ctx.chain_id,
-            now=time.time(),
-        )
-    except SignInError as error:
-        return JSONResponse(status_code=401, content={"detail": str(error)})
-    return SessionOut(address=address, expires=start_session(ctx, request, response, address))
-
-
-@router.delete("/auth/session", status_code=204, summary="Sign out")
-def sign_out(request: Request, ctx: Ctx) -> Response:
-    response = Response(status_code=204)
-    end_session(ctx, request, response)
-    return response
 
 
 @router.get("/health", response_model=HealthOut, summary="Is the server following the ledger")

@@ -17,7 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pa_client.chain.ledger import LedgerClient
-from pa_client.web import api, pages
+from pa_client.errors import PaClientError
+from pa_client.web import api, errors, pages, signin
 from pa_client.web.context import WebConfig, WebContext
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -64,12 +65,29 @@ def create_app(config: WebConfig, *, ledger: LedgerClient | None = None) -> Fast
     )
     app.state.ctx = ctx
     app.include_router(api.router)
+    app.include_router(signin.api_router)
     app.include_router(pages.router)
+    app.include_router(signin.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    install_error_handlers(app)
+    return app
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """The application's error handlers: the client's errors by the one table of `errors.py`, HTTP
+    and validation errors, and the sign-in a page requires; a page gets the error page, the API JSON."""
 
     @app.exception_handler(pages.SignInRequiredError)
     async def login(_request: Request, error: pages.SignInRequiredError) -> Response:
         return RedirectResponse(f"/signin?next={quote(error.next_url, safe='')}", status_code=303)
+
+    @app.exception_handler(PaClientError)
+    async def client_error(request: Request, error: PaClientError) -> Response:
+        status = errors.status_of(error)
+        if _wants_html(request):
+            return pages.error_page(request, status, errors.detail_of(error))
+        return JSONResponse({"detail": errors.detail_of(error)}, status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -89,5 +107,3 @@ def create_app(config: WebConfig, *, ledger: LedgerClient | None = None) -> Fast
         return JSONResponse(
             {"detail": f"the request is not valid: {text}", "problems": problems}, status_code=422
         )
-
-    return app

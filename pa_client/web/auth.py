@@ -16,6 +16,7 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from pa_client.errors import PaClientError
 from pa_client.web.store import Store, Token
 
 SESSION_COOKIE = "pa_session"
@@ -25,12 +26,16 @@ STATEMENT = (
 )
 
 
-class SignInError(ValueError):
-    """The sign-in message or signature is refused; the message says why, for people."""
+class SignInError(PaClientError, ValueError):
+    """The sign-in message or signature is refused; the message says why, for people (HTTP 401)."""
 
 
 class SignInBusyError(SignInError):
     """No challenge can be issued now: too many are pending (HTTP 429)."""
+
+
+class AddressError(SignInError):
+    """The text is not an account address (HTTP 422)."""
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,10 @@ def _iso(moment: datetime) -> str:
 
 
 def checksum(address: str) -> str:
-    """An address as EIP-55 text, or SignInError."""
+    """An address as EIP-55 text, or AddressError."""
     text = address.strip()
     if not Web3.is_address(text):
-        raise SignInError(f"'{text[:60]}' is not an account address (0x and 40 hexadecimal digits)")
+        raise AddressError(f"'{text[:60]}' is not an account address (0x and 40 hexadecimal digits)")
     return Web3.to_checksum_address(text)
 
 

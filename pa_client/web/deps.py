@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Response
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from pa_client.web.access import Access, may_view
@@ -93,27 +93,3 @@ def audit_state(ctx: WebContext, wait: float = READY_WAIT_SECONDS) -> AuditState
             headers={"Retry-After": "2"},
         )
     return state
-
-
-def start_session(ctx: WebContext, request: Request, response: Response, address: str) -> float:
-    """Opens a session for `address` (an HttpOnly cookie set on `response`); when it expires."""
-    lifetime = ctx.config.session_hours * 3600
-    session_id = ctx.store.create_session(address, lifetime)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        max_age=int(lifetime),
-        httponly=True,
-        samesite="lax",
-        secure=ctx.config.secure_cookies or request.url.scheme == "https",
-        path="/",
-    )
-    return time.time() + lifetime
-
-
-def end_session(ctx: WebContext, request: Request, response: Response) -> None:
-    """Ends the caller's session, if any, and drops its cookie."""
-    session_id = request.cookies.get(SESSION_COOKIE)
-    if session_id:
-        ctx.store.end_session(session_id)
-    response.delete_cookie(SESSION_COOKIE, path="/")

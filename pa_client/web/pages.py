@@ -10,15 +10,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import jinja2
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from pa_client.audit.rules import bill_of_discharge
-from pa_client.chain.accounts import DEV_ALIASES, dev_account
 from pa_client.contract import ids
 from pa_client.contract.events import decode_record
 from pa_client.present import display
@@ -28,26 +27,19 @@ from pa_client.web.access import Access, event_for, may_subscribe, visible
 from pa_client.web.auth import (
     SESSION_COOKIE,
     Principal,
-    SignInError,
-    new_challenge,
-    sign_message,
-    verify_sign_in,
 )
 from pa_client.web.context import WebContext
 from pa_client.web.deps import (
     audit_state,
     caller,
     context,
-    end_session,
     lang,
     not_found,
-    start_session,
     visible_reference,
 )
 from pa_client.web.events import Event
 
 router = APIRouter(include_in_schema=False)
-DEV_SIGN_IN = ("customs", "holder", "broker", "holder2", "broker2", "stranger")
 HEARTBEAT_SECONDS = 15.0
 
 
@@ -69,14 +61,6 @@ class SignInRequiredError(Exception):
     def __init__(self, next_url: str) -> None:
         super().__init__(next_url)
         self.next_url = next_url
-
-
-def _safe_next(value: str | None) -> str:
-    """Only a path of this site (no scheme, no host): an open redirect is refused."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    parts = urlsplit(value)
-    return "/" if parts.scheme or parts.netloc else value
 
 
 def _user(ctx: WebContext, principal: Principal, language: str) -> dict[str, Any]:
@@ -464,113 +448,6 @@ async def events(request: Request, authorisation: str | None = None) -> Response
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-
-
-# ---------------------------------------------------------------- signing in
-
-
-@router.get("/signin", response_class=HTMLResponse)
-def signin_page(request: Request, next: str = "/", address: str = "", error: str = "") -> HTMLResponse:
-    ctx = context(request)
-    message = ""
-    if address:
-        try:
-            message = new_challenge(
-                ctx.store,
-                address=address,
-                host=request.headers.get("host") or request.url.netloc,
-                uri=str(request.base_url).rstrip("/"),
-                chain_id=ctx.chain_id,
-                now=time.time(),
-            )
-        except SignInError as problem:
-            error = str(problem)
-    dev_accounts = (
-        [(alias, dev_account(alias).address) for alias in DEV_SIGN_IN if alias in DEV_ALIASES]
-        if ctx.dev_sign_in
-        else []
-    )
-    return render(
-        request,
-        "signin.html.j2",
-        next=_safe_next(next),
-        address=address,
-        message=message,
-        error=error,
-        dev_accounts=dev_accounts,
-        status_code=422 if error else 200,
-    )
-
-
-async def _form(request: Request) -> dict[str, str]:
-    body = (await request.body()).decode("utf-8", errors="replace")
-    return {key: values[0] for key, values in parse_qs(body, keep_blank_values=True).items()}
-
-
-def _signed_in_response(ctx: WebContext, request: Request, address: str, next_url: str) -> Response:
-    response = RedirectResponse(_safe_next(next_url), status_code=303)
-    start_session(ctx, request, response, address)
-    return response
-
-
-@router.post("/signin")
-async def signin_post(request: Request) -> Response:
-    ctx = context(request)
-    form = await _form(request)
-    try:
-        address = await run_in_threadpool(
-            verify_sign_in,
-            ctx.store,
-            message=form.get("message", ""),
-            signature=form.get("signature", ""),
-            host=request.headers.get("host") or request.url.netloc,
-            chain_id=ctx.chain_id,
-            now=time.time(),
-        )
-    except SignInError as problem:
-        return await run_in_threadpool(signin_page, request, form.get("next", "/"), "", str(problem))
-    return _signed_in_response(ctx, request, address, form.get("next", "/"))
-
-
-@router.post("/signin/dev")
-async def signin_dev(request: Request) -> Response:
-    """On a local development chain only: sign in as a public development account (the server signs
-    the same challenge with the account's published key)."""
-    ctx = context(request)
-    form = await _form(request)
-    alias = form.get("alias", "")
-    if not ctx.dev_sign_in or alias not in DEV_SIGN_IN:
-        return Response("not found", status_code=404, media_type="text/plain")
-    account = dev_account(alias)
-    host = request.headers.get("host") or request.url.netloc
-
-    def sign_in() -> str:
-        message = new_challenge(
-            ctx.store,
-            address=account.address,
-            host=host,
-            uri=str(request.base_url).rstrip("/"),
-            chain_id=ctx.chain_id,
-            now=time.time(),
-        )
-        return verify_sign_in(
-            ctx.store,
-            message=message,
-            signature=sign_message(account, message),
-            host=host,
-            chain_id=ctx.chain_id,
-            now=time.time(),
-        )
-
-    address = await run_in_threadpool(sign_in)
-    return _signed_in_response(ctx, request, address, form.get("next", "/"))
-
-
-@router.post("/signout")
-def signout(request: Request) -> Response:
-    response = RedirectResponse("/signin", status_code=303)
-    end_session(context(request), request, response)
-    return response
 
 
 __all__ = ["SignInRequiredError", "error_page", "router"]
