@@ -1,4 +1,5 @@
-"""Write the sample season of the 2019 Bourges pilot: examples/season-bourges-2019.csv.
+"""Write the sample season of the 2019 Bourges pilot: pa_client/dev/sample/season-bourges-2019.csv
+(package data for `pa demo`; examples/ links to it).
 
 Usage (with the project's virtualenv):
 
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from pa_client.dev.synthetic import SEASON_TZ, bourges_season, entry_rows, write_csv  # noqa: E402
 from pa_client.domain.models import Discharge  # noqa: E402
 
-DEFAULT_OUTPUT = ROOT / "examples" / "season-bourges-2019.csv"
+DEFAULT_OUTPUT = ROOT / "pa_client" / "dev" / "sample" / "season-bourges-2019.csv"
 
 
 def main(argv: list[str] | None = None) -> int:

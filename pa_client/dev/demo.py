@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from importlib import resources
 from pathlib import Path
 
 from web3 import Web3
@@ -28,13 +29,15 @@ from pa_client.present import write_audit, write_bill
 from pa_client.records.authorisation_file import load_authorisation
 from pa_client.records.entries_file import read_entries
 from pa_client.settings import Settings
-from pa_client.submission.submitter import Item, Outcome, Submitter
+from pa_client.submission.service import file_items, submit
 
 log = logging.getLogger("pa_client")
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-SAMPLE_AUTHORISATION = EXAMPLES / "authorisation-bourges.toml"
-SAMPLE_SEASON = EXAMPLES / "season-bourges-2019.csv"
+# Package data (pyproject's package-data), so that `pa demo` runs from an installed wheel too;
+# `examples/` of a checkout links to these files.
+SAMPLE = resources.files("pa_client.dev") / "sample"
+SAMPLE_AUTHORISATION = Path(str(SAMPLE / "authorisation-bourges.toml"))
+SAMPLE_SEASON = Path(str(SAMPLE / "season-bourges-2019.csv"))
 REFERENCE = "FRIPO000000000042"
 CASING, TREAD, TYRE, SCRAP = "40122000", "40061000", "40121300", "40040000"
 STORE, WORKSHOP = "BOURGES-STORE", "BOURGES-WORKSHOP"
@@ -101,19 +104,16 @@ def run_demo(settings: Settings, w3: Web3, say: Callable[[str], None] = log.info
         holder.appoint(REFERENCE, broker_account.address)
         say(f"the holder appointed the broker {broker_account.address} as declarant")
 
-    season = read_entries(SAMPLE_SEASON)
-    season.raise_if_problems()
-    items = [Item(e.entry, e.rows, SAMPLE_SEASON.name) for e in season.entries]
+    items, _ = file_items(read_entries(SAMPLE_SEASON), skip=False)
     # The broker lodges the declarations and, here, sends the holder's ERP records with them.
-    submitted = Submitter(broker).submit(items)
-    if submitted.rejected:
-        first = submitted.rejected[0]
-        raise ChainError(f"the sample season was refused: {first.item.where}: {first.reason}")
-    report.recorded += submitted.count(Outcome.RECORDED)
-    report.already += submitted.count(Outcome.ALREADY)
+    submitted = submit(broker, items, data_dir=settings.data_dir)
+    if submitted.report.rejected:
+        raise ChainError(f"the sample season was refused: {submitted.rejected_lines()[0]}")
+    report.recorded += submitted.recorded
+    report.already += submitted.already
     say(
-        f"the broker submitted {SAMPLE_SEASON.name}: {submitted.count(Outcome.RECORDED):,} recorded, "
-        f"{submitted.count(Outcome.ALREADY):,} already there, in {submitted.transactions} transaction(s)"
+        f"the broker submitted {SAMPLE_SEASON.name}: {submitted.recorded:,} recorded, "
+        f"{submitted.already:,} already there, in {submitted.report.transactions} transaction(s)"
     )
     handling = handling_entry()
     if holder.entry_state(REFERENCE, handling.entry_ref).kind == "none":
