@@ -21,6 +21,7 @@ from pa_client.audit.rules import AlertThresholds, AuditResult, IntegrityResult,
 from pa_client.audit.rules import alerts as alert_rules
 from pa_client.audit.rules.duties import duty_cents, suspended_duty_cents
 from pa_client.audit.rules.frames import half_up, rows
+from pa_client.audit.rules.placements import under_procedure
 from pa_client.audit.tables import AuthorisationVersion, LedgerTables, TableBuilder
 from pa_client.domain.quantities import display_equivalent, equivalent, micro_to_equivalent, to_micro
 
@@ -726,3 +727,24 @@ def test_no_float_anywhere(build: Any) -> None:
     assert report["integrity"]["entries"] == result.integrity[REF].entries
     # 96.90 released for free circulation + T1 deemed released on 31 Jul: 30 kg × EUR 10 × 3 % = 9.00
     assert report["duty_due"]["total"] == ("0.00" if build is Book else "105.90")
+
+
+def test_under_procedure_totals_each_import_code_of_the_placements() -> None:
+    """The summary of what is under the procedure per import goods code (the HTML report's and the
+    dashboard's), in exact integers: overdue counts only what remains of overdue placements."""
+    big = 10**30  # beyond int64: sums of equivalents stay Python ints
+    placements = pd.DataFrame(
+        {
+            "goods_code": ["40122000", "40061000", "40122000", "40122000"],
+            "placed": [big, 5, 7, 3],
+            "discharged_total": [0, 5, 2, 0],
+            "remaining": [big, 0, 5, 3],
+            "status": ["open", "discharged", "overdue", "overdue"],
+        }
+    )
+    table = under_procedure(placements)
+    assert rows(table) == [
+        {"goods_code": "40061000", "placements": 1, "open": 0, "placed": 5, "discharged": 5, "remaining": 0, "overdue": 0},
+        {"goods_code": "40122000", "placements": 3, "open": 3, "placed": big + 10, "discharged": 2, "remaining": big + 8, "overdue": 8},
+    ]  # fmt: skip
+    assert under_procedure(placements.iloc[0:0]).empty

@@ -24,6 +24,7 @@ import jinja2
 
 from pa_client.audit.rules.audit import AuditResult
 from pa_client.audit.rules.frames import rows, utc_day
+from pa_client.audit.rules.placements import under_procedure
 from pa_client.domain.models import Authorisation
 from pa_client.present import charts, display
 
@@ -136,32 +137,20 @@ def _terms_view(terms: Authorisation | None) -> dict[str, Any] | None:
 
 
 def _under_procedure(result: AuditResult, units: dict[str, str]) -> list[dict[str, Any]]:
-    placed: dict[str, int] = defaultdict(int)
-    discharged: dict[str, int] = defaultdict(int)
-    remaining: dict[str, int] = defaultdict(int)
-    overdue: dict[str, int] = defaultdict(int)
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in rows(result.placements):
-        code = row["goods_code"]
-        placed[code] += int(row["placed"])
-        discharged[code] += int(row["discharged_total"])
-        remaining[code] += int(row["remaining"])
-        counts[code][row["status"]] += 1
-        if row["status"] == "overdue":
-            overdue[code] += int(row["remaining"])
     out = []
-    for code in sorted(placed):
+    for row in rows(under_procedure(result.placements)):
+        code = row["goods_code"]
         unit = units.get(code, "")
         out.append(
             {
                 "code": display.goods_code(code),
-                "placements": sum(counts[code].values()),
-                "open": counts[code]["open"] + counts[code]["overdue"],
-                "placed": display.equivalent_quantity(placed[code], unit),
-                "discharged": display.equivalent_quantity(discharged[code], unit),
-                "remaining": display.equivalent_quantity(remaining[code], unit),
-                "overdue": display.equivalent_quantity(overdue[code], unit)
-                if overdue[code]
+                "placements": row["placements"],
+                "open": row["open"],
+                "placed": display.equivalent_quantity(row["placed"], unit),
+                "discharged": display.equivalent_quantity(row["discharged"], unit),
+                "remaining": display.equivalent_quantity(row["remaining"], unit),
+                "overdue": display.equivalent_quantity(row["overdue"], unit)
+                if row["overdue"]
                 else display.DASH,
                 "unit_title": display.unit_title(unit),
             }

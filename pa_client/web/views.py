@@ -13,6 +13,7 @@ from urllib.parse import quote
 from pa_client.audit.rules.audit import AuditResult
 from pa_client.audit.rules.deadlines import BILL_DUE_DAYS
 from pa_client.audit.rules.frames import rows
+from pa_client.audit.rules.placements import under_procedure
 from pa_client.domain.models import Authorisation
 from pa_client.present import display
 from pa_client.present.html_report import Cell, Table, deadline_chart, yield_chart
@@ -294,18 +295,13 @@ def _stock_table(result: AuditResult, t: dict[str, str]) -> Table:
 
 def _under_procedure(result: AuditResult) -> list[dict[str, str]]:
     units = result.import_units()
-    placed: dict[str, int] = defaultdict(int)
-    remaining: dict[str, int] = defaultdict(int)
-    for row in rows(result.placements):
-        placed[row["goods_code"]] += int(row["placed"])
-        remaining[row["goods_code"]] += int(row["remaining"])
     return [
         {
-            "code": display.goods_code(code),
-            "placed": display.equivalent_quantity(placed[code], units.get(code, "")),
-            "remaining": display.equivalent_quantity(remaining[code], units.get(code, "")),
+            "code": display.goods_code(row["goods_code"]),
+            "placed": display.equivalent_quantity(row["placed"], units.get(row["goods_code"], "")),
+            "remaining": display.equivalent_quantity(row["remaining"], units.get(row["goods_code"], "")),
         }
-        for code in sorted(placed)
+        for row in rows(under_procedure(result.placements))
     ]
 
 

@@ -188,3 +188,42 @@ def placement_table(
         )
     )
     return frame.take(order).reset_index(drop=True)
+
+
+UNDER_PROCEDURE = {
+    "goods_code": OBJ,
+    "placements": INT,
+    "open": INT,  # placements not yet discharged (open or overdue)
+    "placed": OBJ,  # import goods, 10^-18 of the unit (Python ints: sums of many placements)
+    "discharged": OBJ,
+    "remaining": OBJ,
+    "overdue": OBJ,  # of the remaining, what is past its deadline
+}
+
+
+def under_procedure(placements: pd.DataFrame) -> pd.DataFrame:
+    """Per import goods code (in code order): how many placements and how many not yet discharged,
+    what was placed, discharged, what remains under the procedure and how much of it is overdue."""
+    totals: dict[str, dict[str, int]] = {}
+    for code, placed, discharged, remaining, status in zip(
+        placements["goods_code"].tolist(),
+        placements["placed"].tolist(),
+        placements["discharged_total"].tolist(),
+        placements["remaining"].tolist(),
+        placements["status"].tolist(),
+        strict=True,
+    ):
+        total = totals.setdefault(
+            code, {"placements": 0, "open": 0, "placed": 0, "discharged": 0, "remaining": 0, "overdue": 0}
+        )
+        total["placements"] += 1
+        total["open"] += status != DISCHARGED
+        total["placed"] += int(placed)
+        total["discharged"] += int(discharged)
+        total["remaining"] += int(remaining)
+        total["overdue"] += int(remaining) if status == OVERDUE else 0
+    codes = sorted(totals)
+    columns: dict[str, Any] = {
+        name: [totals[code][name] for code in codes] for name in UNDER_PROCEDURE if name != "goods_code"
+    }
+    return frame_of({"goods_code": codes, **columns}, UNDER_PROCEDURE, length=len(codes))
