@@ -48,6 +48,7 @@ from pa_client.dev.console import (
 from pa_client.dev.demo import REFERENCE
 from pa_client.errors import InputError
 from pa_client.present import display
+from pa_client.present.audit_document import audit_document
 from pa_client.records.authorisation_file import load_authorisation
 from pa_client.records.entries_file import read_entries
 from pa_client.settings import Settings
@@ -280,7 +281,7 @@ def test_ape_run_audit_report(season: Season, tmp_path: Path) -> None:
     report = json.loads(path.read_text(encoding="utf-8"))
     settings = Settings(rpc_url=season.rpc_url, data_dir=season.data_dir)
     expected = run_audit(season.reader, settings, at_block=report["as_of_block"]).result
-    assert report == expected.to_json(REFERENCE)
+    assert report == audit_document(expected, REFERENCE)
     assert report["integrity"]["verified"]
     assert report["integrity"]["entries"] == len(read_entries(SEASON).entries)
     assert lines[0] == str(AuditSummary.of(expected, REFERENCE))

@@ -13,6 +13,7 @@ from pa_client.audit.run import run_audit, verify
 from pa_client.audit.tables import TableBuilder
 from pa_client.chain.extract import block_times, read_pages
 from pa_client.contract import ids
+from pa_client.present.audit_document import audit_document
 from pa_client.settings import Settings
 
 
@@ -128,13 +129,17 @@ def test_at_block_audits_the_past_and_warm_equals_cold(parties: Parties, auth: s
     now = run_audit(parties.reader, settings, references=[auth])
     past = run_audit(parties.reader, settings, references=[auth], at_block=before)
     assert now.verified and past.verified
-    assert [p["remaining"] for p in now.result.to_json(auth)["placements"]] == ["75.000000"]
-    assert [p["remaining"] for p in past.result.to_json(auth)["placements"]] == ["100.000000"]
-    assert past.result.to_json(auth)["discharges"] == []
+    assert [p["remaining"] for p in audit_document(now.result, auth)["placements"]] == ["75.000000"]
+    assert [p["remaining"] for p in audit_document(past.result, auth)["placements"]] == ["100.000000"]
+    assert audit_document(past.result, auth)["discharges"] == []
 
     warm = run_audit(parties.reader, settings, references=[auth])  # from the index
     cold = run_audit(parties.reader, Settings(data_dir=tmp_path / "cold"), references=[auth])
-    assert warm.result.to_json(auth) == cold.result.to_json(auth) == now.result.to_json(auth)
+    assert (
+        audit_document(warm.result, auth)
+        == audit_document(cold.result, auth)
+        == audit_document(now.result, auth)
+    )
 
 
 def test_blocks_of_logs_without_their_time_are_asked_for_it(parties: Parties, auth: str) -> None:

@@ -30,6 +30,7 @@ from pa_client.contract.encoding import AnyEntry
 from pa_client.dev.synthetic import synthetic
 from pa_client.domain.models import Correction
 from pa_client.errors import ChainError, NodeError
+from pa_client.present.audit_document import audit_document
 from pa_client.settings import Settings
 from pa_client.submission.journal import Journal
 from pa_client.submission.submitter import Item, Outcome, Submitter
@@ -200,4 +201,4 @@ def test_warm_and_cold_audits_at_a_fixed_block_agree(node: Node, tmp_path: Path)
     cold = run_audit(reader, Settings(data_dir=tmp_path / "cold"), at_block=block)
     reference = data.authorisations[0].reference
     assert first.verified and warm.verified and cold.verified
-    assert warm.result.to_json(reference) == cold.result.to_json(reference)
+    assert audit_document(warm.result, reference) == audit_document(cold.result, reference)

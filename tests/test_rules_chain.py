@@ -22,6 +22,7 @@ from pa_client.audit.tables import LedgerTables, TableBuilder
 from pa_client.chain.extract import block_times, read_pages
 from pa_client.domain.models import DischargeMode
 from pa_client.domain.quantities import display_equivalent, equivalent, micro_to_equivalent, to_micro
+from pa_client.present.audit_document import audit_document
 from pa_client.records.authorisation_file import load_authorisation
 
 
@@ -162,7 +163,7 @@ def test_worked_example_audited_from_the_logs(
     assert "late_record" in kinds  # recorded in 2026 what happened in 2024
     assert "integrity" not in kinds
 
-    report = result.to_json(ref)
+    report = audit_document(result, ref)
     assert set(report) == KEYS["audit"]
     assert set(report["integrity"]) == KEYS["integrity"]
     assert report["integrity"]["verified"] is True

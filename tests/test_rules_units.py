@@ -24,6 +24,7 @@ from pa_client.audit.rules.frames import half_up, rows
 from pa_client.audit.rules.placements import under_procedure
 from pa_client.audit.tables import AuthorisationVersion, LedgerTables, TableBuilder
 from pa_client.domain.quantities import display_equivalent, equivalent, micro_to_equivalent, to_micro
+from pa_client.present.audit_document import audit_document
 
 
 class Rec(dict[str, Any]):
@@ -595,7 +596,7 @@ def test_thresholds_refuse_negative_values() -> None:
 
 def test_audit_json_is_exact_and_typed() -> None:
     result = fifo_book().audit(date(2024, 5, 1))
-    report = result.to_json(REF)
+    report = audit_document(result, REF)
     assert report["as_of_time"] == "2024-12-31T09:00:00Z"
     assert report["integrity"]["head"] == "0x" + "01" * 32
     placements = {p["entry_ref"]: p for p in report["placements"]}
@@ -723,7 +724,7 @@ def test_no_float_anywhere(build: Any) -> None:
         for column in frame.columns:
             assert not any(isinstance(v, float) for v in frame[column].tolist()), (name, column)
     assert len(result.placements) == (0 if build is Book else 4)
-    report = result.to_json(REF)
+    report = audit_document(result, REF)
     assert report["integrity"]["entries"] == result.integrity[REF].entries
     # 96.90 released for free circulation + T1 deemed released on 31 Jul: 30 kg × EUR 10 × 3 % = 9.00
     assert report["duty_due"]["total"] == ("0.00" if build is Book else "105.90")

@@ -72,9 +72,10 @@ def test_a_refusal_is_final_at_once(anvil: AnvilNode) -> None:
 def test_a_batch_answers_in_the_order_asked_and_fails_whole(anvil: AnvilNode) -> None:
     transport = Transport(anvil.rpc_url)
     head = int(transport.request("eth_blockNumber", [], what="head"), 16)
-    calls = [("eth_getBlockByNumber", [hex(n), False]) for n in range(head, -1, -1)][:5]
+    numbers = list(range(head, -1, -1))[:5]
+    calls: list[tuple[str, list[object]]] = [("eth_getBlockByNumber", [hex(n), False]) for n in numbers]
     blocks = transport.batch(calls, what="read blocks")
-    assert [int(b["number"], 16) for b in blocks] == [int(params[0], 16) for _, params in calls]
+    assert [int(b["number"], 16) for b in blocks] == numbers
     with pytest.raises(RequestRefusedError, match="read blocks"):
         transport.batch([*calls, ("no_such_method", [])], what="read blocks")
 

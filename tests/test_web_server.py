@@ -42,6 +42,7 @@ from pa_client.chain.deployment import save_deployment
 from pa_client.chain.ledger import LedgerClient
 from pa_client.dev.demo import REFERENCE, run_demo
 from pa_client.domain.codes import mrn_check_character
+from pa_client.present.audit_document import audit_document
 from pa_client.records.entries_file import COLUMNS, read_entries
 from pa_client.settings import Settings
 from pa_client.web import WebConfig, create_app, pages
@@ -490,7 +491,9 @@ def test_a_read_only_token_or_a_session_does_not_submit(served: Served) -> None:
 def test_the_audit_json_is_that_of_pa_audit(served: Served) -> None:
     body = served.get(f"/api/v1/authorisations/{REFERENCE}/audit", served.tokens["customs"]).json()
     ledger = open_ledger(served.settings, signing=False)
-    expected = run_audit(ledger, served.settings, at_block=body["as_of_block"]).result.to_json(REFERENCE)
+    expected = audit_document(
+        run_audit(ledger, served.settings, at_block=body["as_of_block"]).result, REFERENCE
+    )
     for part in (
         "authorisation",
         "as_of_block",

@@ -17,6 +17,7 @@ from pa_client.commands import console, settings_from
 from pa_client.dev.console import AuditSummary
 from pa_client.errors import ChainError, InputError
 from pa_client.present import write_audit, write_bill
+from pa_client.present.audit_document import audit_document
 from pa_client.settings import Settings
 
 Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")]
@@ -108,7 +109,7 @@ def audit_command(
     result = run.result
     for reference in result.references:
         written = write_reports(run, reference, folder / reference, wanted)
-        console.print(str(AuditSummary.of_report(result.to_json(reference))), markup=False)
+        console.print(str(AuditSummary.of_report(audit_document(result, reference))), markup=False)
         for kind, path in written.items():
             console.print(f"  {kind:<5} {path}", markup=False)
     if result.registry is not None and not result.registry.verified:

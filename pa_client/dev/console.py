@@ -23,6 +23,7 @@ from pa_client.chain.ledger import LedgerClient, LotState
 from pa_client.chain.node import EmbeddedNode
 from pa_client.domain.quantities import format_quantity
 from pa_client.errors import AccountError, InputError
+from pa_client.present.audit_document import audit_document
 from pa_client.present.display import goods_code
 from pa_client.settings import Settings
 
@@ -179,7 +180,7 @@ def open_placements(
     ISO dates."""
     import pandas as pd
 
-    report = audit(ledger, reference, today=today, settings=settings).result.to_json(reference)
+    report = audit_document(audit(ledger, reference, today=today, settings=settings).result, reference)
     rows = [
         {column: placement[column] for column in OPEN_PLACEMENT_COLUMNS}
         for placement in report["placements"]
@@ -210,7 +211,7 @@ class AuditSummary:
 
     @classmethod
     def of(cls, result: AuditResult, reference: str) -> AuditSummary:
-        return cls.of_report(result.to_json(reference))
+        return cls.of_report(audit_document(result, reference))
 
     @classmethod
     def of_report(cls, report: dict[str, Any]) -> AuditSummary:

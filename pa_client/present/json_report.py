@@ -1,4 +1,4 @@
-"""The audit JSON of docs/spec/interfaces.md §4 as a file: `AuditResult.to_json`, keys sorted, indented, UTF-8.
+"""The audit JSON of docs/spec/interfaces.md §4 as a file: `audit_document`, keys sorted, indented, UTF-8.
 
 Decimals are JSON strings, exact. A float anywhere in the document is refused (it would mean a number
 went through binary floating point on its way here)."""
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pa_client.audit.rules.audit import AuditResult
+from pa_client.present.audit_document import audit_document
 
 
 def _exact(value: Any, where: str = "$") -> Any:
@@ -37,7 +38,7 @@ def dumps(document: dict[str, Any]) -> str:
 
 
 def audit_json(result: AuditResult, reference: str) -> str:
-    return dumps(result.to_json(reference))
+    return dumps(audit_document(result, reference))
 
 
 def write_json(result: AuditResult, reference: str, path: Path) -> Path:

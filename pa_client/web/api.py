@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from pa_client.audit.rules import bill_of_discharge
+from pa_client.present.audit_document import audit_document
 from pa_client.submission.service import submit as submit_items
 from pa_client.submission.submitter import Outcome, Report
 from pa_client.web.access import SEVERITY_RANK, may_submit_with, may_view, relation, visible
@@ -417,7 +418,7 @@ def audit_json(reference: Reference, principal: Caller, ctx: Ctx) -> dict[str, A
     result = audit_state(ctx).result
     if reference not in result.references:
         raise not_found(reference)
-    return result.to_json(reference)
+    return audit_document(result, reference)
 
 
 @router.get(

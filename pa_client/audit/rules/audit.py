@@ -1,12 +1,11 @@
-"""The audit: every rule run over the ledger tables, assembled into one `AuditResult`, and the audit
-JSON of docs/spec/interfaces.md §4 (decimals as strings, exact)."""
+"""The audit: every rule run over the ledger tables, assembled into one `AuditResult` (its JSON
+document, docs/spec/interfaces.md §4, is `present.audit_document`)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date
 
 import pandas as pd
 
@@ -15,10 +14,10 @@ from pa_client.audit.rules.alerts import AlertThresholds, sort_alerts
 from pa_client.audit.rules.deadlines import placement_deadlines
 from pa_client.audit.rules.delays import recording_delays
 from pa_client.audit.rules.discharges import discharge_table
-from pa_client.audit.rules.duties import DEEMED_RELEASE, FREE_CIRCULATION, duty_due
+from pa_client.audit.rules.duties import duty_due
 from pa_client.audit.rules.equivalents import basis_table, explode_discharges, processing_equivalents
 from pa_client.audit.rules.fifo import fifo
-from pa_client.audit.rules.frames import gc_paused, rows
+from pa_client.audit.rules.frames import gc_paused
 from pa_client.audit.rules.keys import Keys, live_rows
 from pa_client.audit.rules.placements import placement_table
 from pa_client.audit.rules.stock import current_stock, events_of, history_of, stock_by_code
@@ -26,11 +25,7 @@ from pa_client.audit.rules.yields import yields
 from pa_client.audit.tables import LedgerTables
 from pa_client.domain.models import Authorisation
 from pa_client.domain.quantities import (
-    display_equivalent,
-    from_cents,
-    from_micro,
     percent_to_ppm,
-    ppm_to_percent,
 )
 
 
@@ -130,123 +125,11 @@ class AuditResult:
             frame = frame.loc[frame["basis"] == basis]
         return sum(int(v) for v in frame["amount_cents"].tolist())
 
-    def to_json(self, reference: str) -> dict[str, Any]:
-        """The audit of one authorisation as docs/spec/interfaces.md §4 defines it (JSON-ready: decimals are
-        strings, exact; quantities with 6 decimals, equivalents shown with 6 decimals rounded half up,
-        money with 2)."""
-        one = self.for_authorisation(reference)
-        check = self.integrity[reference]
-        duties = rows(one.duty_due)
-        return {
-            "authorisation": reference,
-            "as_of_block": self.as_of_block,
-            "as_of_time": datetime.fromtimestamp(self.as_of_time, UTC).isoformat().replace("+00:00", "Z"),
-            "integrity": {
-                "entries": check.entries,
-                "sequence": check.sequence,
-                "head": "0x" + check.head.hex(),
-                "verified": check.verified,
-                **({} if self.registry is None else {"registry": _registry_json(self.registry)}),
-            },
-            "placements": [_placement_json(row) for row in rows(one.placements)],
-            "discharges": [_discharge_json(row) for row in rows(one.discharges)],
-            "duty_due": {
-                "free_circulation": _money(self.duty_total_cents(reference, FREE_CIRCULATION)),
-                "deemed_release": _money(self.duty_total_cents(reference, DEEMED_RELEASE)),
-                "total": _money(self.duty_total_cents(reference)),
-                "items": [_duty_json(row) for row in duties],
-            },
-            "alerts": [_alert_json(row) for row in rows(one.alerts)],
-        }
-
 
 def _only(frame: pd.DataFrame, reference: str) -> pd.DataFrame:
     if frame.empty:
         return frame
     return frame.loc[frame["authorisation"] == reference]
-
-
-def _money(cents: int) -> str:
-    return str(from_cents(cents))
-
-
-def _equivalent(amount: int) -> str:
-    return str(display_equivalent(amount))
-
-
-def _percent(ppm: int) -> str:
-    return f"{ppm_to_percent(ppm).normalize():f}"
-
-
-def _day(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _placement_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "entry_ref": row["entry_ref"],
-        "lot": row["lot"],
-        "declaration": row["declaration"],
-        "date": _day(row["date"]),
-        "goods_code": row["goods_code"],
-        "quantity": str(from_micro(row["quantity"])),
-        "unit": row["unit"],
-        "customs_value": _money(row["customs_value_cents"]),
-        "duty_rate": _percent(row["duty_rate_ppm"]),
-        "suspended_duty": _money(row["suspended_duty_cents"]),
-        "deadline": _day(row["deadline"]),
-        "discharged": {mode: _equivalent(amount) for mode, amount in row["discharged"].items()},
-        "remaining": _equivalent(row["remaining"]),
-        "status": row["status"],
-    }
-
-
-def _discharge_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "entry_ref": row["entry_ref"],
-        "lot": row["lot"],
-        "mode": row["mode"],
-        "declaration": row["declaration"],
-        "date": _day(row["date"]),
-        "quantity": str(from_micro(row["quantity"])),
-        "import_equivalent": {code: _equivalent(amount) for code, amount in row["import_equivalent"].items()},
-        "allocation": [
-            {
-                "placement": share["placement"],
-                "goods_code": share["goods_code"],
-                "quantity": _equivalent(share["quantity"]),
-            }
-            for share in row["allocation"]
-        ],
-    }
-
-
-def _duty_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "basis": row["basis"],
-        "entry_ref": row["entry_ref"],
-        "placement": row["placement"],
-        "goods_code": row["goods_code"],
-        "date": _day(row["date"]),
-        "quantity": _equivalent(row["quantity"]),
-        "duty_rate": _percent(row["duty_rate_ppm"]),
-        "amount": _money(row["amount_cents"]),
-    }
-
-
-def _registry_json(check: IntegrityResult) -> dict[str, Any]:
-    return {"events": check.entries, "head": "0x" + check.head.hex(), "verified": check.verified}
-
-
-def _alert_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "kind": row["kind"],
-        "severity": row["severity"],
-        "entry_ref": row["entry_ref"],
-        "lot": row["lot"],
-        "message": row["message"],
-        "due": _day(row["due"]),
-    }
 
 
 def restrict(tables: LedgerTables, references: Collection[str]) -> LedgerTables:
