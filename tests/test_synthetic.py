@@ -44,6 +44,7 @@ from pa_client.domain.models import (
     Placement,
     Processing,
 )
+from pa_client.records import entries_writer
 from pa_client.records.authorisation_file import load_authorisation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -514,3 +515,14 @@ def test_the_project_reader_reads_both_files_as_they_were_made(tmp_path: Path) -
     generated = entries_file.read_entries(path)
     assert generated.problems == []
     assert [e.entry.model_dump() for e in generated.entries] == _dumps(ledger.entries())
+
+
+def test_a_row_is_built_by_column_name_and_refuses_a_name_that_is_no_column() -> None:
+    cells = entries_writer.row(entry_ref="E-1", kind="handling", lot="L-1", goods_code="40122000")
+    assert len(cells) == len(COLUMNS)
+    assert dict(zip(COLUMNS, cells, strict=True)) == {
+        name: {"entry_ref": "E-1", "kind": "handling", "lot": "L-1", "goods_code": "40122000"}.get(name, "")
+        for name in COLUMNS
+    }
+    with pytest.raises(ValueError, match="'goods' is not a column of the entries file"):
+        entries_writer.row(entry_ref="E-1", goods="40122000")

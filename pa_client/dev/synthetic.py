@@ -2,8 +2,8 @@
 
 - `bourges_season()` replays the pilot of French customs, Michelin and BDP International (aircraft
   tyre retreading at Bourges, 15 February – 31 March 2019) as about 300 rows of the entries file, under
-  the sample authorisation `examples/authorisation-bourges.toml`. `tools/make_sample_season.py`
-  writes it to `examples/season-bourges-2019.csv`.
+  the sample authorisation `dev/sample/authorisation-bourges.toml`. `tools/make_sample_season.py`
+  writes it to `dev/sample/season-bourges-2019.csv` (package data; `examples/` links to both).
 - `synthetic()` / `generate()` make any number of entries over many authorisations, holders and
   brokers, deterministic for a seed and valid by construction: the generator tracks the stock of each
   lot at each site, never takes more than is there, keeps every processing within the
@@ -11,7 +11,8 @@
   goods code), and corrects only what the ledger allows to be corrected. It is a generator: memory
   stays bounded whatever the number of entries. `SyntheticLedger.rows()` is the fast path that yields
   rows of the entries file without building models.
-- `entry_rows()` / `write_csv()` write entries in the format of the entries file (docs/spec/interfaces.md §1).
+- `entry_rows()` / `write_csv()` (from `records.entries_writer`) write entries in the format of the
+  entries file (docs/spec/interfaces.md §1).
 
 All of it is synthetic: references, MRNs, values and documents are made up. No floats are used:
 quantities are integers in millionths of the unit or decimals, ratios are fractions.
@@ -19,13 +20,12 @@ quantities are integers in millionths of the unit or decimals, ratios are fracti
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import random
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Final, NamedTuple
@@ -35,7 +35,6 @@ from pa_client.domain.codes import mrn_check_character
 from pa_client.domain.models import (
     Authorisation,
     Correction,
-    DeadlineExtension,
     Discharge,
     DischargeMode,
     Handling,
@@ -45,7 +44,8 @@ from pa_client.domain.models import (
     ProcessingInput,
     ProcessingOutput,
 )
-from pa_client.records.entries_file import COLUMNS
+from pa_client.records.columns import COLUMNS
+from pa_client.records.entries_writer import Row, entry_rows, row, write_csv, write_rows
 
 __all__ = [
     "BOURGES_REFERENCE",
@@ -64,102 +64,9 @@ __all__ = [
     "write_rows",
 ]
 
-# ---------------------------------------------------------------- the entries file (docs/spec/interfaces.md §1; its columns: entries_file.COLUMNS)
-
-Row = tuple[str, ...]
-"""One row of the entries file: the 21 cells of `COLUMNS`, in that order, "" where not given."""
+# The entries file is written by `records.entries_writer` (rows by column name).
 
 _CENT = Decimal("0.01")
-
-
-def _decimal_text(value: Decimal) -> str:
-    """A decimal as people write it: no exponent, no trailing zeros (12.500000 → 12.5, 1E+2 → 100)."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def _money_text(value: Decimal) -> str:
-    return format(value.quantize(_CENT, rounding=ROUND_HALF_UP), "f")
-
-
-def _moment_text(moment: datetime, tz: tzinfo) -> str:
-    return moment.astimezone(tz).isoformat()
-
-
-def entry_rows(entry: AnyEntry, tz: tzinfo = UTC) -> list[Row]:
-    """The rows of the entries file for one entry (processing: one row per input, then per output).
-
-    `tz` is the offset the times are written with (the models keep them in UTC). Deadline extensions
-    are customs decisions, not rows of the entries file: they raise `ValueError`."""
-    when = _moment_text(entry.occurred_at, tz)
-    docs = ";".join(entry.documents)
-    auth = entry.authorisation
-    ref = entry.entry_ref
-    if isinstance(entry, Placement):
-        procedure = "" if entry.procedure is None else str(entry.procedure)
-        return [
-            (ref, "placement", auth, when, "", entry.lot, entry.goods_code, entry.description,
-             _decimal_text(entry.quantity), entry.unit, entry.site, "", entry.declaration, procedure, "",
-             _money_text(entry.customs_value), _decimal_text(entry.duty_rate), entry.origin, docs, "", "")
-        ]  # fmt: skip
-    if isinstance(entry, Movement):
-        return [
-            (ref, "movement", auth, when, "", entry.lot, "", "", _decimal_text(entry.quantity), "",
-             entry.site, entry.to_site, "", "", "", "", "", "", docs, "", "")
-        ]  # fmt: skip
-    if isinstance(entry, Processing):
-        rows: list[Row] = [
-            (ref, "processing", auth, when, "in", item.lot, "", "", _decimal_text(item.quantity), "",
-             entry.site, "", "", "", "", "", "", "", docs, "", "")
-            for item in entry.inputs
-        ]  # fmt: skip
-        rows.extend(
-            (ref, "processing", auth, when, "out", out.lot, out.goods_code, out.description,
-             _decimal_text(out.quantity), out.unit, entry.site, "", "", "", "", "", "", "", docs, "", "")
-            for out in entry.outputs
-        )  # fmt: skip
-        return rows
-    if isinstance(entry, Handling):
-        return [
-            (ref, "handling", auth, when, "", entry.lot, entry.goods_code, "", "", "", "", "", "", "",
-             "", "", "", "", docs, "", "")
-        ]  # fmt: skip
-    if isinstance(entry, Discharge):
-        procedure = "" if entry.procedure is None else str(entry.procedure)
-        return [
-            (ref, "discharge", auth, when, "", entry.lot, "", "", _decimal_text(entry.quantity), "",
-             entry.site, "", entry.declaration or "", procedure, entry.mode.value, "", "", "", docs, "", "")
-        ]  # fmt: skip
-    if isinstance(entry, Correction):
-        return [
-            (ref, "correction", auth, when, "", "", "", "", "", "", "", "", "", "", "", "", "", "",
-             docs, entry.corrects, entry.reason)
-        ]  # fmt: skip
-    assert isinstance(entry, DeadlineExtension)
-    raise ValueError(f"{entry.entry_ref}: deadline extensions are not rows of the entries file")
-
-
-def write_rows(rows: Iterable[Row], path: Path | str) -> int:
-    """Writes the header and `rows` as an entries file (UTF-8, comma-separated, LF line ends).
-
-    Returns the number of rows written (header excluded)."""
-    count = 0
-    with Path(path).open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow(row)
-            count += 1
-    return count
-
-
-def write_csv(entries: Iterable[AnyEntry], path: Path | str, *, tz: tzinfo = UTC) -> int:
-    """Writes `entries` as an entries file (docs/spec/interfaces.md §1); times with the offset of `tz`.
-
-    Returns the number of rows written (processing writes one row per input and per output)."""
-    return write_rows((row for entry in entries for row in entry_rows(entry, tz)), path)
 
 
 def _digest(name: str) -> str:
@@ -1600,46 +1507,81 @@ def _to_model(event: _Event) -> AnyEntry:
 
 
 def _to_rows(event: _Event) -> list[Row]:
-    when = _utc_text(event.at)
-    docs = ";".join(event.documents)
-    ref = event.entry_ref
-    auth = event.authorisation
+    common = {
+        "entry_ref": event.entry_ref,
+        "authorisation": event.authorisation,
+        "occurred_at": _utc_text(event.at),
+        "documents": ";".join(event.documents),
+    }
     if isinstance(event, _PlacementEvent):
         return [
-            (ref, "placement", auth, when, "", event.lot, event.goods_code, event.description,
-             _micro_text(event.quantity), event.unit, event.site, "", event.declaration, "5100", "",
-             _cents_text(event.customs_value), event.duty_rate, event.origin, docs, "", "")
-        ]  # fmt: skip
+            row(
+                **common,
+                kind="placement",
+                lot=event.lot,
+                goods_code=event.goods_code,
+                description=event.description,
+                quantity=_micro_text(event.quantity),
+                unit=event.unit,
+                site=event.site,
+                declaration=event.declaration,
+                procedure="5100",
+                customs_value=_cents_text(event.customs_value),
+                duty_rate=event.duty_rate,
+                origin=event.origin,
+            )
+        ]
     if isinstance(event, _MovementEvent):
         return [
-            (ref, "movement", auth, when, "", event.lot, "", "", _micro_text(event.quantity), "",
-             event.site, event.to_site, "", "", "", "", "", "", docs, "", "")
-        ]  # fmt: skip
+            row(
+                **common,
+                kind="movement",
+                lot=event.lot,
+                quantity=_micro_text(event.quantity),
+                site=event.site,
+                to_site=event.to_site,
+            )
+        ]
     if isinstance(event, _ProcessingEvent):
-        rows: list[Row] = [
-            (ref, "processing", auth, when, "in", lot, "", "", _micro_text(quantity), "", event.site,
-             "", "", "", "", "", "", "", docs, "", "")
+        rows = [
+            row(
+                **common,
+                kind="processing",
+                line="in",
+                lot=lot,
+                quantity=_micro_text(quantity),
+                site=event.site,
+            )
             for lot, quantity in event.inputs
-        ]  # fmt: skip
+        ]
         rows.extend(
-            (ref, "processing", auth, when, "out", lot, product.code, product.description,
-             _micro_text(quantity), product.unit, event.site, "", "", "", "", "", "", "", docs, "", "")
+            row(
+                **common,
+                kind="processing",
+                line="out",
+                lot=lot,
+                goods_code=product.code,
+                description=product.description,
+                quantity=_micro_text(quantity),
+                unit=product.unit,
+                site=event.site,
+            )
             for lot, product, quantity in event.outputs
-        )  # fmt: skip
+        )
         return rows
     if isinstance(event, _HandlingEvent):
-        return [
-            (ref, "handling", auth, when, "", event.lot, event.goods_code, "", "", "", "", "", "", "",
-             "", "", "", "", docs, "", "")
-        ]  # fmt: skip
+        return [row(**common, kind="handling", lot=event.lot, goods_code=event.goods_code)]
     if isinstance(event, _DischargeEvent):
-        procedure = "" if event.procedure is None else str(event.procedure)
         return [
-            (ref, "discharge", auth, when, "", event.lot, "", "", _micro_text(event.quantity), "",
-             event.site, "", event.declaration or "", procedure, event.mode.value, "", "", "", docs,
-             "", "")
-        ]  # fmt: skip
-    return [
-        (ref, "correction", auth, when, "", "", "", "", "", "", "", "", "", "", "", "", "", "", docs,
-         event.corrects, event.reason)
-    ]  # fmt: skip
+            row(
+                **common,
+                kind="discharge",
+                lot=event.lot,
+                quantity=_micro_text(event.quantity),
+                site=event.site,
+                declaration=event.declaration or "",
+                procedure="" if event.procedure is None else str(event.procedure),
+                mode=event.mode.value,
+            )
+        ]
+    return [row(**common, kind="correction", corrects=event.corrects, reason=event.reason)]
