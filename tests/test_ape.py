@@ -362,6 +362,7 @@ def test_ape_run_deploy_on_the_consortium_network(tmp_path: Path) -> None:
         node.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.ape
 @needs_ape
 def test_ape_compile_in_a_clean_clone_gives_the_shipped_bytecode(tmp_path: Path) -> None:

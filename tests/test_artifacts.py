@@ -35,6 +35,7 @@ def _shipped() -> dict[str, str]:
     return shipped
 
 
+@pytest.mark.slow
 def test_shipped_artifacts_match_a_fresh_compile() -> None:
     try:
         fresh: dict[str, dict[str, Any]] = compile_tool.compile_contracts()

@@ -107,6 +107,7 @@ def clean(anvil: AnvilNode, w3: Web3, tmp_path_factory: pytest.TempPathFactory) 
     return _clean_run(anvil, w3, tmp_path_factory.mktemp("kill-clean"), KILL_ENTRIES, 11)
 
 
+@pytest.mark.slow
 def test_submission_killed_at_random_points_then_rerun_equals_a_clean_run(
     anvil: AnvilNode, w3: Web3, clean: CleanRun, tmp_path: Path
 ) -> None:
@@ -203,6 +204,7 @@ class NodeKill:
     damaged: str = ""  # the restart's refusal when the kill damaged the state file
 
 
+@pytest.mark.slow
 def test_node_killed_during_a_submission_and_restarted_loses_nothing_after_a_rerun(
     anvil: AnvilNode,
     w3: Web3,

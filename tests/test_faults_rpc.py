@@ -108,6 +108,7 @@ SCENARIOS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_submission_and_audit_through_faults_end_as_a_clean_run(
     name: str, w3: Web3, clean: Clean, proxy: RpcProxy, tmp_path: Path
@@ -318,6 +319,7 @@ def test_batches_that_keep_failing_on_chain_are_an_error_not_a_success(
 # ---------------------------------------------------------------- two submitters, one account
 
 
+@pytest.mark.slow
 def test_two_submitters_with_one_account_at_once_lose_nothing(
     anvil: AnvilNode, w3: Web3, clean: Clean, tmp_path: Path
 ) -> None:

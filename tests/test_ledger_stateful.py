@@ -42,6 +42,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+import pytest
 from eth_abi.abi import decode
 from eth_utils.abi import event_signature_to_log_topic, function_signature_to_4byte_selector
 from hypothesis import HealthCheck, note, seed, settings
@@ -981,6 +982,7 @@ def test_model_equivalents_round_down() -> None:
     assert micro_to_equivalent(1) == 10**12
 
 
+@pytest.mark.slow
 def test_ledger_state_machine(parties: Parties) -> None:
     """Random entries and actors against the real chain; the chain must match the model after every step."""
     STATS.clear()
