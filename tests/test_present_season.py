@@ -389,11 +389,13 @@ def test_csv_folder_has_one_exact_file_per_table(season: Season, tmp_path: Path)
 # ---------------------------------------------------------------- the bill of discharge
 
 
-def test_bill_html_has_the_contents_domain_md_lists(bill: BillOfDischarge) -> None:
+def test_bill_html_has_the_contents_domain_md_lists(bill: BillOfDischarge, season: Season) -> None:
     page = bill_html(bill)
     header = page.split('id="summary"')[0]
     # authorisation reference; holder (EORI); supervising office; period covered and its due date
-    for text in (REFERENCE, "FR12345678900042", "FR000150", "1 Aug 2019", "30 Sep 2019", "30 Oct 2019"):
+    # Due on the earliest due date of its placements (periods ending 31 Aug: 30 Sep), UCC-DA art. 175(1).
+    assert bill.due == date(2019, 9, 30)
+    for text in (REFERENCE, "FR12345678900042", "FR000150", "1 Aug 2019", "30 Sep 2019"):
         assert text in header, text
     # each placement: MRN, date, CN8, description, quantity and unit, customs value, duty rate, suspended duty
     placements = page.split('id="placements"')[1].split('id="rates"')[0]
@@ -426,7 +428,14 @@ def test_bill_html_has_the_contents_domain_md_lists(bill: BillOfDischarge) -> No
         assert deemed.placement in released
     assert "EUR 1,939.77" in released and "EUR 1,940.25" in released
     # quantities carried forward or extended
-    assert 'id="carried"' in page and "extended; period ended 2019-08-31" in placements
+    carried = page.split('id="carried"')[1]
+    # BDP-IM-2019-0003's period ended on 31 Aug but customs extended it to 31 Dec: this bill does not
+    # cover it (and, discharged in full, it has nothing to carry forward; the discharges' FIFO shares
+    # name it as outside this bill); December's bill does.
+    assert "BDP-IM-2019-0003" not in placements and "BDP-IM-2019-0003" not in carried
+    assert "BDP-IM-2019-0003 (not in this bill)" in discharges
+    december = bill_of_discharge(season.result, REFERENCE, date(2019, 12, 1), date(2019, 12, 31))
+    assert [p.entry_ref for p in december.placements] == ["BDP-IM-2019-0003"]
 
 
 def test_bill_xlsx_carries_every_list(bill: BillOfDischarge, tmp_path: Path) -> None:
@@ -440,7 +449,7 @@ def test_bill_xlsx_carries_every_list(bill: BillOfDischarge, tmp_path: Path) -> 
     head = {
         row[0]: row[1] for row in book["Bill of discharge"].iter_rows(min_row=5, values_only=True) if row[0]
     }
-    assert head["Holder (EORI)"] == "FR12345678900042" and head["Bill due by"] == datetime(2019, 10, 30)
+    assert head["Holder (EORI)"] == "FR12345678900042" and head["Bill due by"] == datetime(2019, 9, 30)
     assert head["Duty due, total (EUR)"] == 1940.25
     assert book["Placements"].max_row - 1 == len(bill.placements)
     assert book["Discharges (FIFO)"].max_row - 1 == sum(len(d.allocation) for d in bill.discharges)
@@ -461,14 +470,23 @@ def test_the_bill_shows_quantities_carried_forward(bill: BillOfDischarge, tmp_pa
     carried = replace(
         bill,
         carried_forward=(
-            BillCarriedForward("BDP-IM-2019-0016", "40122000", 7 * 10**18, date(2019, 12, 31), "extended"),
+            BillCarriedForward(
+                "BDP-IM-2019-0016",
+                "40122000",
+                "NAR",
+                7 * 10**18,
+                date(2019, 12, 31),
+                "extended",
+                "DGDDI-EXT-1",
+            ),
         ),
     )
     section = bill_html(carried).split('id="carried"')[1]
     assert "BDP-IM-2019-0016" in section and "7 p/st" in section and "Period extended by customs" in section
+    assert "DGDDI-EXT-1" in section
     book = openpyxl.load_workbook(write_bill(carried, tmp_path, ["xlsx"])["xlsx"])
     assert list(book["Carried forward"].iter_rows(min_row=2, values_only=True)) == [
-        ("BDP-IM-2019-0016", "40122000", 7, datetime(2019, 12, 31), "extended")
+        ("BDP-IM-2019-0016", "40122000", 7, datetime(2019, 12, 31), "extended", "DGDDI-EXT-1")
     ]
     assert "Nothing is carried forward" in bill_html(bill)
 

@@ -653,7 +653,8 @@ def test_bill_of_discharge_from_tables() -> None:
         "FR000150",
         date(2024, 8, 30),
     )
-    assert [p.entry_ref for p in bill.placements] == ["T1", "C1", "T2"]
+    # T2's period, as extended, ends in October: not covered here, only carried forward (issue 16, rule 1).
+    assert [p.entry_ref for p in bill.placements] == ["T1", "C1"]
     assert [(p.processing, p.lot, p.role) for p in bill.processed_products] == [
         ("R1", "S", "main"),
         ("R2", "Y", "main"),
@@ -668,7 +669,7 @@ def test_bill_of_discharge_from_tables() -> None:
         ("D2", [("C1", KG), ("T1", 23 * KG // 2)]),
     ]
     # T1 and C1 fully discharged; T2 extended past the period; nothing deemed released.
-    assert [(c.placement, c.reason) for c in bill.carried_forward] == [("T2", "extended")]
+    assert [(c.placement, c.reason, c.extension) for c in bill.carried_forward] == [("T2", "extended", "E1")]
     assert bill.deemed_released == ()
     # One tyre released: 1 casing at EUR 100 × 3 % = 3.00, 11.5 kg of tread at EUR 10/kg × 3 % = 3.45.
     assert bill.duty_free_circulation_cents == 300 + 345
@@ -696,6 +697,53 @@ def test_bill_lists_goods_deemed_released_and_goods_carried_forward() -> None:
         ("P1", 100 * KG, "not discharged")
     ]
     assert display_equivalent(bill.carried_forward[0].remaining) == Decimal("100.000000")
+
+
+def test_an_extended_placement_is_charged_only_in_the_bill_of_its_new_period() -> None:
+    """UCC art. 257(2), UCC-DA art. 175: A's period ends in September with nothing left; customs
+    extended B from September to December. September's bill carries B forward with the extension and
+    charges nothing for it; December's bill covers B and charges its deemed release, once."""
+    book = Book(period_end="month", discharge_period_months=6)
+    book.place("A", "LA", "10", when=day(3, 5), value="100")  # period ends 30 Sep 2024
+    book.place("B", "LB", "20", when=day(3, 20), value="200")  # 30 Sep 2024, extended to 31 Dec
+    book.discharge("DA", "LA", "10", when=day(4, 1))
+    book.extend("EXT-B", "B", date(2024, 12, 31), when=day(9, 2))
+    result = book.audit(date(2025, 1, 15))
+    september = bill_of_discharge(result, REF, date(2024, 9, 1), date(2024, 9, 30))
+    assert [p.entry_ref for p in september.placements] == ["A"]
+    assert [(c.placement, c.reason, c.extension, c.deadline) for c in september.carried_forward] == [
+        ("B", "extended", "EXT-B", date(2024, 12, 31))
+    ]
+    assert september.deemed_released == () and september.duty_deemed_release_cents == 0
+    december = bill_of_discharge(result, REF, date(2024, 12, 1), date(2024, 12, 31))
+    assert [p.entry_ref for p in december.placements] == ["B"]
+    # 20 kg at EUR 10/kg, 3 %: EUR 6.00, dated at B's extended deadline.
+    assert [(d.placement, d.date, d.amount_cents) for d in december.deemed_released] == [
+        ("B", date(2024, 12, 31), 600)
+    ]
+    assert december.carried_forward == ()
+
+
+def test_the_bill_is_due_on_the_earliest_due_date_of_its_placements() -> None:
+    """UCC-DA art. 175(1): due within 30 days of the end of the period for discharge. A bill for August
+    covering periods ending on 1 and 20 August is due on 31 August, not 30 days after its range."""
+    book = Book(period_end="none", discharge_period_months=6)
+    book.place("P1", "L1", "10", when=day(2, 1))  # period ends 1 Aug 2024
+    book.place("P2", "L2", "10", when=day(2, 20))  # 20 Aug 2024
+    book.discharge("D1", "L1", "10", when=day(3, 1))
+    book.discharge("D2", "L2", "10", when=day(3, 1))
+    bill = bill_of_discharge(book.tables(), REF, date(2024, 8, 1), date(2024, 8, 31))
+    assert [(p.entry_ref, p.deadline, p.due) for p in bill.placements] == [
+        ("P1", date(2024, 8, 1), date(2024, 8, 31)),
+        ("P2", date(2024, 8, 20), date(2024, 9, 19)),
+    ]
+    assert bill.due == date(2024, 8, 31)
+    report = bill.to_json()
+    assert (report["period"], report["due"]) == ({"start": "2024-08-01", "end": "2024-08-31"}, "2024-08-31")
+    assert [p["due"] for p in report["placements"]] == ["2024-08-31", "2024-09-19"]
+    # The alert says the same day.
+    alerts = [a for a in records(book.audit(date(2024, 8, 10)).alerts) if a.kind == "bill_due"]
+    assert date(2024, 8, 31) in {a.due for a in alerts}
 
 
 # ---------------------------------------------------------------- exact types

@@ -66,6 +66,7 @@ def _placements(bill: BillOfDischarge) -> Table:
             ("Duty rate", True),
             ("Suspended duty EUR", True),
             ("Deadline", False),
+            ("Bill due", False),
             ("Discharged", True),
             ("Remaining", True),
             ("Status", False),
@@ -87,6 +88,7 @@ def _placements(bill: BillOfDischarge) -> Table:
                 num_cell(display.percent(p.duty_rate_ppm)),
                 num_cell(display.money(p.suspended_duty_cents)),
                 deadline,
+                text_cell(display.day(p.due), css="nowrap"),
                 Cell(
                     display.equivalent_quantity(sum(p.discharged.values()), p.unit),
                     numeric=True,
@@ -273,9 +275,9 @@ def _carried(bill: BillOfDischarge, units: dict[str, str]) -> Table:
             [
                 text_cell(c.placement, css="nowrap"),
                 text_cell(display.goods_code(c.goods_code), css="nowrap"),
-                num_cell(display.equivalent_quantity(c.remaining, units.get(c.goods_code, "")), css="strong"),
+                num_cell(display.equivalent_quantity(c.remaining, c.unit), css="strong"),
                 text_cell(display.day(c.deadline), css="nowrap"),
-                text_cell(CARRIED_LABELS.get(c.reason, c.reason)),
+                Cell(CARRIED_LABELS.get(c.reason, c.reason), sub=c.extension or ""),
             ]
         )
     table.empty = "Nothing is carried forward: every placement of the period is accounted for."
@@ -306,7 +308,7 @@ def balance(bill: BillOfDischarge) -> list[dict[str, Any]]:
         if d.goods_code in out:
             out[d.goods_code]["deemed"] += d.quantity
     for c in bill.carried_forward:
-        if c.goods_code in out:
+        if c.goods_code in out and c.reason != "extended":  # an extended placement is not covered
             out[c.goods_code]["carried"] += c.remaining
     return [{"code": code, **values} for code, values in sorted(out.items())]
 
@@ -401,13 +403,14 @@ def bill_tables(bill: BillOfDischarge) -> list[ExportTable]:
             ("entry_ref", TEXT), ("declaration", TEXT), ("date", DATE), ("lot", TEXT), ("goods_code", TEXT),
             ("description", TEXT), ("quantity", MICRO), ("unit", TEXT), ("customs_value", CENTS),
             ("duty_rate_percent", RATE), ("suspended_duty", CENTS), ("period_deadline", DATE), ("deadline", DATE),
-            *((f"discharged_{m.value}", EQUIV) for m in DischargeMode), ("remaining", EQUIV), ("status", TEXT),
+            ("due", DATE), *((f"discharged_{m.value}", EQUIV) for m in DischargeMode), ("remaining", EQUIV),
+            ("status", TEXT),
         ],
         [
             (
                 p.entry_ref, p.declaration, p.date, p.lot, p.goods_code, p.description, micro(p.quantity), p.unit,
                 cents(p.customs_value_cents), rate(p.duty_rate_ppm), cents(p.suspended_duty_cents),
-                p.period_deadline, p.deadline, *(eq(p.discharged.get(m.value, 0)) for m in DischargeMode),
+                p.period_deadline, p.deadline, p.due, *(eq(p.discharged.get(m.value, 0)) for m in DischargeMode),
                 eq(p.remaining), p.status,
             )
             for p in bill.placements
@@ -481,8 +484,12 @@ def bill_tables(bill: BillOfDischarge) -> list[ExportTable]:
             ("remaining", EQUIV),
             ("deadline", DATE),
             ("reason", TEXT),
+            ("extension", TEXT),
         ],
-        [(c.placement, c.goods_code, eq(c.remaining), c.deadline, c.reason) for c in bill.carried_forward],
+        [
+            (c.placement, c.goods_code, eq(c.remaining), c.deadline, c.reason, c.extension)
+            for c in bill.carried_forward
+        ],
     )
     return [
         placements,

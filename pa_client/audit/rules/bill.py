@@ -1,9 +1,12 @@
 """The bill of discharge (décompte d'apurement, UCC-DA art. 175) of one authorisation for a period.
 
-The period covered is a span of ends of periods for discharge: the bill covers the placements whose
-deadline (after any extension) falls in [period_start, period_end], and those whose own period ended in
-it but which customs extended past it (shown as carried forward). It is due 30 days after
-`period_end`. Contents (docs/spec/domain.md): the authorisation, holder (EORI) and supervising office; each
+The period covered is a span of ends of periods for discharge. The bill covers the placements whose
+period for discharge — as extended — ends in [period_start, period_end]: only those are charged
+(their deemed release, the duty of what was released). A placement whose own period ended in the span
+but which customs extended past it (UCC art. 257(2)) is not covered: it is carried forward, with the
+extension's reference, and charged in the bill of its new period. Each covered placement's bill is due
+30 days after its period ends (UCC-DA art. 175(1)); the bill is due on the earliest of these dates.
+Contents (docs/spec/domain.md): the authorisation, holder (EORI) and supervising office; each
 placement; the rates of yield used; the processed products obtained from those placements; each
 discharge of them with its FIFO allocation; the goods deemed released and the duty due; the quantities
 carried forward or extended.
@@ -46,6 +49,7 @@ class BillPlacement:
     suspended_duty_cents: int
     period_deadline: dt.date
     deadline: dt.date
+    due: dt.date  # this placement's bill: 30 days after its period for discharge (as extended) ends
     discharged: dict[str, int]  # by mode, 10^-18
     remaining: int  # 10^-18
     status: str
@@ -118,9 +122,11 @@ class BillDuty:
 class BillCarriedForward:
     placement: str
     goods_code: str
+    unit: str
     remaining: int  # 10^-18
     deadline: dt.date
     reason: str  # "extended" or "not discharged"
+    extension: str | None = None  # the extension's entry_ref, when extended
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,7 @@ class BillOfDischarge:
                     "duty_rate": _percent(p.duty_rate_ppm),
                     "suspended_duty": str(from_cents(p.suspended_duty_cents)),
                     "deadline": p.deadline.isoformat(),
+                    "due": p.due.isoformat(),
                     "discharged": {mode: _eq(amount) for mode, amount in p.discharged.items()},
                     "remaining": _eq(p.remaining),
                     "status": p.status,
@@ -236,6 +243,7 @@ class BillOfDischarge:
                     "remaining": _eq(c.remaining),
                     "deadline": c.deadline.isoformat(),
                     "reason": c.reason,
+                    "extension": c.extension,
                 }
                 for c in self.carried_forward
             ],
@@ -290,11 +298,22 @@ def bill_of_discharge(
     covered: list[BillPlacement] = []
     carried: list[BillCarriedForward] = []
     for row in rows(result.placements):
-        in_period = period_start <= row["deadline"] <= period_end
-        extended_out = (
-            row["extended"] and period_start <= row["period_deadline"] <= period_end < row["deadline"]
-        )
-        if not (in_period or extended_out):
+        if row["extended"] and period_start <= row["period_deadline"] <= period_end < row["deadline"]:
+            # Extended past the span: charged in the bill of its new period, only carried forward here.
+            if display_equivalent(row["remaining"]) != 0:
+                carried.append(
+                    BillCarriedForward(
+                        row["entry_ref"],
+                        row["goods_code"],
+                        row["unit"],
+                        row["remaining"],
+                        row["deadline"],
+                        "extended",
+                        row["extension"],
+                    )
+                )
+            continue
+        if not period_start <= row["deadline"] <= period_end:
             continue
         covered.append(
             BillPlacement(
@@ -311,23 +330,23 @@ def bill_of_discharge(
                 suspended_duty_cents=int(row["suspended_duty_cents"]),
                 period_deadline=row["period_deadline"],
                 deadline=row["deadline"],
+                due=bill_due_date(row["deadline"]),
                 discharged=dict(row["discharged"]),
                 remaining=int(row["remaining"]),
                 status=row["status"],
             )
         )
-        if display_equivalent(row["remaining"]) == 0:
-            continue
-        if extended_out:
+        if display_equivalent(row["remaining"]) != 0 and not (
+            row["deemed_release"] and row["status"] == "overdue"
+        ):
             carried.append(
                 BillCarriedForward(
-                    row["entry_ref"], row["goods_code"], row["remaining"], row["deadline"], "extended"
-                )
-            )
-        elif not (row["deemed_release"] and row["status"] == "overdue"):
-            carried.append(
-                BillCarriedForward(
-                    row["entry_ref"], row["goods_code"], row["remaining"], row["deadline"], "not discharged"
+                    row["entry_ref"],
+                    row["goods_code"],
+                    row["unit"],
+                    row["remaining"],
+                    row["deadline"],
+                    "not discharged",
                 )
             )
     refs = {p.entry_ref for p in covered}
@@ -393,7 +412,9 @@ def bill_of_discharge(
         allocation_key=terms.allocation_key.value,
         period_start=period_start,
         period_end=period_end,
-        due=bill_due_date(period_end),
+        # The earliest due date of the placements covered (UCC-DA art. 175(1)): a holder following the
+        # bill is never late for any of them. With none covered, 30 days after the span.
+        due=min((p.due for p in covered), default=bill_due_date(period_end)),
         as_of_block=result.as_of_block,
         placements=tuple(covered),
         rates_of_yield=tuple(rates[key] for key in sorted(rates)),

@@ -61,6 +61,7 @@ PLACEMENTS = {
     "period_deadline": OBJ,  # by the authorisation's terms
     "deadline": OBJ,  # after the latest extension, if any
     "extended": BOOL,
+    "extension": OBJ,  # entry_ref of the latest extension, None when not extended
     "placed": OBJ,  # 10^-18
     "discharged": OBJ,  # dict: discharge mode -> 10^-18
     "discharged_total": OBJ,  # 10^-18
@@ -171,6 +172,7 @@ def placement_table(
     columns["period_deadline"] = deadlines["period_deadline"].to_numpy()[which]
     columns["deadline"] = deadline
     columns["extended"] = deadlines["extended"].to_numpy()[which]
+    columns["extension"] = deadlines["extension"].to_numpy()[which]
     columns["placed"] = placed
     columns["discharged"] = discharged
     columns["discharged_total"] = totals
