@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from pa_client.commands import CliState, register_all
-from pa_client.errors import PaClientError
+from pa_client.errors import PaClientError, ProblemsError
 from pa_client.settings import default_data_dir
 
 __all__ = ["app", "main"]
@@ -124,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         command.main(args=list(argv) if argv is not None else None, prog_name="pa")
     except PaClientError as exc:
+        # A file checked whole: each of its problems on a line of its own, then the one-line error.
+        if isinstance(exc, ProblemsError):
+            for line in exc.details:
+                sys.stderr.write(f"{' '.join(line.split())}\n")
         _print_error(str(exc))
         return 1
     except SystemExit as exc:

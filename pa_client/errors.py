@@ -7,7 +7,7 @@ know Python's exceptions (``except ValueError``) still catch them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 __all__ = [
     "AccessDenied",
@@ -18,6 +18,7 @@ __all__ = [
     "InputError",
     "NodeError",
     "PaClientError",
+    "ProblemsError",
 ]
 
 
@@ -46,6 +47,18 @@ class AccountError(PaClientError, ValueError):
 
 class InputError(PaClientError, ValueError):
     """A user file (entries, authorisation) is invalid."""
+
+
+class ProblemsError(InputError):
+    """A user file has problems and nothing was done with it: `details` lists them, one line each (a
+    file is checked whole), and the message is the one-line summary the CLI prints after them."""
+
+    def __init__(self, message: str, details: Sequence[str]) -> None:
+        super().__init__(message)
+        self.details = tuple(details)
+
+    def __reduce__(self) -> tuple[type[ProblemsError], tuple[str, tuple[str, ...]]]:
+        return (type(self), (self.message, self.details))
 
 
 class ChainError(PaClientError, RuntimeError):

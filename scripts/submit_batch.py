@@ -8,8 +8,9 @@ import click
 from ape.api.providers import ProviderAPI
 
 from pa_client.chain.connection import open_ledger
+from pa_client.errors import ProblemsError
 from pa_client.records.entries_file import read_entries
-from pa_client.submission.service import FileProblemsError, file_items, submit
+from pa_client.submission.service import file_items, submit
 from pa_client.submission.submitter import DEFAULT_BATCH_SIZE
 from scripts._pa import LedgerCommand, account_option, data_dir_option, settings_for
 
@@ -39,7 +40,7 @@ def cli(
     while any entry would be refused. Confirmed entries are written to the journal in the data folder."""
     try:
         items, _ = file_items(read_entries(file), skip=False)
-    except FileProblemsError as problems:
+    except ProblemsError as problems:
         for line in problems.details:
             click.echo(line, err=True)
         raise click.ClickException(str(problems)) from None

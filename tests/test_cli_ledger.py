@@ -11,7 +11,7 @@ from support import factories
 from support.chain import AnvilNode
 
 from pa_client.chain.connection import open_ledger
-from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.ledger import LedgerClient, Status
 from pa_client.chain.node import EmbeddedNode
 from pa_client.cli import main
 from pa_client.dev.demo import REFERENCE
@@ -97,6 +97,24 @@ def test_bad_authorisation_file_names_file_field_and_value(pa: Pa, tmp_path: Pat
     assert code == 1 and out == ""
     assert f"{bad}: supervising_office = 'Paris'" in err
     assert "products[0].contains.40061000 = '0': ratio must be greater than zero" in err
+
+
+def test_an_authorisation_file_with_several_problems_says_each_on_its_line_and_registers_nothing(
+    pa: Pa, tmp_path: Path
+) -> None:
+    pa("deploy", account="customs")
+    bad = tmp_path / "bad.toml"
+    text = (EXAMPLES / "authorisation-bourges.toml").read_text()
+    text = text.replace('allocation_key = "quantity"', 'allocation_key = "weight"')
+    bad.write_text(text.replace("deemed_release_on_expiry = true", 'deemed_release_on_expiry = "yes"'))
+    code, out, err = pa("authorise", str(bad), account="customs")
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert err.splitlines() == [
+        f"{bad}: deemed_release_on_expiry = 'yes': must be true or false, without quotes",
+        f"{bad}: allocation_key = 'weight': must be one of quantity, value",
+        f"error: 2 problems found in {bad}: nothing was registered",
+    ]
+    assert pa.ledger("customs").authorisation_state(REFERENCE).status is Status.UNKNOWN
 
 
 def test_commands_without_deployment_or_account_fail_clearly(pa: Pa) -> None:

@@ -14,7 +14,7 @@ from pa_client.commands import console, err_console, settings_from
 from pa_client.errors import InputError
 from pa_client.records.entries_file import read_entries
 from pa_client.records.rejects import write_rejects
-from pa_client.submission.service import FileProblemsError, file_items
+from pa_client.submission.service import file_items
 from pa_client.submission.service import submit as submit_items
 from pa_client.submission.submitter import DEFAULT_BATCH_SIZE
 
@@ -50,12 +50,7 @@ def submit(
     records only what is missing)."""
     skip = on_error is OnError.SKIP
     entries_file = read_entries(file)
-    try:
-        items, reasons = file_items(entries_file, skip=skip)
-    except FileProblemsError as problems:
-        for line in problems.details:
-            err_console.print(line, markup=False)
-        raise
+    items, reasons = file_items(entries_file, skip=skip)  # ProblemsError: `pa` prints each problem
     settings = settings_from(ctx)
     ledger = open_ledger(settings)
     with Progress(

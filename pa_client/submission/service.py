@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pa_client.audit.index import LedgerIndex
 from pa_client.chain.ledger import LedgerClient
-from pa_client.errors import InputError
+from pa_client.errors import ProblemsError
 from pa_client.records.entries_file import EntriesFile
 from pa_client.submission.journal import Journal
 from pa_client.submission.submitter import (
@@ -30,20 +30,10 @@ from pa_client.submission.submitter import (
 )
 
 __all__ = [
-    "FileProblemsError",
     "Submission",
     "file_items",
     "submit",
 ]
-
-
-class FileProblemsError(InputError):
-    """The file has problems and nothing was sent; `details` lists them, one line each (a file is
-    checked whole), before the one-line message."""
-
-    def __init__(self, message: str, details: Sequence[str]) -> None:
-        super().__init__(message)
-        self.details = tuple(details)
 
 
 def _problems(count: int) -> str:
@@ -52,10 +42,11 @@ def _problems(count: int) -> str:
 
 def file_items(entries_file: EntriesFile, *, skip: bool) -> tuple[list[Item], dict[int, list[str]]]:
     """The file's entries as items to submit, and the reasons of each row refused so far (row →
-    reasons; the rejects file's last column). Without `skip`, any problem refuses the whole file."""
+    reasons; the rejects file's last column). Without `skip`, any problem refuses the whole file
+    (ProblemsError, every problem a line of its details)."""
     source = str(entries_file.path)
     if entries_file.problems and not skip:
-        raise FileProblemsError(
+        raise ProblemsError(
             f"{_problems(len(entries_file.problems))} found in {source}: nothing was sent",
             [str(problem) for problem in entries_file.problems],
         )
