@@ -656,7 +656,36 @@ CASES: list[tuple[str, list[dict[str, str]], str]] = [
         [rec("in"), rec("out"), rec("placement", lot="TYR-1")],
         f"4: column 'lot' = 'TYR-1': lot already created on row 3 for authorisation '{AUTH}'; a lot is created once",
     ),
+    (
+        "lot placed again after a correction of another entry",
+        [
+            rec("placement"),
+            rec("correction", corrects="MV-1"),
+            rec("placement", entry_ref="PL-2", declaration=MRN_2),
+        ],
+        f"4: column 'lot' = 'CAS-1': lot already created on row 2 for authorisation '{AUTH}'; a lot is created once",
+    ),
+    (
+        "correction of a correction",
+        [rec("placement"), rec("correction"), rec("correction", entry_ref="CO-2", corrects="CO-1")],
+        "4: column 'corrects' = 'CO-1': entry CO-1 is a correction, which cannot be corrected: to undo a "
+        "correction, record the corrected entry again under a new entry_ref",
+    ),
 ]
+
+
+def test_a_correction_and_the_lot_placed_again_in_one_file_are_accepted(tmp_path: Path) -> None:
+    """The file's corrections apply in order, as on chain: the correction of PL-1 removes its lot, so
+    the lot can be placed again further down (two files with these rows were accepted already)."""
+    result = read(
+        tmp_path, rec("placement"), rec("correction"), rec("placement", entry_ref="PL-2", declaration=MRN_2)
+    )
+    assert result.problems == []
+    assert [(s.entry.entry_ref, s.rows) for s in result.entries] == [
+        ("PL-1", (2,)),
+        ("CO-1", (3,)),
+        ("PL-2", (4,)),
+    ]
 
 
 @pytest.mark.parametrize(("rows", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])

@@ -175,3 +175,90 @@ def test_csv_and_xlsx_of_the_same_data_give_the_same_chain(
     assert from_xlsx.pa("submit", str(xlsx))[0] == 0
     # Same records, same accounts, same order: the same rolling hash, though in another deployment.
     assert from_csv.client().chain_of(REFERENCE) == from_xlsx.client().chain_of(REFERENCE)
+
+
+CORRECTION_COLUMNS = ["entry_ref", "kind", "authorisation", "occurred_at", "lot", "goods_code", "description",
+                      "quantity", "unit", "site", "declaration", "customs_value", "duty_rate", "origin",
+                      "corrects", "reason"]  # fmt: skip
+
+
+def _correction_file(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, CORRECTION_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _placement(entry_ref: str, mrn: str) -> dict[str, str]:
+    return {
+        "entry_ref": entry_ref, "kind": "placement", "authorisation": REFERENCE,
+        "occurred_at": "2019-03-01T09:00:00Z", "lot": "CAS-RE-1", "goods_code": "40122000",
+        "description": "Used aircraft tyre casings", "quantity": "2", "unit": "NAR", "site": "BOURGES-STORE",
+        "declaration": mrn, "customs_value": "1000.00", "duty_rate": "4.5", "origin": "US",
+    }  # fmt: skip
+
+
+def _correcting(entry_ref: str, corrects: str) -> dict[str, str]:
+    return {
+        "entry_ref": entry_ref, "kind": "correction", "authorisation": REFERENCE,
+        "occurred_at": "2019-03-01T10:00:00Z", "corrects": corrects, "reason": "keyed twice",
+    }  # fmt: skip
+
+
+def _mrn(serial: str) -> str:
+    body = f"19FR18I{serial:0>10}"
+    return body + mrn_check_character(body)
+
+
+def test_a_correction_and_the_lot_placed_again_in_one_file_are_recorded_and_resent_safely(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    path = _correction_file(
+        tmp_path / "again.csv",
+        [
+            _placement("RE-PL-1", _mrn("1")),
+            _correcting("RE-CO-1", "RE-PL-1"),
+            _placement("RE-PL-2", _mrn("2")),
+        ],
+    )
+    code, out, err = ledger.pa("submit", str(path))
+    assert code == 0, err
+    assert "3 recorded, 0 already recorded, 0 refused" in out
+    code, out, err = ledger.pa("submit", str(path))  # the whole file again, as after a split submission
+    assert code == 0, err
+    assert "0 recorded, 3 already recorded, 0 refused" in out
+    assert ledger.client().chain_of(REFERENCE)[0] == 3
+
+
+def test_correcting_a_correction_or_an_extension_says_why_it_cannot_be(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    first = _correction_file(
+        tmp_path / "first.csv",
+        [
+            _placement("NC-PL-1", _mrn("3")),
+            _correcting("NC-CO-1", "NC-PL-1"),
+            _placement("NC-PL-2", _mrn("4")),
+        ],
+    )
+    assert ledger.pa("submit", str(first))[0] == 0
+    code, _, err = ledger.pa(
+        "extend", REFERENCE, "NC-PL-2", "--until", "2019-12-31", "--reason", "strike",
+        "--entry-ref", "NC-EXT-1", "--decided", "2019-03-02", account="customs",
+    )  # fmt: skip
+    assert code == 0, err
+    second = _correction_file(
+        tmp_path / "second.csv", [_correcting("NC-CO-2", "NC-CO-1"), _correcting("NC-CO-3", "NC-EXT-1")]
+    )
+    code, _, err = ledger.pa("submit", str(second))
+    assert code == 1
+    assert (
+        "entry NC-CO-2: entry NC-CO-1 is a correction, which cannot be corrected: to undo a correction, "
+        "record the corrected entry again under a new entry_ref" in err
+    )
+    assert (
+        "entry NC-CO-3: entry NC-EXT-1 is a deadline extension, which cannot be corrected: customs record "
+        "a new deadline extension, which replaces it (the latest one applies)" in err
+    )
+    assert "recorded neither on chain" not in err

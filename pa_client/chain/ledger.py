@@ -35,12 +35,18 @@ from pa_client.contract.encoding import (
 )
 from pa_client.contract.events import RecordLog, decode_record, topic_of
 from pa_client.contract.hashing import keccak
+from pa_client.contract.reverts import not_correctable
 from pa_client.domain import codes
 from pa_client.domain.models import Authorisation, Correction, DeadlineExtension
 from pa_client.domain.quantities import from_micro
-from pa_client.errors import AccountError, ChainError
+from pa_client.errors import AccountError, ChainError, InputError
 
 log = logging.getLogger("pa_client")
+
+
+class NotCorrectableError(InputError):
+    """A correction names a record that cannot be corrected (a correction, a deadline extension)."""
+
 
 _CHAIN_OF = function_signature_to_4byte_selector("chainOf(bytes32)")
 _REGISTRY_CHAIN = function_signature_to_4byte_selector("registryChain()")
@@ -333,6 +339,8 @@ class LedgerClient:
         )
         if ENTRY_KINDS[kind] == "none":
             raise ChainError(f"entry {entry_ref} of {reference} is not recorded: nothing to correct")
+        if ENTRY_KINDS[kind] in ("correction", "extension"):
+            raise NotCorrectableError(not_correctable(entry_ref, ENTRY_KINDS[kind]))
         topics = [
             [
                 "0x" + topic_of(RECORD_EVENTS[k]).hex()

@@ -32,6 +32,20 @@ class DecodedError:
     inner: DecodedError | None = field(default=None, repr=False)
 
 
+# What to do instead of correcting a record that cannot be corrected (docs/entries-file.md).
+_INSTEAD = {
+    "correction": "to undo a correction, record the corrected entry again under a new entry_ref",
+    "extension": "customs record a new deadline extension, which replaces it (the latest one applies)",
+}
+
+
+def not_correctable(entry_ref: str, kind: str) -> str:
+    """Why a correction of `entry_ref`, a record of `kind`, is refused, and what to do instead."""
+    instead = _INSTEAD.get(kind)
+    words = "a deadline extension" if kind == "extension" else f"a {kind}"
+    return f"entry {entry_ref} is {words}, which cannot be corrected" + (f": {instead}" if instead else "")
+
+
 @cache
 def _errors_by_selector() -> dict[bytes, tuple[str, list[str], list[str]]]:
     table: dict[bytes, tuple[str, list[str], list[str]]] = {
@@ -152,9 +166,7 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     ),
     "LedgerUnknownEntry": lambda a: f"entry {a['entryRef']} does not exist in the authorisation",
     "LedgerAlreadyCorrected": lambda a: f"entry {a['entryRef']} was already corrected",
-    "LedgerNotCorrectable": lambda a: (
-        f"entry {a['entryRef']} is a {ENTRY_KINDS[a['kind']]}, which cannot be corrected"
-    ),
+    "LedgerNotCorrectable": lambda a: not_correctable(a["entryRef"], ENTRY_KINDS[a["kind"]]),
     "LedgerCorrectionMismatch": lambda a: (
         f"the data given for entry {a['entryRef']} is not what was recorded"
     ),

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from pa_client.contract.reverts import not_correctable
 from pa_client.domain.models import (
     Correction,
     Discharge,
@@ -475,12 +476,25 @@ class Checker:
     def check_references(
         self, group: _Group, refs: dict[tuple[str, str], _Group], lots: dict[tuple[str, str], int]
     ) -> None:
-        """Duplicate entry_ref within an authorisation; a lot created twice in the file."""
+        """Duplicate entry_ref within an authorisation; a lot created twice in the file. The file's
+        corrections apply in order, as the chain will apply them: a correction of an earlier entry of
+        the file undoes the lots it created (the lot may be placed again after it), and a correction
+        of an earlier correction is refused with what to do instead."""
         first = group.first
         authorisation = first.values.get("authorisation")
         entry_ref = first.values.get("entry_ref")
         if authorisation is None or first.kind is None:
             return
+        corrects = first.values.get("corrects") if first.kind == "correction" else None
+        corrected = refs.get((authorisation, corrects)) if corrects is not None else None
+        if corrects is not None and corrected is not None and corrected.first.kind == "correction":
+            self.add(first.number, "corrects", corrects, not_correctable(corrects, "correction"))
+        elif corrected is not None:
+            for row in corrected.rows:
+                lot = row.values.get("lot")
+                creates = lot is not None and row.role in (ROLES["placement"], ROLES["out"])
+                if creates and lots.get((authorisation, str(lot))) == row.number:
+                    del lots[(authorisation, str(lot))]
         if entry_ref is not None:
             key = (authorisation, entry_ref)
             earlier = refs.get(key)

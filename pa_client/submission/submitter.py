@@ -26,7 +26,7 @@ from web3.types import BlockIdentifier, TxParams
 
 from pa_client.audit.index import LedgerIndex
 from pa_client.chain import rpc
-from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.ledger import LedgerClient, NotCorrectableError
 from pa_client.chain.sender import GAS_MARGIN_PERCENT, RECEIPT_TIMEOUT_SECONDS
 from pa_client.contract import ids
 from pa_client.contract.encoding import AnyEntry, batch_call, entry_call, entry_log_data
@@ -287,6 +287,9 @@ class Submitter:
             entry = items[i].entry
             try:
                 original = self._original(entry, predicted)
+            except NotCorrectableError as error:
+                planned.rejected[i] = ("LedgerNotCorrectable", str(error))
+                continue
             except ChainError as error:
                 planned.rejected[i] = ("LedgerUnknownEntry", str(error))
                 continue
