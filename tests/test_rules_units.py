@@ -472,12 +472,53 @@ def test_rounding_dust_is_discharged() -> None:
 
 
 def test_late_discharge_is_flagged_against_the_placement_deadline() -> None:
-    book = Book(period_end="none")
+    # Without deemed release the goods stay overdue, and a late discharge is allocated to them.
+    book = Book(period_end="none", deemed_release_on_expiry=False)
     book.place("P1", "L1", "10")
     book.discharge("D1", "L1", "10", when=day(7, 11))
     result = book.audit(date(2024, 8, 1))
     [late] = alerts_of(result, "overdue")
     assert (late.severity, late.entry_ref, late.due) == ("warning", "D1", date(2024, 7, 10))
+
+
+def test_deemed_release_is_fixed_at_expiry_and_a_later_discharge_takes_what_is_still_under_the_procedure() -> (
+    None
+):
+    """UCC-DA art. 175(4)-(5): on P1's deadline (10 Jul) its 10 kg left are released for free
+    circulation and their duty falls due; a re-export of 15 kg on 20 Jul cannot reduce that debt: it
+    takes P2 (placed later, still under the procedure), then 5 kg of it find no placement under the
+    procedure: a critical alert, not allocated."""
+    book = Book(period_end="none")
+    book.place("P1", "L1", "10", when=day(1, 10), value="100")  # 6 months: deadline 10 Jul 2024
+    book.place("P2", "L2", "10", when=day(2, 10), value="100")  # deadline 10 Aug 2024
+    book.discharge("D1", "L1", "10", when=day(7, 20))
+    book.discharge("D2", "L2", "5", when=day(7, 21))
+    result = book.audit(date(2024, 7, 31))
+    shares = [(a.discharge, a.placement, a.quantity, a.after_release) for a in records(result.allocations)]
+    assert shares == [("D1", "P2", 10 * KG, False), ("D2", None, 5 * KG, True)]
+    placements = by_ref(result.placements)
+    assert (placements["P1"].remaining, placements["P1"].status) == (10 * KG, "overdue")
+    assert placements["P2"].remaining == 0
+    # The duty of P1 is on what was left at expiry: 10 kg at EUR 10/kg, 3 % = EUR 3.00, dated 10 Jul.
+    assert [(d.basis, d.placement, d.date, d.amount_cents) for d in records(result.duty_due)] == [
+        ("deemed_release", "P1", date(2024, 7, 10), 300)
+    ]
+    [released] = [a for a in records(result.alerts) if a.entry_ref == "D2"]
+    assert (released.kind, released.severity) == ("overdue", "critical")
+    assert released.message == (
+        "discharge D2 on 2024-07-21: 5.000000 KGM of 40061000 discharged that are no longer under the "
+        "procedure (deemed released at the end of their period); not allocated to any placement"
+    )
+    assert not [a for a in records(result.alerts) if a.kind == "integrity"]
+
+
+def test_a_discharge_on_the_deadline_day_is_in_time() -> None:
+    book = Book(period_end="none")
+    book.place("P1", "L1", "10", when=day(1, 10))
+    book.discharge("D1", "L1", "10", when=day(7, 10))
+    result = book.audit(date(2024, 7, 31))
+    assert [(a.placement, a.after_release) for a in records(result.allocations)] == [("P1", False)]
+    assert records(result.duty_due) == []
 
 
 # ---------------------------------------------------------------- duties (exact numbers)

@@ -27,7 +27,7 @@ from pa_client.audit.rules.equivalents import (
     discharge_equivalents,
     lot_bases,
 )
-from pa_client.audit.rules.fifo import ALLOCATIONS, allocate, fifo, fifo_by_walking
+from pa_client.audit.rules.fifo import ALLOCATIONS, NEVER, allocate, fifo, fifo_by_walking
 from pa_client.audit.rules.frames import (
     TIME,
     frame_of,
@@ -272,25 +272,42 @@ def test_utc_days_equal_utc_day() -> None:
 # ---------------------------------------------------------------- FIFO
 
 
-def _walk(placements: pd.DataFrame, discharges: pd.DataFrame) -> list[tuple[Any, ...]]:
+def _walk(
+    placements: pd.DataFrame, discharges: pd.DataFrame, expires: list[int] | None = None
+) -> list[tuple[Any, ...]]:
     """FIFO as the domain states it: each code's placements in date then sequence order, each
-    discharge (in date then sequence order) taking from the oldest placement left."""
+    discharge (in date then sequence order) taking from the oldest placement left that is still under
+    the procedure on its day (`expires`: each placement's last day, days since 1970-01-01)."""
     queues: dict[tuple[str, str], list[list[Any]]] = defaultdict(list)
-    for row in sorted(rows(placements), key=lambda p: (p["occurred_at"], p["sequence"])):
+    last = expires if expires is not None else [NEVER] * len(placements)
+    for row, end in sorted(
+        zip(rows(placements), last, strict=True), key=lambda p: (p[0]["occurred_at"], p[0]["sequence"])
+    ):
         queues[(row["authorisation"], row["goods_code"])].append(
-            [row["entry_ref"], micro_to_equivalent(row["quantity"])]
+            [row["entry_ref"], micro_to_equivalent(row["quantity"]), end]
         )
+    placed = {key: sum(slot[1] for slot in queue) for key, queue in queues.items()}
+    discharged: dict[tuple[str, str], int] = defaultdict(int)
     shares = []
     for row in sorted(rows(discharges), key=lambda d: (d["occurred_at"], d["sequence"])):
+        key = (row["authorisation"], row["goods_code"])
         left = row["equivalent"]
-        for slot in queues[(row["authorisation"], row["goods_code"])]:
+        day = (row["occurred_at"].date() - date(1970, 1, 1)).days
+        for slot in queues[key]:
+            if slot[2] < day:
+                continue
             taken = min(slot[1], left)
             if taken > 0:
                 shares.append((row["entry_ref"], slot[0], taken))
             slot[1] -= taken
             left -= taken
-        if left > 0:
-            shares.append((row["entry_ref"], None, left))
+        before = discharged[key]
+        discharged[key] += row["equivalent"]
+        # Beyond all that was placed: an integrity fault; the rest only because placements expired.
+        beyond = min(left, max(0, discharged[key] - max(placed.get(key, 0), before)))
+        for part in (left - beyond, beyond):
+            if part > 0:
+                shares.append((row["entry_ref"], None, part))
     return shares
 
 
@@ -341,6 +358,16 @@ def test_fifo_by_binary_search_equals_walking_the_queues(seed: int) -> None:
     assert [(s["discharge"], s["placement"], s["quantity"]) for s in shares] == _walk(placements, discharges)
     assert all(type(s["quantity"]) is int for s in shares)
     assert list(searched.frame.columns) == list(ALLOCATIONS)
+    # Some placements deemed released at the end of a day of the span: discharges after it skip them.
+    first = (start.date() - date(1970, 1, 1)).days
+    expires = np.array(
+        [r.choice([NEVER, first, first + 1, first + 2]) for _ in range(placed)], dtype=np.int64
+    )
+    expiring = fifo(placements, discharges, expires=expires)
+    found = [(s["discharge"], s["placement"], s["quantity"]) for s in rows(expiring.frame)]
+    assert found == _walk(placements, discharges, expires.tolist())
+    if (expires == NEVER).all():
+        pd.testing.assert_frame_equal(expiring.frame, searched.frame)
 
 
 # ---------------------------------------------------------------- a synthetic ledger

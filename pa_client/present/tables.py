@@ -104,6 +104,7 @@ SPECS: Final[dict[str, dict[str, str]]] = {
         "goods_code": TEXT,
         "placement": TEXT,
         "quantity": EQUIV,
+        "after_release": BOOL,
     },
     "duty_due": {
         **_COMMON,

@@ -24,6 +24,7 @@ from pa_client.audit.rules.frames import (
     ordinals,
     rows,
     sort_ranks,
+    utc_day,
     utc_days,
 )
 from pa_client.domain.quantities import display_equivalent, format_quantity, from_cents, ppm_to_percent
@@ -394,7 +395,11 @@ def integrity_alerts(
             )
         if not verified:
             out.append(Alert(INTEGRITY, CRITICAL, reference, None, None, f"not verified: {compared}"))
-    uncovered = allocations.loc[pd.isna(allocations["placement"]).to_numpy()]
+    # Shares no placement took: beyond what was placed (an integrity fault) or, where placements were
+    # deemed released before the discharge, goods no longer under the procedure (`release_alerts`).
+    uncovered = allocations.loc[
+        pd.isna(allocations["placement"]).to_numpy() & ~allocations["after_release"].to_numpy(dtype=bool)
+    ]
     for reference, discharge, code, amount in zip(
         uncovered["authorisation"].tolist(),
         uncovered["discharge"].tolist(),
@@ -410,6 +415,36 @@ def integrity_alerts(
                 discharge,
                 None,
                 f"discharge {discharge} exceeds the placements of {code} by {display_equivalent(amount)}",
+            )
+        )
+    return out
+
+
+def release_alerts(allocations: pd.DataFrame, units: Mapping[tuple[str, str], str]) -> list[Alert]:
+    """`overdue` (critical) for each discharge of goods that are no longer under the procedure: the
+    placements of their code were deemed released at the end of their period (UCC-DA art. 175(4)-(5))
+    before the discharge, and none still under the procedure could take it; it is not allocated.
+    `units`: (authorisation, import goods code) -> unit, for the message."""
+    released = allocations.loc[allocations["after_release"].to_numpy(dtype=bool)]
+    out: list[Alert] = []
+    for reference, discharge, code, amount, moment in zip(
+        released["authorisation"].tolist(),
+        released["discharge"].tolist(),
+        released["goods_code"].tolist(),
+        released["quantity"].tolist(),
+        released["occurred_at"].tolist(),
+        strict=True,
+    ):
+        out.append(
+            Alert(
+                OVERDUE,
+                CRITICAL,
+                reference,
+                discharge,
+                None,
+                f"discharge {discharge} on {utc_day(moment)}: {_qty(amount, units.get((reference, code), ''))} of "
+                f"{code} discharged that are no longer under the procedure (deemed released at the end of "
+                "their period); not allocated to any placement",
             )
         )
     return out

@@ -19,7 +19,7 @@ from pa_client.audit.rules.equivalents import basis_table, explode_discharges, p
 from pa_client.audit.rules.fifo import fifo
 from pa_client.audit.rules.frames import gc_paused
 from pa_client.audit.rules.keys import Keys, live_rows
-from pa_client.audit.rules.placements import placement_table
+from pa_client.audit.rules.placements import expiry_days, placement_table
 from pa_client.audit.rules.stock import current_stock, events_of, history_of, stock_by_code
 from pa_client.audit.rules.yields import yields
 from pa_client.audit.tables import LedgerTables
@@ -126,6 +126,18 @@ class AuditResult:
         return sum(int(v) for v in frame["amount_cents"].tolist())
 
 
+def _import_units(placements: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(authorisation, import goods code) -> the unit of its first placement."""
+    units: dict[tuple[str, str], str] = {}
+    for key, unit in zip(
+        zip(placements["authorisation"].tolist(), placements["goods_code"].tolist(), strict=True),
+        placements["unit"].tolist(),
+        strict=True,
+    ):
+        units.setdefault(key, unit)
+    return units
+
+
 def _only(frame: pd.DataFrame, reference: str) -> pd.DataFrame:
     if frame.empty:
         return frame
@@ -190,13 +202,14 @@ def _audit(
     )
     placed = live_rows(tables.placements)
     discharge_authorisations = keys.authorisation["discharges"][discharged][equivalents.source]
+    deadlines = placement_deadlines(tables)
     allocation = fifo(
         tables.placements.take(placed),
         equivalents.frame,
         (keys.authorisation["placements"][placed], discharge_authorisations),
+        expires=expiry_days(tables, deadlines),
     )
     allocations = allocation.frame
-    deadlines = placement_deadlines(tables)
     placements = placement_table(tables, deadlines, allocation, today)
     duties = duty_due(placements, allocations)
     tolerance = (
@@ -219,6 +232,7 @@ def _audit(
     found = [
         alert_rules.deadline_alert_frame(placements, duties, today, thresholds),
         alert_rules.late_discharge_alert_frame(placements, allocations),
+        alert_rules.as_frame(alert_rules.release_alerts(allocations, _import_units(placements))),
         alert_rules.yield_alert_frame(yield_table),
         alert_rules.late_record_alert_frame(delays, thresholds),
         alert_rules.as_frame(alert_rules.bill_due_alerts(placements, today, thresholds)),

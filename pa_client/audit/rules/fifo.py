@@ -6,18 +6,36 @@ Discharges are taken in the order they happened (`occurred_at`, then sequence). 
 the discharged total of a code never exceeds the placed total, so every discharge finds placements;
 should tables say otherwise, the excess is kept as an allocation to no placement (`placement` None),
 which the audit reports as an integrity alert.
+
+Deemed release is fixed at expiry (UCC-DA art. 175(4)-(5)): where the authorisation provides it, what
+is left of a placement at the end of its period for discharge is released for free circulation that
+day and leaves the procedure. A later discharge cannot reduce it: it takes, first in first out, the
+placements of its code still under the procedure on its day (`expires`); what none of them can take
+is kept as an allocation to no placement marked `after_release` (a critical alert, and no part of any
+placement's balance).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from pa_client.audit.rules.frames import INT, OBJ, TIME, Ints, frame_of, group_codes, objects, time_values
+from pa_client.audit.rules.frames import (
+    BOOL,
+    INT,
+    OBJ,
+    TIME,
+    Ints,
+    day_numbers,
+    frame_of,
+    group_codes,
+    objects,
+    time_values,
+)
 from pa_client.domain.quantities import EQUIVALENT_PER_MICRO
 
 ALLOCATIONS = {
@@ -29,7 +47,10 @@ ALLOCATIONS = {
     "goods_code": OBJ,
     "placement": OBJ,  # entry_ref of the placement, None for an excess no placement covers
     "quantity": OBJ,  # 10^-18 of the import goods' unit
+    "after_release": BOOL,  # an excess only because the placements were deemed released before it
 }
+
+NEVER: Final = np.iinfo(np.int64).max  # the expiry of a placement that is never deemed released
 
 
 @dataclass(frozen=True)
@@ -81,7 +102,10 @@ def _keys(
 
 
 def fifo(
-    placements: pd.DataFrame, discharges: pd.DataFrame, authorisations: tuple[Ints, Ints] | None = None
+    placements: pd.DataFrame,
+    discharges: pd.DataFrame,
+    authorisations: tuple[Ints, Ints] | None = None,
+    expires: Ints | None = None,
 ) -> Allocation:
     """`allocate`, keeping where each share comes from and goes to.
 
@@ -91,8 +115,14 @@ def fifo(
     in the cumulated quantities instead of walking the queue. Placements' equivalents are whole
     millionths (10^12 in 10^-18), so the search runs on int64 millionths and only the shares' bounds
     are worked out in exact Python ints. `authorisations`: codes of the rows' authorisations
-    (`keys.Keys`), when known."""
+    (`keys.Keys`), when known. `expires`: for each placement, the last day (days since 1970-01-01)
+    it is under the procedure, `NEVER` where it is not deemed released; when a discharge comes after
+    some placement's expiry, the queues are walked (`fifo_by_walking`) to leave expired ones out."""
     placed, taken = len(placements), len(discharges)
+    if expires is not None and placed and taken:
+        finite = expires[expires < NEVER]
+        if len(finite) and int(day_numbers(discharges["occurred_at"]).max()) > int(finite.min()):
+            return fifo_by_walking(placements, discharges, expires)
     keys = _keys(placements, discharges, authorisations)
     key_count = int(keys.max()) + 1 if len(keys) else 0
     placement_keys, discharge_keys = keys[:placed], keys[placed:]
@@ -186,7 +216,12 @@ def _ceil_micro(amounts: Any) -> Any:
 
 
 def _allocation(
-    discharges: pd.DataFrame, source: Ints, slots: Ints, placement: Any, quantity: Any
+    discharges: pd.DataFrame,
+    source: Ints,
+    slots: Ints,
+    placement: Any,
+    quantity: Any,
+    after_release: Any = None,
 ) -> Allocation:
     columns: dict[str, Any] = {
         "authorisation": discharges["authorisation"].to_numpy()[source],
@@ -197,13 +232,17 @@ def _allocation(
         "goods_code": discharges["goods_code"].to_numpy()[source],
         "placement": placement,
         "quantity": quantity,
+        "after_release": np.zeros(len(source), dtype=bool) if after_release is None else after_release,
     }
     return Allocation(frame_of(columns, ALLOCATIONS, len(source)), source, slots)
 
 
-def fifo_by_walking(placements: pd.DataFrame, discharges: pd.DataFrame) -> Allocation:
+def fifo_by_walking(
+    placements: pd.DataFrame, discharges: pd.DataFrame, expires: Ints | None = None
+) -> Allocation:
     """`fifo` by walking each code's queue discharge after discharge (the plain algorithm, for
-    quantities beyond int64 and as the reference of the tests)."""
+    quantities beyond int64, for placements deemed released before a later discharge (`expires`, as
+    in `fifo`), and as the reference of the tests)."""
     placed, taken = len(placements), len(discharges)
     keys = group_codes(
         np.concatenate([placements["authorisation"].to_numpy(), discharges["authorisation"].to_numpy()]),
@@ -212,6 +251,10 @@ def fifo_by_walking(placements: pd.DataFrame, discharges: pd.DataFrame) -> Alloc
     count = int(keys.max()) + 1 if len(keys) else 0
     slot_rows: list[list[int]] = [[] for _ in range(count)]
     slot_left: list[list[int]] = [[] for _ in range(count)]
+    slot_expires: list[list[int]] = [[] for _ in range(count)]
+    last_day = (expires if expires is not None else np.full(placed, NEVER, dtype=np.int64)).tolist()
+    placed_total = [0] * count
+    discharged_total = [0] * count
     if placed:
         order = _chronological(placements)
         quantities = (objects(placements["quantity"].to_numpy()[order]) * EQUIVALENT_PER_MICRO).tolist()
@@ -220,40 +263,65 @@ def fifo_by_walking(placements: pd.DataFrame, discharges: pd.DataFrame) -> Alloc
         ):
             slot_rows[key].append(position)
             slot_left[key].append(placed_quantity)
+            slot_expires[key].append(last_day[position])
+            placed_total[key] += placed_quantity
     positions = [0] * count
     source: list[int] = []
     slots: list[int] = []
     quantity: list[int] = []
+    after_release: list[bool] = []
     if taken:
         order = _chronological(discharges)
         amounts = discharges["equivalent"].to_numpy()[order].tolist()
-        for row, key, amount in zip(order.tolist(), keys[placed:][order].tolist(), amounts, strict=True):
+        days = day_numbers(discharges["occurred_at"])[order].tolist()
+        for row, key, amount, day in zip(
+            order.tolist(), keys[placed:][order].tolist(), amounts, days, strict=True
+        ):
             left = int(amount)
             if left <= 0:
                 continue
-            lefts, rows_of = slot_left[key], slot_rows[key]
+            lefts, rows_of, ends = slot_left[key], slot_rows[key], slot_expires[key]
             at, end = positions[key], len(lefts)
             while left > 0 and at < end:
+                if ends[at] < day:  # deemed released before this discharge: out of the queue for good
+                    at += 1
+                    continue
                 slot = lefts[at]
                 share = slot if slot < left else left
                 if share > 0:
                     source.append(row)
                     slots.append(rows_of[at])
                     quantity.append(share)
+                    after_release.append(False)
                 slot -= share
                 left -= share
                 lefts[at] = slot
                 if slot == 0:
                     at += 1
             positions[key] = at
+            before = discharged_total[key]
+            discharged_total[key] += int(amount)
             if left > 0:
-                source.append(row)
-                slots.append(-1)
-                quantity.append(left)
+                # Beyond what was ever placed of the code: an integrity fault; the rest of the excess
+                # is only there because placements left the procedure at expiry.
+                beyond = max(0, discharged_total[key] - max(placed_total[key], before))
+                for part, released in ((left - min(beyond, left), True), (min(beyond, left), False)):
+                    if part > 0:
+                        source.append(row)
+                        slots.append(-1)
+                        quantity.append(part)
+                        after_release.append(released)
     slot_array = np.asarray(slots, dtype=np.int64)
     refs = placements["entry_ref"].to_numpy(dtype=object)
     placement = [None if s < 0 else refs[s] for s in slots]
-    return _allocation(discharges, np.asarray(source, dtype=np.int64), slot_array, placement, quantity)
+    return _allocation(
+        discharges,
+        np.asarray(source, dtype=np.int64),
+        slot_array,
+        placement,
+        quantity,
+        np.asarray(after_release, dtype=bool),
+    )
 
 
 def allocated_by_placement(allocations: pd.DataFrame) -> dict[tuple[str, str], dict[str, int]]:

@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pa_client.audit.rules.fifo import Allocation, allocated_by_placement
+from pa_client.audit.rules.fifo import NEVER, Allocation, allocated_by_placement
 from pa_client.audit.rules.frames import (
     BOOL,
     INT,
     OBJ,
     TIME,
     Bools,
+    Ints,
     Objects,
     frame_of,
     half_up_ratio,
@@ -115,6 +116,30 @@ def _discharged(allocation: Allocation, count: int) -> tuple[Objects, Objects]:
     return discharged, totals
 
 
+def deemed_release(tables: LedgerTables, placements: pd.DataFrame) -> Bools:
+    """Whether each placement's goods are deemed released at expiry, by the terms in force when it was
+    recorded."""
+    terms, in_force = terms_in_force(tables, placements)
+    if not terms:
+        return in_force.astype(bool)
+    flags: Bools = np.array([t.deemed_release_on_expiry for t in terms], dtype=bool)[in_force]
+    return flags
+
+
+def expiry_days(tables: LedgerTables, deadlines: pd.DataFrame) -> Ints:
+    """For each live placement (in the order of `deadlines`, `deadlines.placement_deadlines`), the last
+    day it is under the procedure (days since 1970-01-01): its deadline where the authorisation deems
+    goods released at expiry (UCC-DA art. 175(4)), `fifo.NEVER` otherwise (the goods stay overdue)."""
+    placements = live(tables.placements)
+    deemed = deemed_release(tables, placements)
+    if not len(placements):
+        return np.empty(0, dtype=np.int64)
+    epoch = date(1970, 1, 1).toordinal()
+    last = ordinals(deadlines["deadline"].to_numpy()) - epoch
+    result: Ints = np.where(deemed, last, NEVER).astype(np.int64)
+    return result
+
+
 def placement_table(
     tables: LedgerTables, deadlines: pd.DataFrame, allocations: pd.DataFrame | Allocation, today: date
 ) -> pd.DataFrame:
@@ -136,12 +161,7 @@ def placement_table(
             for i, key in enumerate(zip(deadlines["authorisation"], deadlines["entry_ref"], strict=True))
         }
         which = np.array([by_ref[key] for key in zip(references, entry_refs, strict=True)], dtype=np.int64)
-    terms, in_force = terms_in_force(tables, placements)
-    deemed = (
-        np.array([t.deemed_release_on_expiry for t in terms], dtype=bool)[in_force]
-        if terms
-        else in_force.astype(bool)
-    )
+    deemed = deemed_release(tables, placements)
     if isinstance(allocations, Allocation):
         discharged, totals = _discharged(allocations, count)
     else:
