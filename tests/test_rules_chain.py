@@ -55,7 +55,7 @@ KEYS = {
         "entry_ref", "lot", "declaration", "date", "goods_code", "quantity", "unit", "customs_value", "duty_rate",
         "suspended_duty", "deadline", "discharged", "remaining", "status",
     },
-    "discharge": {"entry_ref", "lot", "mode", "declaration", "date", "quantity", "import_equivalent", "allocation"},
+    "discharge": {"entry_ref", "lot", "lot_code", "mode", "declaration", "date", "quantity", "import_equivalent", "allocation"},
     "alert": {"kind", "severity", "entry_ref", "lot", "message", "due"},
 }  # fmt: skip
 _serial = itertools.count(1)

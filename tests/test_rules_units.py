@@ -25,6 +25,7 @@ from pa_client.audit.rules.placements import under_procedure
 from pa_client.audit.tables import AuthorisationVersion, LedgerTables, TableBuilder
 from pa_client.domain.quantities import display_equivalent, equivalent, micro_to_equivalent, to_micro
 from pa_client.present.audit_document import audit_document
+from pa_client.present.html_report import render_audit_html
 
 
 class Rec(dict[str, Any]):
@@ -332,6 +333,28 @@ def test_handling_changes_the_code_not_the_basis() -> None:
     assert by_ref(result.discharges)["D1"].import_equivalent == {TREAD: 4 * KG}
     [stock] = records(result.stock)
     assert (stock.goods_code, stock.basis_code, stock.quantity) == ("40069000", TREAD, to_micro(6))
+
+
+def test_a_discharge_after_handling_shows_the_lot_s_code_and_the_import_code_it_counts_against() -> None:
+    """UCC art. 220: a usual form of handling may change the CN code; the discharge then shows both
+    the lot's code when discharged and the import goods code it counts against (issue 16, item 8)."""
+    book = Book()
+    book.place("T1", "LT", "10")
+    book.discharge("D0", "LT", "1")  # before the handling: the placed code
+    book.handle("H1", "LT", "40069000")
+    book.discharge("D1", "LT", "4")
+    result = book.audit(date(2024, 4, 1))
+    discharges = by_ref(result.discharges)
+    assert (discharges["D0"].lot_code, discharges["D0"].product_code) == (TREAD, TREAD)
+    assert (discharges["D1"].lot_code, discharges["D1"].product_code) == ("40069000", TREAD)
+    assert [d["lot_code"] for d in audit_document(result, REF)["discharges"]] == [TREAD, "40069000"]
+    page = render_audit_html(result, REF)
+    assert "LT (4006 90 00)" in page and "counts against 4006 10 00" in page
+    bill = bill_of_discharge(result, REF, date(2024, 1, 1), date(2024, 12, 31))
+    assert [(d.entry_ref, d.lot_code, d.product_code) for d in bill.discharges] == [
+        ("D0", TREAD, TREAD),
+        ("D1", "40069000", TREAD),
+    ]
 
 
 # ---------------------------------------------------------------- yields

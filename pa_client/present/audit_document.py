@@ -85,6 +85,7 @@ def _discharge_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "entry_ref": row["entry_ref"],
         "lot": row["lot"],
+        "lot_code": row["lot_code"],
         "mode": row["mode"],
         "declaration": row["declaration"],
         "date": _day(row["date"]),

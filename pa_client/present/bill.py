@@ -21,7 +21,7 @@ from pa_client.audit.rules.bill import BillDuty, BillOfDischarge, BillShare
 from pa_client.domain.models import DischargeMode
 from pa_client.domain.quantities import micro_to_equivalent
 from pa_client.present import display
-from pa_client.present.html_report import Cell, Table, environment, num_cell, text_cell
+from pa_client.present.html_report import Cell, Table, environment, lot_cell, num_cell, text_cell
 from pa_client.present.tables import (
     CENTS,
     DATE,
@@ -200,7 +200,7 @@ def _discharges(bill: BillOfDischarge, units: dict[str, str]) -> Table:
             Cell(display.mode_label(d.mode), css=f"mode mode-{d.mode}"),
             Cell(d.declaration or display.DASH, css="mono"),
             Cell(display.day(d.date), css="nowrap"),
-            Cell(f"{d.lot} ({display.goods_code(d.product_code)})", css="nowrap"),
+            lot_cell(d.lot, d.lot_code or d.product_code, d.product_code, d.import_equivalent),
             Cell(display.quantity(d.quantity, d.unit), numeric=True),
         ]
         groups = []
@@ -450,12 +450,12 @@ def bill_tables(bill: BillOfDischarge) -> list[ExportTable]:
         "bill_discharges",
         [
             ("entry_ref", TEXT), ("mode", TEXT), ("declaration", TEXT), ("date", DATE), ("lot", TEXT),
-            ("product_code", TEXT), ("quantity", MICRO), ("unit", TEXT), ("goods_code", TEXT),
+            ("product_code", TEXT), ("lot_code", TEXT), ("quantity", MICRO), ("unit", TEXT), ("goods_code", TEXT),
             ("import_equivalent", EQUIV), ("placement", TEXT), ("allocated", EQUIV),
         ],
         [
             (
-                d.entry_ref, d.mode, d.declaration, d.date, d.lot, d.product_code, micro(d.quantity), d.unit,
+                d.entry_ref, d.mode, d.declaration, d.date, d.lot, d.product_code, d.lot_code, micro(d.quantity), d.unit,
                 s.goods_code, eq(d.import_equivalent.get(s.goods_code, 0)), s.placement, eq(s.quantity),
             )
             for d in bill.discharges

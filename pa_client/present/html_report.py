@@ -158,6 +158,15 @@ def _under_procedure(result: AuditResult, units: dict[str, str]) -> list[dict[st
     return out
 
 
+def lot_cell(lot: str, lot_code: str, basis: str, import_goods: dict[str, int]) -> Cell:
+    """A discharged lot with its CN code at the discharge and, when a usual form of handling changed
+    it, the import goods codes it counts against."""
+    cell = Cell(f"{lot} ({display.goods_code(lot_code)})", css="nowrap")
+    if lot_code != basis:
+        cell.sub = "counts against " + ", ".join(display.goods_code(code) for code in sorted(import_goods))
+    return cell
+
+
 # ---------------------------------------------------------------- sections
 
 
@@ -300,7 +309,7 @@ def _discharges(result: AuditResult, units: dict[str, str]) -> Table:
             Cell(display.day(row["date"]), css="nowrap"),
             Cell(display.mode_label(row["mode"]), css=f"mode mode-{row['mode']}"),
             Cell(row["declaration"] or display.DASH, css="mono"),
-            Cell(f"{row['lot']} ({display.goods_code(row['product_code'])})", css="nowrap"),
+            lot_cell(row["lot"], row["lot_code"], row["product_code"], row["import_equivalent"]),
             Cell(display.quantity(row["quantity"], row["unit"]), numeric=True),
         ]
         groups = []

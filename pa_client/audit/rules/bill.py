@@ -99,11 +99,12 @@ class BillDischarge:
     declaration: str | None
     date: dt.date
     lot: str
-    product_code: str
+    product_code: str  # the lot's basis: its import goods code, or the product code it was made as
     quantity: int
     unit: str
     import_equivalent: dict[str, int]
     allocation: tuple[BillShare, ...]
+    lot_code: str = ""  # the lot's CN code at the discharge (after any usual form of handling)
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ class BillOfDischarge:
                     "declaration": d.declaration,
                     "date": d.date.isoformat(),
                     "lot": d.lot,
+                    "lot_code": d.lot_code,
                     "quantity": str(from_micro(d.quantity)),
                     "unit": d.unit,
                     "import_equivalent": {code: _eq(a) for code, a in d.import_equivalent.items()},
@@ -365,6 +367,7 @@ def bill_of_discharge(
             allocation=tuple(
                 BillShare(s["placement"], s["goods_code"], s["quantity"]) for s in row["allocation"]
             ),
+            lot_code=row["lot_code"],
         )
         for row in rows(result.discharges)
         if any(s["placement"] in refs for s in row["allocation"])

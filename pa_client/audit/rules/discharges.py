@@ -22,6 +22,7 @@ DISCHARGES = {
     "date": OBJ,
     "lot": OBJ,
     "product_code": OBJ,  # the lot's basis: import goods code or product code
+    "lot_code": OBJ,  # the lot's CN code at the discharge (after any usual form of handling)
     "site": OBJ,
     "mode": OBJ,
     "declaration": OBJ,  # MRN or None
@@ -45,6 +46,32 @@ def _runs(owners: Ints, count: int) -> tuple[Ints, Ints]:
             raise ValueError("the rows of a discharge are not consecutive")
         first[starters] = changes
     return first, length
+
+
+def lot_codes(tables: LedgerTables, discharges: pd.DataFrame, basis_codes: Any) -> list[str]:
+    """Each discharge's lot's CN code when it was discharged: the code of the latest usual form of
+    handling (UCC art. 220) recorded for the lot before the discharge, else the lot's own code."""
+    handled: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    handlings = live(tables.handlings)
+    for reference, lot, sequence, code in zip(
+        handlings["authorisation"].tolist(),
+        handlings["lot"].tolist(),
+        handlings["sequence"].tolist(),
+        handlings["goods_code"].tolist(),
+        strict=True,
+    ):
+        handled.setdefault((reference, lot), []).append((int(sequence), code))
+    codes: list[str] = []
+    for reference, lot, sequence, basis in zip(
+        discharges["authorisation"].tolist(),
+        discharges["lot"].tolist(),
+        discharges["sequence"].tolist(),
+        list(basis_codes),
+        strict=True,
+    ):
+        before = [(s, c) for s, c in handled.get((reference, lot), ()) if s < int(sequence)]
+        codes.append(max(before)[1] if before else basis)
+    return codes
 
 
 def discharge_table(
@@ -83,6 +110,7 @@ def discharge_table(
     columns["occurred_at"] = discharges["occurred_at"]
     columns["date"] = utc_days(discharges["occurred_at"])
     columns["product_code"] = lots["code"].to_numpy()
+    columns["lot_code"] = lot_codes(tables, discharges, columns["product_code"])
     columns["unit"] = lots["unit"].to_numpy()
     columns["import_equivalent"] = import_equivalent
     columns["allocation"] = by_discharge
