@@ -324,7 +324,7 @@ def test_xlsx_has_a_sheet_per_table_frozen_headers_and_exact_numbers(season: Sea
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == [
         "Summary", "Alerts", "Placements", "Discharges", "FIFO allocation", "Duty due", "Yields", "Stock",
-        "Stock by import code", "Stock history", "Recording delays",
+        "Stock by import code", "Stock history", "Recording delays", "Corrected records",
     ]  # fmt: skip
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=5, values_only=True) if row[0]}
     assert summary["Integrity verified"] == "yes"
@@ -353,7 +353,7 @@ def test_csv_folder_has_one_exact_file_per_table(season: Season, tmp_path: Path)
     assert names == sorted(
         f"{n}.csv"
         for n in ("summary", "alerts", "placements", "discharges", "allocations", "duty_due", "yields", "stock",
-                  "stock_by_code", "stock_history", "recording_delays")
+                  "stock_by_code", "stock_history", "recording_delays", "corrected")
     )  # fmt: skip
 
     def read(name: str) -> list[dict[str, str]]:

@@ -299,6 +299,23 @@ def test_corrected_entries_take_no_part() -> None:
     # Every entry, corrected or not, keeps its recording delay.
     assert len(result.recording_delays) == book.sequence
     assert result.recording_delays["corrected"].sum() == 3
+    # Listed, not counted: each corrected record with its correction and the reason (issue 16, item 7).
+    assert [(r.entry_ref, r.kind, r.lot, r.corrected_by, r.reason) for r in records(result.corrected)] == [
+        ("D1", "discharge", "L1", "K1", "keyed twice"),
+        ("P2", "placement", "L2", "K2", "keyed twice"),
+        ("M1", "movement", "L2", "K3", "keyed twice"),
+    ]
+    document = audit_document(result, REF)
+    assert [
+        (c["entry_ref"], c["kind"], c["corrected_by"], c["correction_date"]) for c in document["corrected"]
+    ] == [
+        ("D1", "discharge", "K1", "2024-03-05"),
+        ("P2", "placement", "K2", "2024-03-05"),
+        ("M1", "movement", "K3", "2024-03-05"),
+    ]
+    page = render_audit_html(result, REF)
+    listed = page.split('id="corrected"')[1].split('id="method"')[0]
+    assert all(ref in listed for ref in ("D1", "P2", "M1", "K1", "K2", "K3")) and "keyed twice" in listed
 
 
 def test_product_lots_keep_the_table_of_their_version() -> None:

@@ -372,6 +372,17 @@ def test_pages_of_another_holders_authorisation_are_refused_by_url(served: Serve
     assert served.other in overview and REFERENCE not in overview
 
 
+def test_a_corrected_record_s_page_names_its_correction_and_the_reason(served: Served) -> None:
+    customs = served.ctx.store.create_session(dev_account("customs").address, 600)
+    assert _wait(lambda: served.ctx.tracker.audit_state is not None, 20)
+    page = served.get(
+        f"/authorisations/{REFERENCE}/records/MIC-MV-2019-0034", cookies={"pa_session": customs}
+    ).text
+    assert "Corrected by a later record" in page
+    assert "Corrected by" in page and "MIC-CO-2019-0001" in page and "2019-03-06" in page
+    assert "Movement keyed twice by the ERP interface" in page
+
+
 def test_an_account_that_sees_no_authorisation_is_told_when_the_registry_is_not_proven(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:

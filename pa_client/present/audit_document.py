@@ -43,6 +43,19 @@ def audit_document(result: AuditResult, reference: str) -> dict[str, Any]:
             "items": [_duty_json(row) for row in duties],
         },
         "alerts": [_alert_json(row) for row in rows(one.alerts)],
+        # Listed, never counted: the records a correction reversed, and why.
+        "corrected": [
+            {
+                "entry_ref": row["entry_ref"],
+                "kind": row["kind"],
+                "date": _day(row["date"]),
+                "lot": row["lot"],
+                "corrected_by": row["corrected_by"],
+                "correction_date": _day(row["correction_date"]),
+                "reason": row["reason"],
+            }
+            for row in rows(one.corrected)
+        ],
     }
 
 

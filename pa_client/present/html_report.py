@@ -550,6 +550,29 @@ def _delays(result: AuditResult) -> tuple[dict[str, str], Table]:
     return stats, table
 
 
+def _corrected(result: AuditResult) -> Table:
+    """The records a correction reversed: listed with the correction and its reason, never counted."""
+    table = Table(
+        [("Record", False), ("Kind", False), ("Date", False), ("Lot", False), ("Corrected by", False),
+         ("On", False), ("Reason", False)]
+    )  # fmt: skip
+    for row in rows(result.corrected):
+        table.total += 1
+        table.rows.append(
+            [
+                text_cell(row["entry_ref"], css="nowrap strong"),
+                text_cell(display.ENTRY_KIND_LABELS.get(row["kind"], row["kind"])),
+                text_cell(display.day(row["date"]), css="nowrap"),
+                text_cell(row["lot"], css="nowrap"),
+                text_cell(row["corrected_by"], css="nowrap"),
+                text_cell(display.day(row["correction_date"]), css="nowrap"),
+                text_cell(row["reason"], css="desc"),
+            ]
+        )
+    table.empty = "No record was corrected."
+    return table
+
+
 # ---------------------------------------------------------------- charts
 
 
@@ -729,6 +752,7 @@ def audit_view(result: AuditResult, reference: str) -> dict[str, Any]:
         "stock_by_code": _stock_by_code(one),
         "delay_stats": delay_stats,
         "delays": delay_table,
+        "corrected": _corrected(one),
     }
 
 

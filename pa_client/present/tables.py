@@ -159,6 +159,18 @@ SPECS: Final[dict[str, dict[str, str]]] = {
         "message": TEXT,
         "due": DATE,
     },
+    "corrected": {
+        "authorisation": TEXT,
+        "entry_ref": TEXT,
+        "kind": TEXT,
+        "sequence": INT,
+        "occurred_at": TIME,
+        "date": DATE,
+        "lot": TEXT,
+        "corrected_by": TEXT,
+        "correction_date": DATE,
+        "reason": TEXT,
+    },
 }
 
 TITLES: Final[dict[str, tuple[str, str]]] = {
@@ -173,6 +185,7 @@ TITLES: Final[dict[str, tuple[str, str]]] = {
     "stock_history": ("Stock history", "Historique du stock"),
     "stock_by_code": ("Stock by import code", "Stock par code"),
     "alerts": ("Alerts", "Alertes"),
+    "corrected": ("Corrected records", "Écritures rectifiées"),
     "bill_placements": ("Placements", "Placements"),
     "bill_rates": ("Rates of yield", "Taux de rendement"),
     "bill_products": ("Processed products", "Produits transformés"),
@@ -246,6 +259,8 @@ HEADERS: Final[dict[str, str]] = {
     "rate_of_yield": "Rate of yield",
     "rate_of_yield_decimal": "Rate of yield (6 decimals)",
     "reason": "Reason",
+    "corrected_by": "Corrected by",
+    "correction_date": "Corrected on",
     "item": "Item",
     "value": "Value",
 }
@@ -384,6 +399,7 @@ TABLE_NAMES: Final = (
     "stock_by_code",
     "stock_history",
     "recording_delays",
+    "corrected",
 )
 
 

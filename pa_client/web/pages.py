@@ -292,13 +292,19 @@ def record_page(request: Request, reference: str, entry_ref: str) -> HTMLRespons
     sequence_now, head_now = ctx.tracker.head_of(reference)
     state = ctx.tracker.audit_state
     verified = None
-    corrected = False
+    corrected: dict[str, str] | None = None
     if state is not None and reference in state.result.integrity:
         verified = state.result.integrity[reference].verified
-        corrections = state.result.tables.corrections
-        corrected = bool(
-            ((corrections["authorisation"] == reference) & (corrections["corrects"] == entry_ref)).any()
-        )
+        found = state.result.corrected
+        match = found.loc[(found["authorisation"] == reference) & (found["entry_ref"] == entry_ref)]
+        if len(match):
+            row = match.iloc[0]
+            corrected = {
+                "by": str(row["corrected_by"]),
+                "on": display.day(row["correction_date"]),
+                "reason": str(row["reason"]),
+                "url": views.record_url(reference, str(row["corrected_by"])),
+            }
     thresholds = ctx.config.thresholds
     late = (
         i18n.alert_label(language, "late_record")

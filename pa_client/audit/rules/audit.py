@@ -11,6 +11,7 @@ import pandas as pd
 
 from pa_client.audit.rules import alerts as alert_rules
 from pa_client.audit.rules.alerts import AlertThresholds, sort_alerts
+from pa_client.audit.rules.corrections import corrected_records
 from pa_client.audit.rules.deadlines import placement_deadlines
 from pa_client.audit.rules.delays import recording_delays
 from pa_client.audit.rules.discharges import discharge_table
@@ -64,7 +65,7 @@ class AuditResult:
     column; `for_authorisation` narrows them to one). Column lists: the schemas of each rule module
     (`placements.PLACEMENTS`, `discharges.DISCHARGES`, `fifo.ALLOCATIONS`, `duties.DUTY_DUE`,
     `yields.YIELDS`, `delays.RECORDING_DELAYS`, `stock.STOCK`, `stock.STOCK_HISTORY`,
-    `stock.STOCK_BY_CODE`, `alerts.ALERTS`)."""
+    `stock.STOCK_BY_CODE`, `alerts.ALERTS`, `corrections.CORRECTED`)."""
 
     as_of_block: int
     as_of_time: int  # Unix seconds
@@ -83,6 +84,7 @@ class AuditResult:
     stock_history: pd.DataFrame
     stock_by_code: pd.DataFrame
     alerts: pd.DataFrame
+    corrected: pd.DataFrame  # `corrections.CORRECTED`: the records a correction reversed, and why
     tables: LedgerTables = field(repr=False)
     # The registry's events read (entries) and rolling hash, compared with its `registryChain`: the
     # set of authorisations and their terms is complete. None: not compared.
@@ -111,6 +113,7 @@ class AuditResult:
             stock_history=one(self.stock_history),
             stock_by_code=one(self.stock_by_code),
             alerts=one(self.alerts),
+            corrected=one(self.corrected),
             tables=restrict(self.tables, [reference]),
         )
 
@@ -268,5 +271,6 @@ def _audit(
         stock_history=history.frame,
         stock_by_code=by_code,
         alerts=sort_alerts(found),
+        corrected=corrected_records(tables),
         tables=tables,
     )
