@@ -4,10 +4,13 @@ pragma solidity 0.8.28;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IAuthorisationRegistry} from "./interfaces/IAuthorisationRegistry.sol";
 import {IPaLedger} from "./interfaces/IPaLedger.sol";
+import {RollingHash} from "./libraries/RollingHash.sol";
 
 /// @title PaLedger
 /// @notice The inward processing records of every authorisation in the registry.
 contract PaLedger is IPaLedger {
+    using RollingHash for RollingHash.Chain;
+
     /// @notice How far in the future of the block an entry's business time may lie (clock skew between
     /// the sender's systems and the chain).
     uint64 public constant MAX_CLOCK_SKEW = 1 hours;
@@ -25,11 +28,6 @@ contract PaLedger is IPaLedger {
     uint256 private constant _KIND_MASK = 0x7f;
     uint256 private constant _HASH_MASK = (1 << 248) - 1;
 
-    struct Chain {
-        uint64 sequence;
-        bytes32 head;
-    }
-
     struct Totals {
         uint256 placed;
         uint256 discharged;
@@ -45,7 +43,7 @@ contract PaLedger is IPaLedger {
 
     IAuthorisationRegistry private immutable _registry;
 
-    mapping(bytes32 authorisationId => Chain) private _chains;
+    mapping(bytes32 authorisationId => RollingHash.Chain) private _chains;
     mapping(bytes32 authorisationId => mapping(bytes32 entryId => uint256 record)) private _entries;
     mapping(bytes32 lotId => Lot) private _lots;
     mapping(bytes32 lotId => mapping(bytes32 siteId => uint128 quantity)) private _stocks;
@@ -78,14 +76,9 @@ contract PaLedger is IPaLedger {
             LotOrigin.Placement
         );
         _totals[authorisationId][placement.goodsCode].placed += uint256(placement.quantity) * EQUIVALENT_SCALE;
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
-            EntryKind.Placement,
-            PlacementRecorded.selector,
-            authorisationId,
-            entryId,
-            sequence,
-            abi.encode(sequence, placement)
+            EntryKind.Placement, PlacementRecorded.selector, authorisationId, entryId, abi.encode(sequence, placement)
         );
     }
 
@@ -101,9 +94,9 @@ contract PaLedger is IPaLedger {
         _take(lotId, movement.lot, fromSiteId, movement.fromSite, movement.quantity);
         _stocks[lotId][toSiteId] += movement.quantity;
         lot.dependents += 1;
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
-            EntryKind.Movement, MovementRecorded.selector, authorisationId, entryId, sequence, abi.encode(sequence, movement)
+            EntryKind.Movement, MovementRecorded.selector, authorisationId, entryId, abi.encode(sequence, movement)
         );
     }
 
@@ -124,13 +117,12 @@ contract PaLedger is IPaLedger {
             _produce(authorisationId, entryRef, siteId, terms.version, processing.outputs[i], balance);
         }
         _checkYield(authorisationId, entryId, terms.yieldTolerancePpm, balance);
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
             EntryKind.Processing,
             ProcessingRecorded.selector,
             authorisationId,
             entryId,
-            sequence,
             abi.encode(sequence, processing)
         );
     }
@@ -141,9 +133,9 @@ contract PaLedger is IPaLedger {
         _checkGoodsCode(handling.header.entryRef, handling.goodsCode);
         (, Lot storage lot) = _existingLot(authorisationId, handling.lot);
         lot.dependents += 1;
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
-            EntryKind.Handling, HandlingRecorded.selector, authorisationId, entryId, sequence, abi.encode(sequence, handling)
+            EntryKind.Handling, HandlingRecorded.selector, authorisationId, entryId, abi.encode(sequence, handling)
         );
     }
 
@@ -166,14 +158,9 @@ contract PaLedger is IPaLedger {
         lot.stock -= discharge.quantity;
         lot.dependents += 1;
         _discharge(authorisationId, lot, discharge.quantity);
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
-            EntryKind.Discharge,
-            DischargeRecorded.selector,
-            authorisationId,
-            entryId,
-            sequence,
-            abi.encode(sequence, discharge)
+            EntryKind.Discharge, DischargeRecorded.selector, authorisationId, entryId, abi.encode(sequence, discharge)
         );
     }
 
@@ -209,13 +196,12 @@ contract PaLedger is IPaLedger {
             revert LedgerNotCorrectable(correction.corrects, kind);
         }
         _entries[authorisationId][correctedId] = record | _CORRECTED;
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
             EntryKind.Correction,
             CorrectionRecorded.selector,
             authorisationId,
             entryId,
-            sequence,
             abi.encode(sequence, correction)
         );
     }
@@ -236,13 +222,12 @@ contract PaLedger is IPaLedger {
         if (record & _CORRECTED != 0 || EntryKind((record >> _KIND_SHIFT) & _KIND_MASK) != EntryKind.Placement) {
             revert LedgerNotAPlacement(authorisationId, extension.placement);
         }
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
             EntryKind.DeadlineExtension,
             DeadlineExtended.selector,
             authorisationId,
             entryId,
-            sequence,
             abi.encode(sequence, extension)
         );
     }
@@ -267,7 +252,7 @@ contract PaLedger is IPaLedger {
 
     /// @inheritdoc IPaLedger
     function chainOf(bytes32 authorisationId) external view returns (uint64 sequence, bytes32 head) {
-        Chain storage chain = _chains[authorisationId];
+        RollingHash.Chain storage chain = _chains[authorisationId];
         return (chain.sequence, chain.head);
     }
 
@@ -338,23 +323,16 @@ contract PaLedger is IPaLedger {
     }
 
     /// @dev Stores the entry record, extends the rolling hash and logs exactly the bytes that were hashed.
-    function _commit(
-        EntryKind kind,
-        bytes32 eventSelector,
-        bytes32 authorisationId,
-        bytes32 entryId,
-        uint64 sequence,
-        bytes memory data
-    ) private {
+    /// `data` starts with the entry's sequence number, {RollingHash-next} of the chain: nothing extends
+    /// the chain between that read and this call, so the chain gives the entry the same number.
+    function _commit(EntryKind kind, bytes32 eventSelector, bytes32 authorisationId, bytes32 entryId, bytes memory data)
+        private
+    {
         bytes32 dataHash = keccak256(data);
         _entries[authorisationId][entryId] = (uint256(kind) << _KIND_SHIFT) | (uint256(dataHash) & _HASH_MASK);
         bytes32 account = bytes32(uint256(uint160(msg.sender)));
-        Chain storage chain = _chains[authorisationId];
-        chain.sequence = sequence;
-        chain.head = keccak256(
-            abi.encodePacked(
-                chain.head, keccak256(abi.encodePacked(eventSelector, authorisationId, entryId, account, dataHash))
-            )
+        _chains[authorisationId].extend(
+            RollingHash.eventDigest(eventSelector, authorisationId, entryId, account, dataHash)
         );
         // The event is declared in IPaLedger; logging the encoded data directly guarantees that the
         // logged bytes are the hashed bytes (an `emit` would encode them a second time).
