@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IAuthorisationRegistry} from "./interfaces/IAuthorisationRegistry.sol";
 import {IPaLedger} from "./interfaces/IPaLedger.sol";
+import {EntryRecord, EntryRecordLibrary} from "./libraries/EntryRecord.sol";
 import {RollingHash} from "./libraries/RollingHash.sol";
 
 /// @title PaLedger
@@ -21,13 +22,6 @@ contract PaLedger is IPaLedger {
     /// @notice Bound on the distinct import goods codes one processing entry may involve.
     uint256 public constant MAX_IMPORT_GOODS = 16;
 
-    /// @dev An entry record packs the kind in the top byte (bit 255: corrected) and the low 248 bits of
-    /// the hash of the entry's logged data, in one storage slot.
-    uint256 private constant _KIND_SHIFT = 248;
-    uint256 private constant _CORRECTED = 1 << 255;
-    uint256 private constant _KIND_MASK = 0x7f;
-    uint256 private constant _HASH_MASK = (1 << 248) - 1;
-
     struct Totals {
         uint256 placed;
         uint256 discharged;
@@ -44,7 +38,7 @@ contract PaLedger is IPaLedger {
     IAuthorisationRegistry private immutable _registry;
 
     mapping(bytes32 authorisationId => RollingHash.Chain) private _chains;
-    mapping(bytes32 authorisationId => mapping(bytes32 entryId => uint256 record)) private _entries;
+    mapping(bytes32 authorisationId => mapping(bytes32 entryId => EntryRecord)) private _entries;
     mapping(bytes32 lotId => Lot) private _lots;
     mapping(bytes32 lotId => mapping(bytes32 siteId => uint128 quantity)) private _stocks;
     mapping(bytes32 authorisationId => mapping(uint32 importGoodsCode => Totals)) private _totals;
@@ -170,13 +164,11 @@ contract PaLedger is IPaLedger {
         (bytes32 authorisationId, bytes32 entryId,) = _begin(correction.header, false);
         if (bytes(correction.reason).length == 0) revert LedgerMissingField(entryRef, "reason");
         bytes32 correctedId = keccak256(bytes(correction.corrects));
-        uint256 record = _entries[authorisationId][correctedId];
-        if (record == 0) revert LedgerUnknownEntry(authorisationId, correction.corrects);
-        if (record & _CORRECTED != 0) revert LedgerAlreadyCorrected(authorisationId, correction.corrects);
-        EntryKind kind = EntryKind((record >> _KIND_SHIFT) & _KIND_MASK);
-        if (uint256(keccak256(correction.original)) & _HASH_MASK != record & _HASH_MASK) {
-            revert LedgerCorrectionMismatch(correction.corrects);
-        }
+        EntryRecord record = _entries[authorisationId][correctedId];
+        if (record.isEmpty()) revert LedgerUnknownEntry(authorisationId, correction.corrects);
+        if (record.isCorrected()) revert LedgerAlreadyCorrected(authorisationId, correction.corrects);
+        EntryKind kind = record.kind();
+        if (!record.matches(keccak256(correction.original))) revert LedgerCorrectionMismatch(correction.corrects);
         if (kind == EntryKind.Placement) {
             (, Placement memory placement) = abi.decode(correction.original, (uint64, Placement));
             _reversePlacement(authorisationId, placement);
@@ -195,7 +187,7 @@ contract PaLedger is IPaLedger {
         } else {
             revert LedgerNotCorrectable(correction.corrects, kind);
         }
-        _entries[authorisationId][correctedId] = record | _CORRECTED;
+        _entries[authorisationId][correctedId] = record.markCorrected();
         uint64 sequence = _chains[authorisationId].next();
         _commit(
             EntryKind.Correction,
@@ -218,8 +210,8 @@ contract PaLedger is IPaLedger {
         bytes32 entryId = _newEntryId(authorisationId, entryRef);
         _notInFuture(entryRef, extension.header.occurredAt);
         if (extension.newDeadline == 0) revert LedgerMissingField(entryRef, "newDeadline");
-        uint256 record = _entries[authorisationId][keccak256(bytes(extension.placement))];
-        if (record & _CORRECTED != 0 || EntryKind((record >> _KIND_SHIFT) & _KIND_MASK) != EntryKind.Placement) {
+        EntryRecord record = _entries[authorisationId][keccak256(bytes(extension.placement))];
+        if (record.isCorrected() || record.kind() != EntryKind.Placement) {
             revert LedgerNotAPlacement(authorisationId, extension.placement);
         }
         uint64 sequence = _chains[authorisationId].next();
@@ -262,8 +254,8 @@ contract PaLedger is IPaLedger {
         view
         returns (EntryKind kind, bool corrected, uint256 dataHash)
     {
-        uint256 record = _entries[authorisationId][entryId];
-        return (EntryKind((record >> _KIND_SHIFT) & _KIND_MASK), record & _CORRECTED != 0, record & _HASH_MASK);
+        EntryRecord record = _entries[authorisationId][entryId];
+        return (record.kind(), record.isCorrected(), record.dataHash());
     }
 
     /// @inheritdoc IPaLedger
@@ -313,7 +305,7 @@ contract PaLedger is IPaLedger {
     function _newEntryId(bytes32 authorisationId, string calldata entryRef) private view returns (bytes32 entryId) {
         if (bytes(entryRef).length == 0) revert LedgerMissingField(entryRef, "entryRef");
         entryId = keccak256(bytes(entryRef));
-        if (_entries[authorisationId][entryId] != 0) revert LedgerEntryExists(authorisationId, entryRef);
+        if (!_entries[authorisationId][entryId].isEmpty()) revert LedgerEntryExists(authorisationId, entryRef);
     }
 
     function _notInFuture(string calldata entryRef, uint64 occurredAt) private view {
@@ -329,7 +321,7 @@ contract PaLedger is IPaLedger {
         private
     {
         bytes32 dataHash = keccak256(data);
-        _entries[authorisationId][entryId] = (uint256(kind) << _KIND_SHIFT) | (uint256(dataHash) & _HASH_MASK);
+        _entries[authorisationId][entryId] = EntryRecordLibrary.pack(kind, dataHash);
         bytes32 account = bytes32(uint256(uint160(msg.sender)));
         _chains[authorisationId].extend(
             RollingHash.eventDigest(eventSelector, authorisationId, entryId, account, dataHash)
