@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IAuthorisationRegistry} from "./interfaces/IAuthorisationRegistry.sol";
+import {Ids} from "./libraries/Ids.sol";
 import {RollingHash} from "./libraries/RollingHash.sol";
 
 /// @title AuthorisationRegistry
@@ -50,7 +51,7 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
 
     /// @inheritdoc IAuthorisationRegistry
     function register(Terms calldata terms) external onlyRole(CUSTOMS_ROLE) returns (bytes32 authorisationId) {
-        authorisationId = keccak256(bytes(terms.ref));
+        authorisationId = Ids.authorisationId(terms.ref);
         if (_authorisations[authorisationId].version != 0) {
             revert RegistryAuthorisationExists(authorisationId, terms.ref);
         }
@@ -66,7 +67,7 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
 
     /// @inheritdoc IAuthorisationRegistry
     function amend(Terms calldata terms) external onlyRole(CUSTOMS_ROLE) returns (uint32 version) {
-        bytes32 authorisationId = keccak256(bytes(terms.ref));
+        bytes32 authorisationId = Ids.authorisationId(terms.ref);
         Authorisation storage current = _existing(authorisationId);
         if (current.status == Status.Revoked) {
             revert RegistryInvalidStatusChange(authorisationId, Status.Revoked, Status.Revoked);
@@ -185,7 +186,7 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
 
     /// @inheritdoc IAuthorisationRegistry
     function authorisationIdOf(string calldata ref) external pure returns (bytes32) {
-        return keccak256(bytes(ref));
+        return Ids.authorisationId(ref);
     }
 
     /// @inheritdoc IAuthorisationRegistry

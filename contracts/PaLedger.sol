@@ -5,6 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {IAuthorisationRegistry} from "./interfaces/IAuthorisationRegistry.sol";
 import {IPaLedger} from "./interfaces/IPaLedger.sol";
 import {EntryRecord, EntryRecordLibrary} from "./libraries/EntryRecord.sol";
+import {Ids} from "./libraries/Ids.sol";
 import {RollingHash} from "./libraries/RollingHash.sol";
 
 /// @title PaLedger
@@ -163,7 +164,7 @@ contract PaLedger is IPaLedger {
         string calldata entryRef = correction.header.entryRef;
         (bytes32 authorisationId, bytes32 entryId,) = _begin(correction.header, false);
         if (bytes(correction.reason).length == 0) revert LedgerMissingField(entryRef, "reason");
-        bytes32 correctedId = keccak256(bytes(correction.corrects));
+        bytes32 correctedId = Ids.entryId(correction.corrects);
         EntryRecord record = _entries[authorisationId][correctedId];
         if (record.isEmpty()) revert LedgerUnknownEntry(authorisationId, correction.corrects);
         if (record.isCorrected()) revert LedgerAlreadyCorrected(authorisationId, correction.corrects);
@@ -204,13 +205,13 @@ contract PaLedger is IPaLedger {
             revert IAccessControl.AccessControlUnauthorizedAccount(msg.sender, _registry.CUSTOMS_ROLE());
         }
         string calldata entryRef = extension.header.entryRef;
-        bytes32 authorisationId = keccak256(bytes(extension.header.authorisation));
+        bytes32 authorisationId = Ids.authorisationId(extension.header.authorisation);
         (,, uint32 version,,) = _registry.authorisationOf(authorisationId);
         if (version == 0) revert IAuthorisationRegistry.RegistryUnknownAuthorisation(authorisationId);
         bytes32 entryId = _newEntryId(authorisationId, entryRef);
         _notInFuture(entryRef, extension.header.occurredAt);
         if (extension.newDeadline == 0) revert LedgerMissingField(entryRef, "newDeadline");
-        EntryRecord record = _entries[authorisationId][keccak256(bytes(extension.placement))];
+        EntryRecord record = _entries[authorisationId][Ids.entryId(extension.placement)];
         if (record.isCorrected() || record.kind() != EntryKind.Placement) {
             revert LedgerNotAPlacement(authorisationId, extension.placement);
         }
@@ -280,7 +281,7 @@ contract PaLedger is IPaLedger {
 
     /// @inheritdoc IPaLedger
     function lotIdOf(bytes32 authorisationId, string calldata lot) external pure returns (bytes32) {
-        return keccak256(abi.encode(authorisationId, lot));
+        return Ids.lotId(authorisationId, lot);
     }
 
     // ---------------------------------------------------------------- entry life cycle
@@ -293,7 +294,7 @@ contract PaLedger is IPaLedger {
         view
         returns (bytes32 authorisationId, bytes32 entryId, IAuthorisationRegistry.RecordingTerms memory terms)
     {
-        authorisationId = keccak256(bytes(header.authorisation));
+        authorisationId = Ids.authorisationId(header.authorisation);
         terms = _registry.recordingTermsFor(authorisationId, msg.sender);
         entryId = _newEntryId(authorisationId, header.entryRef);
         if (header.occurredAt < terms.validFrom || (placing && header.occurredAt > terms.validUntil)) {
@@ -304,7 +305,7 @@ contract PaLedger is IPaLedger {
 
     function _newEntryId(bytes32 authorisationId, string calldata entryRef) private view returns (bytes32 entryId) {
         if (bytes(entryRef).length == 0) revert LedgerMissingField(entryRef, "entryRef");
-        entryId = keccak256(bytes(entryRef));
+        entryId = Ids.entryId(entryRef);
         if (!_entries[authorisationId][entryId].isEmpty()) revert LedgerEntryExists(authorisationId, entryRef);
     }
 
@@ -354,7 +355,7 @@ contract PaLedger is IPaLedger {
     ) private {
         if (bytes(lotRef).length == 0) revert LedgerMissingField(entryRef, "lot");
         _nonZero(entryRef, quantity);
-        bytes32 lotId = keccak256(abi.encode(authorisationId, lotRef));
+        bytes32 lotId = Ids.lotId(authorisationId, lotRef);
         if (_lots[lotId].origin != LotOrigin.None) revert LedgerLotExists(authorisationId, lotRef);
         _lots[lotId] = Lot({stock: quantity, basisCode: basisCode, version: version, dependents: 0, origin: origin});
         _stocks[lotId][siteId] = quantity;
@@ -365,14 +366,14 @@ contract PaLedger is IPaLedger {
         view
         returns (bytes32 lotId, Lot storage lot)
     {
-        lotId = keccak256(abi.encode(authorisationId, lotRef));
+        lotId = Ids.lotId(authorisationId, lotRef);
         lot = _lots[lotId];
         if (lot.origin == LotOrigin.None) revert LedgerUnknownLot(authorisationId, lotRef);
     }
 
     /// @dev The same as {_existingLot} for a reference decoded into memory (corrections).
     function _existingLotMemory(bytes32 authorisationId, string memory lotRef) private view returns (Lot storage lot) {
-        lot = _lots[keccak256(abi.encode(authorisationId, lotRef))];
+        lot = _lots[Ids.lotIdMemory(authorisationId, lotRef)];
         if (lot.origin == LotOrigin.None) revert LedgerUnknownLot(authorisationId, lotRef);
     }
 
@@ -386,7 +387,7 @@ contract PaLedger is IPaLedger {
 
     function _siteId(string calldata entryRef, string calldata site) private pure returns (bytes32) {
         if (bytes(site).length == 0) revert LedgerMissingField(entryRef, "site");
-        return keccak256(bytes(site));
+        return Ids.siteId(site);
     }
 
     // ---------------------------------------------------------------- processing and yield
@@ -525,9 +526,9 @@ contract PaLedger is IPaLedger {
 
     function _reverseMovement(bytes32 authorisationId, Movement memory movement) private {
         Lot storage lot = _existingLotMemory(authorisationId, movement.lot);
-        bytes32 lotId = keccak256(abi.encode(authorisationId, movement.lot));
-        _take(lotId, movement.lot, keccak256(bytes(movement.toSite)), movement.toSite, movement.quantity);
-        _stocks[lotId][keccak256(bytes(movement.fromSite))] += movement.quantity;
+        bytes32 lotId = Ids.lotIdMemory(authorisationId, movement.lot);
+        _take(lotId, movement.lot, Ids.siteIdMemory(movement.toSite), movement.toSite, movement.quantity);
+        _stocks[lotId][Ids.siteIdMemory(movement.fromSite)] += movement.quantity;
         lot.dependents -= 1;
     }
 
@@ -536,11 +537,11 @@ contract PaLedger is IPaLedger {
             ProcessingOutput memory output = processing.outputs[i];
             _removeLot(authorisationId, output.lot, processing.site, output.quantity);
         }
-        bytes32 siteId = keccak256(bytes(processing.site));
+        bytes32 siteId = Ids.siteIdMemory(processing.site);
         for (uint256 i; i < processing.inputs.length; ++i) {
             ProcessingInput memory input = processing.inputs[i];
             Lot storage lot = _existingLotMemory(authorisationId, input.lot);
-            _stocks[keccak256(abi.encode(authorisationId, input.lot))][siteId] += input.quantity;
+            _stocks[Ids.lotIdMemory(authorisationId, input.lot)][siteId] += input.quantity;
             lot.stock += input.quantity;
             lot.dependents -= 1;
         }
@@ -548,7 +549,7 @@ contract PaLedger is IPaLedger {
 
     function _reverseDischarge(bytes32 authorisationId, Discharge memory discharge) private {
         Lot storage lot = _existingLotMemory(authorisationId, discharge.lot);
-        _stocks[keccak256(abi.encode(authorisationId, discharge.lot))][keccak256(bytes(discharge.site))] +=
+        _stocks[Ids.lotIdMemory(authorisationId, discharge.lot)][Ids.siteIdMemory(discharge.site)] +=
             discharge.quantity;
         lot.stock += discharge.quantity;
         lot.dependents -= 1;
@@ -559,8 +560,8 @@ contract PaLedger is IPaLedger {
     /// still where it was created.
     function _removeLot(bytes32 authorisationId, string memory lotRef, string memory site, uint128 quantity) private {
         Lot storage lot = _existingLotMemory(authorisationId, lotRef);
-        bytes32 lotId = keccak256(abi.encode(authorisationId, lotRef));
-        bytes32 siteId = keccak256(bytes(site));
+        bytes32 lotId = Ids.lotIdMemory(authorisationId, lotRef);
+        bytes32 siteId = Ids.siteIdMemory(site);
         if (lot.dependents != 0 || lot.stock != quantity || _stocks[lotId][siteId] != quantity) {
             revert LedgerLotInUse(lotRef, lot.dependents);
         }
