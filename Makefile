@@ -15,9 +15,10 @@ ARTIFACTS_STAMP := build/artifacts.stamp
 SOLC_WRAPPER := tools/solc/solc-v0.8.28
 
 # Everything that can change the compiled artifacts. Directories are listed too so that adding,
-# renaming or deleting a source file (which changes its directory's mtime) triggers a compile.
-SOL_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null | sort)
-SOL_DIRS := $(shell find contracts -type d 2>/dev/null | sort)
+# renaming or deleting a source file (which changes its directory's mtime) triggers a compile. The
+# Forge tests in contracts/test/ are not product sources (tools/compile.py leaves them out).
+SOL_SOURCES := $(shell find contracts -path contracts/test -prune -o -name '*.sol' -print 2>/dev/null | sort)
+SOL_DIRS := $(shell find contracts -path contracts/test -prune -o -type d -print 2>/dev/null | sort)
 
 PYTEST_ARGS ?=
 MYPY_PATHS := pa_client tools/compile.py tools/slither_check.py benchmarks tests scripts ape_console_extras.py

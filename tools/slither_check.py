@@ -47,13 +47,16 @@ OUTPUT = {
 
 
 def standard_input() -> dict[str, Any]:
-    """The self-contained standard JSON input, compiled afresh when a contract is newer."""
-    sources = [*sorted((ROOT / "contracts").rglob("*.sol")), ROOT / "package-lock.json"]
+    """The self-contained standard JSON input, compiled afresh when a contract is newer.
+
+    The product contracts only: tools/compile.py leaves the Forge tests of contracts/test/ out.
+    """
+    sys.path.insert(0, str(ROOT / "tools"))
+    from compile import compile_all, product_sources  # tools/compile.py
+
+    sources = [*product_sources(), ROOT / "package-lock.json"]
     newest = max(path.stat().st_mtime for path in sources)
     if not STANDARD_INPUT.exists() or STANDARD_INPUT.stat().st_mtime < newest:
-        sys.path.insert(0, str(ROOT / "tools"))
-        from compile import compile_all  # tools/compile.py
-
         BUILD.mkdir(exist_ok=True)
         STANDARD_INPUT.write_text(json.dumps(compile_all().standard_input, indent=1) + "\n", encoding="utf-8")
     data: dict[str, Any] = json.loads(STANDARD_INPUT.read_text(encoding="utf-8"))
