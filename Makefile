@@ -15,11 +15,18 @@ ARTIFACTS_STAMP := build/artifacts.stamp
 SOLC_WRAPPER := tools/solc/solc-v0.8.28
 
 # Everything that can change the compiled artifacts. Directories are listed too so that adding,
-# renaming or deleting a source file (which changes its directory's mtime) triggers a compile.
-SOL_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null | sort)
-SOL_DIRS := $(shell find contracts -type d 2>/dev/null | sort)
+# renaming or deleting a source file (which changes its directory's mtime) triggers a compile. The
+# Forge tests in contracts/test/ are not product sources (tools/compile.py leaves them out).
+SOL_SOURCES := $(shell find contracts -path contracts/test -prune -o -name '*.sol' -print 2>/dev/null | sort)
+SOL_DIRS := $(shell find contracts -path contracts/test -prune -o -type d -print 2>/dev/null | sort)
 
 PYTEST_ARGS ?=
+FORGE := node_modules/.bin/forge
+FORGE_ARGS ?=
+# CI runs the Forge campaigns with a fixed seed (as it derandomizes the Hypothesis state machine): a red
+# CI then always means the change under test. Elsewhere each run draws new sequences; PA_FORGE_SEED
+# replays one (Forge prints the seed of every run).
+FORGE_SEED := $(or $(PA_FORGE_SEED),$(if $(filter-out false 0 no,$(CI)),0x5041))
 MYPY_PATHS := pa_client tools/compile.py tools/slither_check.py benchmarks tests scripts ape_console_extras.py
 
 # The embedded Anvil (node_modules/.bin) and the venv's tools for the recipes; the pinned solc
@@ -27,7 +34,7 @@ MYPY_PATHS := pa_client tools/compile.py tools/slither_check.py benchmarks tests
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 
-.PHONY: help setup compile test lint slither demo bench fuzz faults fuzz-reader test-consortium test-consortium-short clean ape-env
+.PHONY: help setup compile test lint slither forge demo bench fuzz faults fuzz-reader test-consortium test-consortium-short clean ape-env
 
 help:
 	@echo "make setup    create .venv, install Python and npm dependencies, compile if needed"
@@ -36,7 +43,9 @@ help:
 	@echo "make lint     ruff check, ruff format --check, mypy, the layers (import-linter), slither"
 	@echo "make compile  recompile contracts/ into pa_client/contract/artifacts/"
 	@echo "make bench    run the benchmarks"
-	@echo "make fuzz     the stateful invariant test of the contracts at 10 000 steps (PA_FUZZ_STEPS)"
+	@echo "make fuzz     the stateful invariant test of the contracts at 10 000 steps (PA_FUZZ_STEPS), then"
+	@echo "              the Forge invariant tests long (FOUNDRY_PROFILE=long: 1 000 runs of 100 calls)"
+	@echo "make forge    the Forge tests of contracts/test/, short (32 runs of 32 calls; CI runs it)"
 	@echo "make slither  static analysis of the contracts (run by make lint; tools/slither-triage.toml)"
 	@echo "make faults   the long fault tests: 20 kills of a 5 000-entry submission, node kills, faulty RPC"
 	@echo "make fuzz-reader  the file reader fuzzed with 500 inputs per strategy (PA_READER_EXAMPLES)"
@@ -113,12 +122,20 @@ demo: setup
 bench: setup
 	$(PY) -m benchmarks
 
-# The hypothesis state machine against a real Anvil, random and long (CI runs it short and fixed).
+# The hypothesis state machine against a real Anvil, random and long (CI runs it short and fixed);
 # -s: the test prints its figures (runs, steps, records, steps/s, rules taken) for docs/reliability.md.
+# Then the Forge invariant tests of contracts/test/ with the long profile of foundry.toml.
 fuzz: setup
 	@mkdir -p build/reliability
 	PA_FUZZ_STEPS=$${PA_FUZZ_STEPS:-10000} $(PY) -m pytest -p no:cacheprovider -s tests/test_ledger_stateful.py \
 		| tee build/reliability/fuzz.log
+	FOUNDRY_PROFILE=long $(FORGE) test $(if $(FORGE_SEED),--fuzz-seed $(FORGE_SEED)) $(FORGE_ARGS) \
+		| tee build/reliability/forge-long.log
+
+# The Forge tests of contracts/test/ (foundry.toml's default profile: short), offline with the pinned
+# solc; they deploy the shipped artifacts. CI runs this target.
+forge: setup
+	$(FORGE) test $(if $(FORGE_SEED),--fuzz-seed $(FORGE_SEED)) $(FORGE_ARGS)
 
 # The long fault tests of docs/reliability.md (CI runs short variants of the same tests): the
 # submitting process SIGKILLed at 20 random points of a 5 000-entry submission, the node SIGKILLed 5

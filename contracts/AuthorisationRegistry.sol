@@ -3,10 +3,14 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IAuthorisationRegistry} from "./interfaces/IAuthorisationRegistry.sol";
+import {Ids} from "./libraries/Ids.sol";
+import {RollingHash} from "./libraries/RollingHash.sol";
 
 /// @title AuthorisationRegistry
 /// @notice Customs' register of inward processing authorisations and the holders' declarants.
 contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
+    using RollingHash for RollingHash.Chain;
+
     /// @inheritdoc IAuthorisationRegistry
     bytes32 public constant CUSTOMS_ROLE = keccak256("CUSTOMS_ROLE");
 
@@ -31,18 +35,13 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
         Content[] contains;
     }
 
-    struct Chain {
-        uint64 sequence;
-        bytes32 head;
-    }
-
     mapping(bytes32 authorisationId => Authorisation) private _authorisations;
     mapping(bytes32 authorisationId => mapping(address account => bool appointed)) private _declarants;
     mapping(bytes32 authorisationId => mapping(uint32 version => mapping(uint32 code => bool allowed))) private
         _importGoods;
     mapping(bytes32 authorisationId => mapping(uint32 version => mapping(uint32 code => StoredProduct))) private
         _products;
-    Chain private _chain;
+    RollingHash.Chain private _chain;
 
     /// @param customs the first customs account: it holds the customs role and administers it.
     constructor(address customs) {
@@ -52,7 +51,7 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
 
     /// @inheritdoc IAuthorisationRegistry
     function register(Terms calldata terms) external onlyRole(CUSTOMS_ROLE) returns (bytes32 authorisationId) {
-        authorisationId = keccak256(bytes(terms.ref));
+        authorisationId = Ids.authorisationId(terms.ref);
         if (_authorisations[authorisationId].version != 0) {
             revert RegistryAuthorisationExists(authorisationId, terms.ref);
         }
@@ -68,7 +67,7 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
 
     /// @inheritdoc IAuthorisationRegistry
     function amend(Terms calldata terms) external onlyRole(CUSTOMS_ROLE) returns (uint32 version) {
-        bytes32 authorisationId = keccak256(bytes(terms.ref));
+        bytes32 authorisationId = Ids.authorisationId(terms.ref);
         Authorisation storage current = _existing(authorisationId);
         if (current.status == Status.Revoked) {
             revert RegistryInvalidStatusChange(authorisationId, Status.Revoked, Status.Revoked);
@@ -187,7 +186,7 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
 
     /// @inheritdoc IAuthorisationRegistry
     function authorisationIdOf(string calldata ref) external pure returns (bytes32) {
-        return keccak256(bytes(ref));
+        return Ids.authorisationId(ref);
     }
 
     /// @inheritdoc IAuthorisationRegistry
@@ -218,8 +217,7 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
     /// just after, with nothing logged between): its topics, packed, and its data as the event encodes
     /// it (`abi.encode` of its non-indexed values, as `emit` does). Every log of the registry is one step.
     function _extend(bytes memory topics, bytes memory data) private {
-        _chain.sequence += 1;
-        _chain.head = keccak256(abi.encodePacked(_chain.head, keccak256(abi.encodePacked(topics, keccak256(data)))));
+        _chain.extend(RollingHash.eventDigest(topics, keccak256(data)));
     }
 
     function _topic(address account) private pure returns (bytes32) {

@@ -4,10 +4,15 @@ pragma solidity 0.8.28;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IAuthorisationRegistry} from "./interfaces/IAuthorisationRegistry.sol";
 import {IPaLedger} from "./interfaces/IPaLedger.sol";
+import {EntryRecord, EntryRecordLibrary} from "./libraries/EntryRecord.sol";
+import {Ids} from "./libraries/Ids.sol";
+import {RollingHash} from "./libraries/RollingHash.sol";
 
 /// @title PaLedger
 /// @notice The inward processing records of every authorisation in the registry.
 contract PaLedger is IPaLedger {
+    using RollingHash for RollingHash.Chain;
+
     /// @notice How far in the future of the block an entry's business time may lie (clock skew between
     /// the sender's systems and the chain).
     uint64 public constant MAX_CLOCK_SKEW = 1 hours;
@@ -17,18 +22,6 @@ contract PaLedger is IPaLedger {
 
     /// @notice Bound on the distinct import goods codes one processing entry may involve.
     uint256 public constant MAX_IMPORT_GOODS = 16;
-
-    /// @dev An entry record packs the kind in the top byte (bit 255: corrected) and the low 248 bits of
-    /// the hash of the entry's logged data, in one storage slot.
-    uint256 private constant _KIND_SHIFT = 248;
-    uint256 private constant _CORRECTED = 1 << 255;
-    uint256 private constant _KIND_MASK = 0x7f;
-    uint256 private constant _HASH_MASK = (1 << 248) - 1;
-
-    struct Chain {
-        uint64 sequence;
-        bytes32 head;
-    }
 
     struct Totals {
         uint256 placed;
@@ -45,8 +38,8 @@ contract PaLedger is IPaLedger {
 
     IAuthorisationRegistry private immutable _registry;
 
-    mapping(bytes32 authorisationId => Chain) private _chains;
-    mapping(bytes32 authorisationId => mapping(bytes32 entryId => uint256 record)) private _entries;
+    mapping(bytes32 authorisationId => RollingHash.Chain) private _chains;
+    mapping(bytes32 authorisationId => mapping(bytes32 entryId => EntryRecord)) private _entries;
     mapping(bytes32 lotId => Lot) private _lots;
     mapping(bytes32 lotId => mapping(bytes32 siteId => uint128 quantity)) private _stocks;
     mapping(bytes32 authorisationId => mapping(uint32 importGoodsCode => Totals)) private _totals;
@@ -78,14 +71,9 @@ contract PaLedger is IPaLedger {
             LotOrigin.Placement
         );
         _totals[authorisationId][placement.goodsCode].placed += uint256(placement.quantity) * EQUIVALENT_SCALE;
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
-            EntryKind.Placement,
-            PlacementRecorded.selector,
-            authorisationId,
-            entryId,
-            sequence,
-            abi.encode(sequence, placement)
+            EntryKind.Placement, PlacementRecorded.selector, authorisationId, entryId, abi.encode(sequence, placement)
         );
     }
 
@@ -101,9 +89,9 @@ contract PaLedger is IPaLedger {
         _take(lotId, movement.lot, fromSiteId, movement.fromSite, movement.quantity);
         _stocks[lotId][toSiteId] += movement.quantity;
         lot.dependents += 1;
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
-            EntryKind.Movement, MovementRecorded.selector, authorisationId, entryId, sequence, abi.encode(sequence, movement)
+            EntryKind.Movement, MovementRecorded.selector, authorisationId, entryId, abi.encode(sequence, movement)
         );
     }
 
@@ -124,13 +112,12 @@ contract PaLedger is IPaLedger {
             _produce(authorisationId, entryRef, siteId, terms.version, processing.outputs[i], balance);
         }
         _checkYield(authorisationId, entryId, terms.yieldTolerancePpm, balance);
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
             EntryKind.Processing,
             ProcessingRecorded.selector,
             authorisationId,
             entryId,
-            sequence,
             abi.encode(sequence, processing)
         );
     }
@@ -141,9 +128,9 @@ contract PaLedger is IPaLedger {
         _checkGoodsCode(handling.header.entryRef, handling.goodsCode);
         (, Lot storage lot) = _existingLot(authorisationId, handling.lot);
         lot.dependents += 1;
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
-            EntryKind.Handling, HandlingRecorded.selector, authorisationId, entryId, sequence, abi.encode(sequence, handling)
+            EntryKind.Handling, HandlingRecorded.selector, authorisationId, entryId, abi.encode(sequence, handling)
         );
     }
 
@@ -166,14 +153,9 @@ contract PaLedger is IPaLedger {
         lot.stock -= discharge.quantity;
         lot.dependents += 1;
         _discharge(authorisationId, lot, discharge.quantity);
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
-            EntryKind.Discharge,
-            DischargeRecorded.selector,
-            authorisationId,
-            entryId,
-            sequence,
-            abi.encode(sequence, discharge)
+            EntryKind.Discharge, DischargeRecorded.selector, authorisationId, entryId, abi.encode(sequence, discharge)
         );
     }
 
@@ -182,14 +164,12 @@ contract PaLedger is IPaLedger {
         string calldata entryRef = correction.header.entryRef;
         (bytes32 authorisationId, bytes32 entryId,) = _begin(correction.header, false);
         if (bytes(correction.reason).length == 0) revert LedgerMissingField(entryRef, "reason");
-        bytes32 correctedId = keccak256(bytes(correction.corrects));
-        uint256 record = _entries[authorisationId][correctedId];
-        if (record == 0) revert LedgerUnknownEntry(authorisationId, correction.corrects);
-        if (record & _CORRECTED != 0) revert LedgerAlreadyCorrected(authorisationId, correction.corrects);
-        EntryKind kind = EntryKind((record >> _KIND_SHIFT) & _KIND_MASK);
-        if (uint256(keccak256(correction.original)) & _HASH_MASK != record & _HASH_MASK) {
-            revert LedgerCorrectionMismatch(correction.corrects);
-        }
+        bytes32 correctedId = Ids.entryId(correction.corrects);
+        EntryRecord record = _entries[authorisationId][correctedId];
+        if (record.isEmpty()) revert LedgerUnknownEntry(authorisationId, correction.corrects);
+        if (record.isCorrected()) revert LedgerAlreadyCorrected(authorisationId, correction.corrects);
+        EntryKind kind = record.kind();
+        if (!record.matches(keccak256(correction.original))) revert LedgerCorrectionMismatch(correction.corrects);
         if (kind == EntryKind.Placement) {
             (, Placement memory placement) = abi.decode(correction.original, (uint64, Placement));
             _reversePlacement(authorisationId, placement);
@@ -208,14 +188,13 @@ contract PaLedger is IPaLedger {
         } else {
             revert LedgerNotCorrectable(correction.corrects, kind);
         }
-        _entries[authorisationId][correctedId] = record | _CORRECTED;
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        _entries[authorisationId][correctedId] = record.markCorrected();
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
             EntryKind.Correction,
             CorrectionRecorded.selector,
             authorisationId,
             entryId,
-            sequence,
             abi.encode(sequence, correction)
         );
     }
@@ -226,23 +205,22 @@ contract PaLedger is IPaLedger {
             revert IAccessControl.AccessControlUnauthorizedAccount(msg.sender, _registry.CUSTOMS_ROLE());
         }
         string calldata entryRef = extension.header.entryRef;
-        bytes32 authorisationId = keccak256(bytes(extension.header.authorisation));
+        bytes32 authorisationId = Ids.authorisationId(extension.header.authorisation);
         (,, uint32 version,,) = _registry.authorisationOf(authorisationId);
         if (version == 0) revert IAuthorisationRegistry.RegistryUnknownAuthorisation(authorisationId);
         bytes32 entryId = _newEntryId(authorisationId, entryRef);
         _notInFuture(entryRef, extension.header.occurredAt);
         if (extension.newDeadline == 0) revert LedgerMissingField(entryRef, "newDeadline");
-        uint256 record = _entries[authorisationId][keccak256(bytes(extension.placement))];
-        if (record & _CORRECTED != 0 || EntryKind((record >> _KIND_SHIFT) & _KIND_MASK) != EntryKind.Placement) {
+        EntryRecord record = _entries[authorisationId][Ids.entryId(extension.placement)];
+        if (record.isCorrected() || record.kind() != EntryKind.Placement) {
             revert LedgerNotAPlacement(authorisationId, extension.placement);
         }
-        uint64 sequence = _chains[authorisationId].sequence + 1;
+        uint64 sequence = _chains[authorisationId].next();
         _commit(
             EntryKind.DeadlineExtension,
             DeadlineExtended.selector,
             authorisationId,
             entryId,
-            sequence,
             abi.encode(sequence, extension)
         );
     }
@@ -267,7 +245,7 @@ contract PaLedger is IPaLedger {
 
     /// @inheritdoc IPaLedger
     function chainOf(bytes32 authorisationId) external view returns (uint64 sequence, bytes32 head) {
-        Chain storage chain = _chains[authorisationId];
+        RollingHash.Chain storage chain = _chains[authorisationId];
         return (chain.sequence, chain.head);
     }
 
@@ -277,8 +255,8 @@ contract PaLedger is IPaLedger {
         view
         returns (EntryKind kind, bool corrected, uint256 dataHash)
     {
-        uint256 record = _entries[authorisationId][entryId];
-        return (EntryKind((record >> _KIND_SHIFT) & _KIND_MASK), record & _CORRECTED != 0, record & _HASH_MASK);
+        EntryRecord record = _entries[authorisationId][entryId];
+        return (record.kind(), record.isCorrected(), record.dataHash());
     }
 
     /// @inheritdoc IPaLedger
@@ -303,7 +281,7 @@ contract PaLedger is IPaLedger {
 
     /// @inheritdoc IPaLedger
     function lotIdOf(bytes32 authorisationId, string calldata lot) external pure returns (bytes32) {
-        return keccak256(abi.encode(authorisationId, lot));
+        return Ids.lotId(authorisationId, lot);
     }
 
     // ---------------------------------------------------------------- entry life cycle
@@ -316,7 +294,7 @@ contract PaLedger is IPaLedger {
         view
         returns (bytes32 authorisationId, bytes32 entryId, IAuthorisationRegistry.RecordingTerms memory terms)
     {
-        authorisationId = keccak256(bytes(header.authorisation));
+        authorisationId = Ids.authorisationId(header.authorisation);
         terms = _registry.recordingTermsFor(authorisationId, msg.sender);
         entryId = _newEntryId(authorisationId, header.entryRef);
         if (header.occurredAt < terms.validFrom || (placing && header.occurredAt > terms.validUntil)) {
@@ -327,8 +305,8 @@ contract PaLedger is IPaLedger {
 
     function _newEntryId(bytes32 authorisationId, string calldata entryRef) private view returns (bytes32 entryId) {
         if (bytes(entryRef).length == 0) revert LedgerMissingField(entryRef, "entryRef");
-        entryId = keccak256(bytes(entryRef));
-        if (_entries[authorisationId][entryId] != 0) revert LedgerEntryExists(authorisationId, entryRef);
+        entryId = Ids.entryId(entryRef);
+        if (!_entries[authorisationId][entryId].isEmpty()) revert LedgerEntryExists(authorisationId, entryRef);
     }
 
     function _notInFuture(string calldata entryRef, uint64 occurredAt) private view {
@@ -338,23 +316,16 @@ contract PaLedger is IPaLedger {
     }
 
     /// @dev Stores the entry record, extends the rolling hash and logs exactly the bytes that were hashed.
-    function _commit(
-        EntryKind kind,
-        bytes32 eventSelector,
-        bytes32 authorisationId,
-        bytes32 entryId,
-        uint64 sequence,
-        bytes memory data
-    ) private {
+    /// `data` starts with the entry's sequence number, {RollingHash-next} of the chain: nothing extends
+    /// the chain between that read and this call, so the chain gives the entry the same number.
+    function _commit(EntryKind kind, bytes32 eventSelector, bytes32 authorisationId, bytes32 entryId, bytes memory data)
+        private
+    {
         bytes32 dataHash = keccak256(data);
-        _entries[authorisationId][entryId] = (uint256(kind) << _KIND_SHIFT) | (uint256(dataHash) & _HASH_MASK);
+        _entries[authorisationId][entryId] = EntryRecordLibrary.pack(kind, dataHash);
         bytes32 account = bytes32(uint256(uint160(msg.sender)));
-        Chain storage chain = _chains[authorisationId];
-        chain.sequence = sequence;
-        chain.head = keccak256(
-            abi.encodePacked(
-                chain.head, keccak256(abi.encodePacked(eventSelector, authorisationId, entryId, account, dataHash))
-            )
+        _chains[authorisationId].extend(
+            RollingHash.eventDigest(eventSelector, authorisationId, entryId, account, dataHash)
         );
         // The event is declared in IPaLedger; logging the encoded data directly guarantees that the
         // logged bytes are the hashed bytes (an `emit` would encode them a second time).
@@ -384,7 +355,7 @@ contract PaLedger is IPaLedger {
     ) private {
         if (bytes(lotRef).length == 0) revert LedgerMissingField(entryRef, "lot");
         _nonZero(entryRef, quantity);
-        bytes32 lotId = keccak256(abi.encode(authorisationId, lotRef));
+        bytes32 lotId = Ids.lotId(authorisationId, lotRef);
         if (_lots[lotId].origin != LotOrigin.None) revert LedgerLotExists(authorisationId, lotRef);
         _lots[lotId] = Lot({stock: quantity, basisCode: basisCode, version: version, dependents: 0, origin: origin});
         _stocks[lotId][siteId] = quantity;
@@ -395,14 +366,14 @@ contract PaLedger is IPaLedger {
         view
         returns (bytes32 lotId, Lot storage lot)
     {
-        lotId = keccak256(abi.encode(authorisationId, lotRef));
+        lotId = Ids.lotId(authorisationId, lotRef);
         lot = _lots[lotId];
         if (lot.origin == LotOrigin.None) revert LedgerUnknownLot(authorisationId, lotRef);
     }
 
     /// @dev The same as {_existingLot} for a reference decoded into memory (corrections).
     function _existingLotMemory(bytes32 authorisationId, string memory lotRef) private view returns (Lot storage lot) {
-        lot = _lots[keccak256(abi.encode(authorisationId, lotRef))];
+        lot = _lots[Ids.lotIdMemory(authorisationId, lotRef)];
         if (lot.origin == LotOrigin.None) revert LedgerUnknownLot(authorisationId, lotRef);
     }
 
@@ -416,7 +387,7 @@ contract PaLedger is IPaLedger {
 
     function _siteId(string calldata entryRef, string calldata site) private pure returns (bytes32) {
         if (bytes(site).length == 0) revert LedgerMissingField(entryRef, "site");
-        return keccak256(bytes(site));
+        return Ids.siteId(site);
     }
 
     // ---------------------------------------------------------------- processing and yield
@@ -555,9 +526,9 @@ contract PaLedger is IPaLedger {
 
     function _reverseMovement(bytes32 authorisationId, Movement memory movement) private {
         Lot storage lot = _existingLotMemory(authorisationId, movement.lot);
-        bytes32 lotId = keccak256(abi.encode(authorisationId, movement.lot));
-        _take(lotId, movement.lot, keccak256(bytes(movement.toSite)), movement.toSite, movement.quantity);
-        _stocks[lotId][keccak256(bytes(movement.fromSite))] += movement.quantity;
+        bytes32 lotId = Ids.lotIdMemory(authorisationId, movement.lot);
+        _take(lotId, movement.lot, Ids.siteIdMemory(movement.toSite), movement.toSite, movement.quantity);
+        _stocks[lotId][Ids.siteIdMemory(movement.fromSite)] += movement.quantity;
         lot.dependents -= 1;
     }
 
@@ -566,11 +537,11 @@ contract PaLedger is IPaLedger {
             ProcessingOutput memory output = processing.outputs[i];
             _removeLot(authorisationId, output.lot, processing.site, output.quantity);
         }
-        bytes32 siteId = keccak256(bytes(processing.site));
+        bytes32 siteId = Ids.siteIdMemory(processing.site);
         for (uint256 i; i < processing.inputs.length; ++i) {
             ProcessingInput memory input = processing.inputs[i];
             Lot storage lot = _existingLotMemory(authorisationId, input.lot);
-            _stocks[keccak256(abi.encode(authorisationId, input.lot))][siteId] += input.quantity;
+            _stocks[Ids.lotIdMemory(authorisationId, input.lot)][siteId] += input.quantity;
             lot.stock += input.quantity;
             lot.dependents -= 1;
         }
@@ -578,7 +549,7 @@ contract PaLedger is IPaLedger {
 
     function _reverseDischarge(bytes32 authorisationId, Discharge memory discharge) private {
         Lot storage lot = _existingLotMemory(authorisationId, discharge.lot);
-        _stocks[keccak256(abi.encode(authorisationId, discharge.lot))][keccak256(bytes(discharge.site))] +=
+        _stocks[Ids.lotIdMemory(authorisationId, discharge.lot)][Ids.siteIdMemory(discharge.site)] +=
             discharge.quantity;
         lot.stock += discharge.quantity;
         lot.dependents -= 1;
@@ -589,8 +560,8 @@ contract PaLedger is IPaLedger {
     /// still where it was created.
     function _removeLot(bytes32 authorisationId, string memory lotRef, string memory site, uint128 quantity) private {
         Lot storage lot = _existingLotMemory(authorisationId, lotRef);
-        bytes32 lotId = keccak256(abi.encode(authorisationId, lotRef));
-        bytes32 siteId = keccak256(bytes(site));
+        bytes32 lotId = Ids.lotIdMemory(authorisationId, lotRef);
+        bytes32 siteId = Ids.siteIdMemory(site);
         if (lot.dependents != 0 || lot.stock != quantity || _stocks[lotId][siteId] != quantity) {
             revert LedgerLotInUse(lotRef, lot.dependents);
         }

@@ -1,9 +1,12 @@
-"""Compile contracts/**/*.sol with the pinned solc and write the shipped artifacts.
+"""Compile contracts/**/*.sol (not contracts/test/) with the pinned solc and write the shipped artifacts.
 
 Usage (with the project's virtualenv):
 
     python tools/compile.py            # write pa_client/contract/artifacts/<Contract>.json
     python tools/compile.py --check    # exit 1 if the shipped artifacts differ from a fresh compile
+
+The Forge tests under ``contracts/test/`` (``make forge``) are not product sources: they are left out
+here, so the artifacts and the standard JSON input that slither reads hold the product contracts only.
 
 The build is deterministic: sources are sorted, source unit names are relative to the folder
 that holds the contracts folder (``contracts/PaLedger.sol``), remappings and settings are fixed,
@@ -27,6 +30,7 @@ SOLC_VERSION = "0.8.28"
 SOLC_BINARY = ROOT / "tools" / "solc" / f"solc-v{SOLC_VERSION}"
 DEFAULT_CONTRACTS_DIR = ROOT / "contracts"
 DEFAULT_ARTIFACTS_DIR = ROOT / "pa_client" / "contract" / "artifacts"
+TEST_DIR_NAME = "test"  # contracts/test/: the Forge tests, compiled by forge only
 STANDARD_INPUT_PATH = ROOT / "build" / "standard-input.json"
 REMAPPINGS = ["@openzeppelin/=node_modules/@openzeppelin/"]
 SETTINGS: dict[str, Any] = {
@@ -67,11 +71,21 @@ def source_root(contracts_dir: Path) -> Path:
     return contracts_dir.resolve().parent
 
 
-def build_input(contracts_dir: Path = DEFAULT_CONTRACTS_DIR) -> dict[str, Any]:
-    """Standard JSON input for every ``*.sol`` under ``contracts_dir``, in sorted order."""
+def product_sources(contracts_dir: Path = DEFAULT_CONTRACTS_DIR) -> list[Path]:
+    """Every ``*.sol`` under ``contracts_dir`` except the Forge tests in its ``test/`` folder, sorted."""
     contracts_dir = contracts_dir.resolve()
     base = source_root(contracts_dir)
-    files = sorted(contracts_dir.rglob("*.sol"), key=lambda p: p.relative_to(base).as_posix())
+    files = [
+        p for p in contracts_dir.rglob("*.sol") if p.relative_to(contracts_dir).parts[0] != TEST_DIR_NAME
+    ]
+    return sorted(files, key=lambda p: p.relative_to(base).as_posix())
+
+
+def build_input(contracts_dir: Path = DEFAULT_CONTRACTS_DIR) -> dict[str, Any]:
+    """Standard JSON input for every product ``*.sol`` under ``contracts_dir``, in sorted order."""
+    contracts_dir = contracts_dir.resolve()
+    base = source_root(contracts_dir)
+    files = product_sources(contracts_dir)
     if not files:
         raise NoSourcesError(f"no Solidity sources under {contracts_dir}")
     sources = {p.relative_to(base).as_posix(): {"content": p.read_text(encoding="utf-8")} for p in files}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -47,13 +48,16 @@ OUTPUT = {
 
 
 def standard_input() -> dict[str, Any]:
-    """The self-contained standard JSON input, compiled afresh when a contract is newer."""
-    sources = [*sorted((ROOT / "contracts").rglob("*.sol")), ROOT / "package-lock.json"]
+    """The self-contained standard JSON input, compiled afresh when a contract is newer.
+
+    The product contracts only: tools/compile.py leaves the Forge tests of contracts/test/ out.
+    """
+    sys.path.insert(0, str(ROOT / "tools"))
+    from compile import compile_all, product_sources  # tools/compile.py
+
+    sources = [*product_sources(), ROOT / "package-lock.json"]
     newest = max(path.stat().st_mtime for path in sources)
     if not STANDARD_INPUT.exists() or STANDARD_INPUT.stat().st_mtime < newest:
-        sys.path.insert(0, str(ROOT / "tools"))
-        from compile import compile_all  # tools/compile.py
-
         BUILD.mkdir(exist_ok=True)
         STANDARD_INPUT.write_text(json.dumps(compile_all().standard_input, indent=1) + "\n", encoding="utf-8")
     data: dict[str, Any] = json.loads(STANDARD_INPUT.read_text(encoding="utf-8"))
@@ -89,7 +93,14 @@ def main() -> int:
         str(REPORT),
         "--no-fail-pedantic",
     ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    # Run from a folder outside the project: crytic-compile looks for a framework's config from the
+    # working folder up and, finding the foundry.toml of the Forge tests, would run `forge config` and
+    # take solc and its options from it. The sources are inlined in the input; crytic-compile only
+    # checks that their names exist, which links to contracts/ and node_modules/ provide.
+    with tempfile.TemporaryDirectory(prefix="pa-slither-") as folder:
+        for name in ("contracts", "node_modules"):
+            (Path(folder) / name).symlink_to(ROOT / name, target_is_directory=True)
+        done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
     if not REPORT.exists():
         sys.stderr.write(done.stdout + done.stderr)
         sys.stderr.write("error: slither did not run (see above)\n")
