@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from pa_client.commands import CliState, register_all
+from pa_client.domain.text import for_terminal
 from pa_client.errors import PaClientError
 from pa_client.settings import default_data_dir
 
@@ -94,7 +95,7 @@ class _StderrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.write(for_terminal(self.format(record), lines=True) + "\n")
         except Exception:
             self.handleError(record)
 
@@ -137,8 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _print_error(message: str) -> None:
-    # One line even if a message (e.g. from a library) carries newlines.
-    sys.stderr.write(f"error: {' '.join(message.split())}\n")
+    # One line even if a message (e.g. from a library) carries newlines; no escape sequence from
+    # record text in it.
+    sys.stderr.write(f"error: {for_terminal(' '.join(message.split()))}\n")
     sys.stderr.flush()
 
 

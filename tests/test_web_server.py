@@ -42,6 +42,7 @@ from pa_client.chain.deployment import save_deployment
 from pa_client.chain.ledger import LedgerClient
 from pa_client.dev.demo import REFERENCE, run_demo
 from pa_client.domain.codes import mrn_check_character
+from pa_client.domain.models import Placement
 from pa_client.present.audit_document import audit_document
 from pa_client.records.entries_file import COLUMNS, read_entries
 from pa_client.settings import Settings
@@ -531,6 +532,51 @@ def test_the_bill_of_discharge_downloads_as_xlsx(served: Served) -> None:
         f"/api/v1/authorisations/{REFERENCE}/bill?from=2019-08-01&to=2019-12-31", served.tokens["customs"]
     )
     assert bill.json()["authorisation"] == REFERENCE and bill.json()["placements"]
+
+
+def test_text_fields_with_control_characters_or_a_lone_surrogate_are_refused(served: Served) -> None:
+    entry = {
+        **placement_json("CTRL-1\x00", "API-LOT-CTRL"),
+        "description": "Tread\x0b rubber \x1b[31mred",
+        "site": "SITE-\ud800",
+    }
+    answer = served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"])
+    assert answer.status_code == 422, answer.text
+    texts = sorted(problem["text"] for problem in answer.json()["problems"])
+    printable = "a record's text holds printable characters only"
+    assert texts == [
+        f"entries[0]: field 'description' = 'Tread\\x0b rubber \\x1b[31mred': holds the control character "
+        f"U+000B at character 6; {printable}",
+        f"entries[0]: field 'entry_ref' = 'CTRL-1\\x00': holds the control character U+0000 at character 7; "
+        f"{printable}",
+        "entries[0]: field 'site' = 'SITE-\\ud800': holds a lone surrogate (U+D800) at character 6, which is not text",
+    ]
+
+
+def test_the_downloaded_bill_holds_control_characters_already_on_the_chain(served: Served) -> None:
+    """Recorded straight to the ledger (another client, or before the reader refused them)."""
+    broker = LedgerClient(served.customs.w3, served.customs.deployment, dev_account("broker"))
+    placement = read_json_placement(placement_json("CTRL-2\x00", "API-LOT-\x1b[31mRED"))
+    broker.record(placement.model_copy(update={"description": "Tread\x0b rubber \x1b[31mred"}))
+    session = served.ctx.store.create_session(dev_account("holder").address, 600)
+
+    def downloaded() -> Any:
+        answer = served.get(
+            f"/authorisations/{REFERENCE}/bill.xlsx?from=2019-08-01&to=2019-12-31",
+            cookies={"pa_session": session},
+        )
+        assert answer.status_code == 200
+        workbook = openpyxl.load_workbook(BytesIO(answer.content))
+        values = {cell.value for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row}
+        return values if "CTRL-2\\x00" in values else None
+
+    values = _wait(downloaded, 10)
+    assert values and {"API-LOT-\\x1b[31mRED", "Tread\\x0b rubber \\x1b[31mred"} <= values
+
+
+def read_json_placement(entry: dict[str, Any]) -> Placement:
+    """An entry of the API's JSON as the model (the reader's checks left out)."""
+    return Placement.model_validate({k: v for k, v in entry.items() if k != "kind"})
 
 
 def test_the_downloaded_bill_holds_a_declarants_formula_as_text(served: Served) -> None:

@@ -12,7 +12,8 @@ so that no digit is silently lost. Exact machine reading is the CSV's and the JS
 
 Text is text. A lot, a site or a description is what a declarant typed; a cell whose text starts with
 `=` would be a formula (`=HYPERLINK(…)`). Every text cell is written by `text_cell`, whose type is
-text whatever it holds (`pa_client.domain.text`).
+text whatever it holds, and whose control characters (a NUL or an ESC recorded before the reader
+refused them; an XLSX cannot hold them) are written as their escapes (`pa_client.domain.text`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from pa_client.audit.rules.audit import AuditResult
+from pa_client.domain.text import escaped
 from pa_client.present import display
 from pa_client.present.tables import CENTS, DATE, INT, TIME, Cell, ExportColumn, ExportTable, export_tables
 
@@ -143,8 +145,9 @@ def _cell(sheet: Any, value: Any, **style: Any) -> Any:
 
 
 def text_cell(sheet: Any, text: str, **style: Any) -> Any:
-    """A cell holding `text` as text, whatever it starts with: never a formula."""
-    cell = _cell(sheet, text, **style)
+    """A cell holding `text` as text, whatever it starts with: never a formula; a character that is
+    not text (a control character already on the chain, which openpyxl refuses) is escaped."""
+    cell = _cell(sheet, escaped(text), **style)
     cell.data_type = "s"  # openpyxl makes a formula of a text starting with '='
     return cell
 
