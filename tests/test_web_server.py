@@ -49,6 +49,7 @@ from pa_client.settings import Settings
 from pa_client.web import WebConfig, create_app, pages
 from pa_client.web.auth import sign_message
 from pa_client.web.context import WebContext
+from pa_client.web.events import Event
 from pa_client.web.live import Tracker
 from pa_client.web.server import Server
 from pa_client.web.store import Store
@@ -303,10 +304,8 @@ def test_a_revoked_token_is_refused_at_once(served: Served) -> None:
     assert served.get("/api/v1/me", secret).status_code == 401
 
 
-def test_a_live_stream_opened_with_a_token_ends_once_the_token_is_revoked(
-    served: Served, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(pages, "HEARTBEAT_SECONDS", 1.0)  # the stream checks its caller at each one
+def test_a_live_stream_opened_with_a_token_ends_once_the_token_is_revoked(served: Served) -> None:
+    """A quiet stream (no event): the check runs on its timer all the same."""
     store = served.ctx.store
     token, secret = _customs_token(store, "stream")
     connection = http.client.HTTPConnection("127.0.0.1", int(served.base.rsplit(":", 1)[1]), timeout=10)
@@ -323,6 +322,56 @@ def test_a_live_stream_opened_with_a_token_ends_once_the_token_is_revoked(
                 break
         assert "event: expired" in lines, lines[-5:]
     finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("via", ["token", "session"])
+def test_a_live_stream_ends_within_seconds_of_revocation_while_events_keep_coming(
+    served: Served, via: str
+) -> None:
+    """The check does not wait for a quiet moment: events arriving every 0.2 s, the stream of a
+    revoked token or a signed-out session still ends within the check's interval."""
+    store = served.ctx.store
+    session = store.create_session(dev_account("customs").address, 600)
+    token, secret = _customs_token(store, "busy stream")
+    headers = {"Authorization": f"Bearer {secret}"} if via == "token" else {"Cookie": f"pa_session={session}"}
+
+    def revoke() -> None:
+        if via == "token":
+            assert store.revoke_token(token.id)
+        else:  # signed out as a person does
+            signed_out = requests.delete(
+                served.base + "/api/v1/auth/session", cookies={"pa_session": session}
+            )
+            assert signed_out.status_code == 204
+
+    traffic, busy = threading.Event(), threading.Event()
+
+    def publish() -> None:
+        block = served.ctx.tracker.last_block
+        while not traffic.wait(0.2):
+            served.ctx.broker.publish(Event("block", None, {"block": block, "time": "", "verified": True}))
+            busy.set()
+
+    connection = http.client.HTTPConnection("127.0.0.1", int(served.base.rsplit(":", 1)[1]), timeout=10)
+    publisher = threading.Thread(target=publish, daemon=True)
+    try:
+        connection.request("GET", "/events", headers=headers)
+        response = connection.getresponse()
+        assert response.status == 200
+        publisher.start()
+        assert busy.wait(5)
+        revoke()
+        revoked = time.monotonic()
+        deadline, lines = revoked + 8, []
+        while time.monotonic() < deadline and (line := response.readline().decode()):
+            lines.append(line.strip())
+            if line.startswith("event: expired"):
+                break
+        assert "event: expired" in lines, lines[-5:]
+        assert time.monotonic() - revoked < pages.ALLOWED_CHECK_SECONDS + 1.5
+    finally:
+        traffic.set()
         connection.close()
 
 
