@@ -43,12 +43,13 @@ from pa_client.chain.ledger import LedgerClient
 from pa_client.dev.demo import REFERENCE, run_demo
 from pa_client.domain.codes import mrn_check_character
 from pa_client.domain.models import Placement
+from pa_client.errors import ConfigError
 from pa_client.present.audit_document import audit_document
 from pa_client.records.entries_file import COLUMNS, read_entries
 from pa_client.settings import Settings
 from pa_client.web import WebConfig, create_app, pages
 from pa_client.web.auth import sign_message
-from pa_client.web.context import WebContext
+from pa_client.web.context import WebContext, canonical_origin
 from pa_client.web.events import Event
 from pa_client.web.live import Tracker
 from pa_client.web.server import Server
@@ -405,6 +406,65 @@ def test_people_sign_in_with_ethereum_and_out(served: Served) -> None:
     assert session.get(served.base + "/api/v1/me").json()["authorisations"] == [served.other]
     assert session.delete(served.base + "/api/v1/auth/session").status_code == 204
     assert session.get(served.base + "/api/v1/me").status_code == 401
+
+
+def test_the_sign_in_message_names_the_servers_origin_whatever_host_the_caller_sends(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = dev_account("holder2")
+    port = served.base.rsplit(":", 1)[1]
+
+    def challenge(**headers: str) -> str:
+        answer = requests.post(
+            served.base + "/api/v1/auth/challenge",
+            json={"address": account.address},
+            headers=headers,
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["message"])
+
+    message = challenge(Host="evil.example")
+    assert message.startswith(f"127.0.0.1:{port} wants you to sign in") and "evil.example" not in message
+    assert f"URI: http://127.0.0.1:{port}\n" in message
+    # Configured (`pa serve --origin`): the messages name it, and one for another domain is refused.
+    monkeypatch.setattr(served.ctx, "origin", "https://pa.example")
+    configured = challenge(Host="evil.example")
+    assert (
+        configured.startswith("pa.example wants you to sign in") and "URI: https://pa.example\n" in configured
+    )
+    refused = requests.post(
+        served.base + "/api/v1/auth/session",
+        json={"message": message, "signature": sign_message(account, message)},
+        headers={"Host": f"127.0.0.1:{port}"},
+        timeout=30,
+    )
+    assert refused.status_code == 401
+    assert (
+        refused.json()["detail"] == f"the message is for 127.0.0.1:{port}, not for this server (pa.example)"
+    )
+    opened = requests.post(
+        served.base + "/api/v1/auth/session",
+        json={"message": configured, "signature": sign_message(account, configured)},
+        timeout=30,
+    )
+    assert opened.status_code == 200 and "secure" in opened.headers["set-cookie"].lower()
+
+
+def test_an_origin_is_written_in_one_canonical_form() -> None:
+    assert canonical_origin("https://PA.example/") == "https://pa.example"
+    assert canonical_origin("https://pa.example:443") == "https://pa.example"
+    assert canonical_origin("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
+    assert canonical_origin("http://[::1]:8000") == "http://[::1]:8000"
+    for bad in (
+        "pa.example",
+        "ftp://pa.example",
+        "https://u:p@pa.example",
+        "https://pa.example/path",
+        "http://x:99999",
+    ):
+        with pytest.raises(ConfigError):
+            canonical_origin(bad)
 
 
 def test_pages_of_another_holders_authorisation_are_refused_by_url(served: Served) -> None:

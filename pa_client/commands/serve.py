@@ -71,6 +71,14 @@ def serve(
             help="Offer sign-in as the development accounts (default: on a local development chain only).",
         ),
     ] = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="The address people reach the server at (https://pa.example), named in sign-in messages "
+            "and required of the Origin of forms (default: http://HOST:PORT).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard (pages with live updates) and the HTTP API (OpenAPI at /openapi.json)."""
     if ctx.invoked_subcommand is not None:
@@ -79,8 +87,12 @@ def serve(
     from pa_client.web.server import Server
 
     settings = settings_from(ctx)
+    shown = f"[{host}]" if ":" in host else host
+    if origin is None and host not in ("0.0.0.0", "::", ""):  # a wildcard: the address each caller used
+        origin = f"http://{shown}:{port}"
     config = WebConfig(
         settings,
+        origin=origin,
         session_hours=session_hours,
         poll_seconds=poll,
         today=today.date() if today else None,
@@ -91,9 +103,10 @@ def serve(
     web = app.state.ctx
     for url in webhook or []:
         web.store.add_webhook(_checked_url(url), None)
-    shown = f"[{host}]" if ":" in host else host
+    listening = f"http://{shown}:{port}"
+    reached = f", reached at {web.origin}" if web.origin and web.origin != listening else ""
     console.print(
-        f"PA Ledger dashboard and API on http://{shown}:{port}/ (ledger {web.ledger.deployment.ledger}, "
+        f"PA Ledger dashboard and API on {listening}/{reached} (ledger {web.ledger.deployment.ledger}, "
         f"chain {web.chain_id}); OpenAPI at /openapi.json; Ctrl-C stops",
         markup=False,
     )
