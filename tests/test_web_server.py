@@ -595,6 +595,48 @@ def test_a_read_only_token_or_a_session_does_not_submit(served: Served) -> None:
     assert refused.status_code == 403
 
 
+def _announce(served: Served, path: str, length: int, headers: dict[str, str]) -> http.client.HTTPResponse:
+    """A POST announcing a body of `length` bytes of which only the first KiB is sent: the answer
+    comes before the body, or not at all (a time-out) when the server waits for it."""
+    connection = http.client.HTTPConnection("127.0.0.1", int(served.base.rsplit(":", 1)[1]), timeout=5)
+    connection.putrequest("POST", path)
+    for name, value in {"Content-Type": "application/json", "Content-Length": str(length), **headers}.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    connection.send(b'{"entries": [' + b" " * 1000)
+    return connection.getresponse()
+
+
+def test_a_body_is_not_read_before_its_caller_is_known_nor_beyond_its_limit(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    huge = 64 * 1024 * 1024
+    refused = _announce(served, "/api/v1/entries", huge, {})
+    assert refused.status == 401 and refused.getheader("WWW-Authenticate") == "Bearer"
+    bearer = {"Authorization": f"Bearer {served.tokens['broker']}"}
+    too_large = _announce(served, "/api/v1/entries", served.ctx.config.max_body_bytes + 1, bearer)
+    assert too_large.status == 413
+    assert "larger than the 33,554,432 bytes" in json.loads(too_large.read())["detail"]
+    assert _announce(served, "/api/v1/auth/challenge", 100_000, {}).status == 413  # sign-in: 64 KiB
+    assert (
+        _announce(served, "/signin", 100_000, {"Content-Type": "application/x-www-form-urlencoded"}).status
+        == 413
+    )
+    # A body sent without a length is read up to the limit only.
+    monkeypatch.setattr(served.ctx, "config", dataclasses.replace(served.ctx.config, max_body_bytes=10_000))
+    chunks = (b'{"entries": [' + b" " * 1000 for _ in range(50))
+    streamed = requests.post(
+        served.base + "/api/v1/entries",
+        data=chunks,
+        headers={**bearer, "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert streamed.status_code == 413
+    # Within the limit, a submission is read as before.
+    entries = {"entries": [placement_json("API-IM-LIMIT", "API-LOT-LIMIT")], "dry_run": True}
+    assert served.post("/api/v1/entries", entries, served.tokens["broker"]).json()["status"] == "checked"
+
+
 # ---------------------------------------------------------------- the audit and the alerts
 
 

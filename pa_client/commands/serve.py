@@ -71,6 +71,12 @@ def serve(
             help="Offer sign-in as the development accounts (default: on a local development chain only).",
         ),
     ] = None,
+    max_body_mb: Annotated[
+        float,
+        typer.Option(
+            min=0.1, help="The largest body of a submission (POST /api/v1/entries), in MiB; larger: 413."
+        ),
+    ] = 32.0,
     origin: Annotated[
         str | None,
         typer.Option(
@@ -93,6 +99,7 @@ def serve(
     config = WebConfig(
         settings,
         origin=origin,
+        max_body_bytes=int(max_body_mb * 1024 * 1024),
         session_hours=session_hours,
         poll_seconds=poll,
         today=today.date() if today else None,

@@ -39,6 +39,9 @@ class WebConfig:
     secure_cookies: bool = False
     dev_sign_in: bool | None = None
     """Offer sign-in as the development accounts; None: only on a local development chain."""
+    max_body_bytes: int = 32 * 1024 * 1024
+    """The largest body `POST /api/v1/entries` takes (`guards.py`): twice the 10 000 entries a request
+    may carry with every text at its longest."""
     origin: str | None = None
     """The server's canonical origin (`https://pa.example`), as people's browsers reach it: the domain
     of the sign-in messages and the `Origin` that state-changing requests must come from. None: the
