@@ -22,7 +22,7 @@ from pa_client.web.auth import (
     verify_sign_in,
 )
 from pa_client.web.live import alert_key
-from pa_client.web.store import CHALLENGES_PER_ADDRESS, Store
+from pa_client.web.store import CHALLENGES_PER_ADDRESS, CHALLENGES_PER_REQUESTER, Store
 from pa_client.web.webhooks import backoff
 
 CUSTOMS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -262,6 +262,37 @@ def test_asking_for_challenges_again_and_again_does_not_fill_the_store(
         _signed(store, Account.create())
     with pytest.raises(SignInBusyError, match="too many sign-ins are under way"):
         _signed(store, Account.create())
+
+
+def test_a_caller_replaces_only_its_own_challenges(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    victim = Account.create()
+    now = time.time()
+
+    def ask(address: str, requester: str) -> str:
+        return new_challenge(
+            store,
+            address=address,
+            host=HOST,
+            uri=f"http://{HOST}",
+            chain_id=CHAIN,
+            now=now,
+            requester=requester,
+        )
+
+    own = ask(victim.address, "192.0.2.1")
+    for index in range(50):  # another caller asks for the victim's address, and for others
+        ask(victim.address if index % 2 else Account.create().address, "203.0.113.7")
+    counts = dict(store._rows("SELECT requester, COUNT(*) FROM challenges GROUP BY requester"))
+    assert counts == {"192.0.2.1": 1, "203.0.113.7": CHALLENGES_PER_REQUESTER}
+    signed = verify_sign_in(
+        store, message=own, signature=sign_message(victim, own), host=HOST, chain_id=CHAIN, now=now
+    )
+    assert signed == victim.address
+    # Full: a caller at its own bound still gets one (its oldest goes); a new caller waits (429).
+    monkeypatch.setattr(web_store, "MAX_CHALLENGES", CHALLENGES_PER_REQUESTER)
+    assert ask(Account.create().address, "203.0.113.7")
+    with pytest.raises(SignInBusyError):
+        ask(victim.address, "192.0.2.1")
 
 
 def test_an_expired_challenge_is_refused(store: Store) -> None:

@@ -28,6 +28,7 @@ import openpyxl  # type: ignore[import-untyped]
 import pytest
 import requests
 import schemathesis
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck
 from schemathesis.checks import not_a_server_error
@@ -48,6 +49,7 @@ from pa_client.present.audit_document import audit_document
 from pa_client.records.entries_file import COLUMNS, read_entries
 from pa_client.settings import Settings
 from pa_client.web import WebConfig, create_app, pages
+from pa_client.web import store as web_store
 from pa_client.web.auth import sign_message
 from pa_client.web.context import WebContext, canonical_origin
 from pa_client.web.events import Event
@@ -465,6 +467,56 @@ def test_an_origin_is_written_in_one_canonical_form() -> None:
     ):
         with pytest.raises(ConfigError):
             canonical_origin(bad)
+
+
+def _fill_challenges(store: Store, count: int, requesters: int) -> None:
+    """`count` pending challenges from `requesters` callers (a flood from many addresses)."""
+    expires = time.time() + 600
+    with store._tx() as db:
+        db.executemany(
+            "INSERT INTO challenges (nonce, address, requester, message, expires) VALUES (?, ?, ?, ?, ?)",
+            [
+                (f"flood{i}", f"0x{i:040x}", f"198.51.100.{i % requesters}", "m", expires)
+                for i in range(count)
+            ],
+        )
+
+
+def test_a_flood_of_challenges_locks_no_one_out(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    victim = dev_account("holder2")
+    attacker = {"X-Forwarded-For": "203.0.113.7"}  # another caller, as a reverse proxy on this host says
+
+    def challenge(address: str, headers: dict[str, str] | None = None) -> requests.Response:
+        return requests.post(
+            served.base + "/api/v1/auth/challenge",
+            json={"address": address},
+            headers=headers or {},
+            timeout=30,
+        )
+
+    own = challenge(victim.address).json()["message"]
+    monkeypatch.setattr(web_store, "MAX_CHALLENGES", 200)
+    asked = [
+        challenge(victim.address if i % 4 == 0 else Account.create().address, attacker) for i in range(300)
+    ]
+    assert {answer.status_code for answer in asked} == {200}  # the attacker only replaces its own
+    assert challenge(Account.create().address).status_code == 200  # everyone else still signs in
+    opened = requests.post(
+        served.base + "/api/v1/auth/session",
+        json={"message": own, "signature": sign_message(victim, own)},
+        timeout=30,
+    )
+    assert opened.status_code == 200, opened.text  # the victim's own challenge was kept
+    # Full (a flood from more callers than the store has room for): refused with 429, never a 500.
+    monkeypatch.setattr(web_store, "MAX_CHALLENGES", 1_000)
+    _fill_challenges(served.ctx.store, 1_000, 100)
+    try:
+        assert challenge(victim.address).status_code == 429
+        dev = requests.post(served.base + "/signin/dev", data={"alias": "customs", "next": "/"}, timeout=30)
+        assert dev.status_code == 429 and "too many sign-ins" in dev.text
+    finally:
+        with served.ctx.store._tx() as db:
+            db.execute("DELETE FROM challenges WHERE nonce LIKE 'flood%'")
 
 
 def test_pages_of_another_holders_authorisation_are_refused_by_url(served: Served) -> None:

@@ -103,6 +103,12 @@ def host_of(request: Request) -> str:
     return urlsplit(origin_of(request)).netloc
 
 
+def requester_of(request: Request) -> str:
+    """Who asks, for the bounds on pending challenges: the caller's IP address (a reverse proxy on
+    this host gives it in `X-Forwarded-For`, which uvicorn reads from 127.0.0.1 only)."""
+    return request.client.host if request.client else ""
+
+
 @api_router.post(
     "/auth/challenge",
     response_model=ChallengeOut,
@@ -118,6 +124,7 @@ def challenge(body: ChallengeIn, request: Request, ctx: Ctx) -> Any:
         uri=origin_of(request),
         chain_id=ctx.chain_id,
         now=time.time(),
+        requester=requester_of(request),
     )
     return ChallengeOut(message=message)
 
@@ -159,6 +166,7 @@ def signin_page(request: Request, next: str = "/", address: str = "", error: str
                 uri=origin_of(request),
                 chain_id=ctx.chain_id,
                 now=time.time(),
+                requester=requester_of(request),
             )
         except SignInError as problem:
             error = str(problem)
@@ -229,6 +237,7 @@ async def signin_dev(request: Request) -> Response:
             uri=origin_of(request),
             chain_id=ctx.chain_id,
             now=time.time(),
+            requester=requester_of(request),
         )
         return verify_sign_in(
             ctx.store,

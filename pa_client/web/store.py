@@ -25,10 +25,13 @@ from pa_client.web.access import session_live, token_usable
 
 MAX_CHALLENGES = 10_000
 CHALLENGES_PER_ADDRESS = 5
+CHALLENGES_PER_REQUESTER = 20
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS challenges (
-    nonce TEXT PRIMARY KEY, address TEXT NOT NULL, message TEXT NOT NULL, expires REAL NOT NULL);
+    nonce TEXT PRIMARY KEY, address TEXT NOT NULL, message TEXT NOT NULL, expires REAL NOT NULL,
+    requester TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS challenges_requester ON challenges (requester, address);
 CREATE TABLE IF NOT EXISTS sessions (
     id_hash TEXT PRIMARY KEY, address TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
@@ -115,6 +118,9 @@ class Store:
         self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an outbox row survives a power cut
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(challenges)")}
+        if columns and "requester" not in columns:  # a file of an earlier version: challenges live 10 min
+            self._db.execute("DROP TABLE challenges")
         self._db.executescript(SCHEMA)
 
     @classmethod
@@ -148,21 +154,36 @@ class Store:
 
     # ------------------------------------------------------------ sign-in challenges
 
-    def add_challenge(self, nonce: str, address: str, message: str, expires: float) -> bool:
+    def add_challenge(
+        self, nonce: str, address: str, message: str, expires: float, requester: str = ""
+    ) -> bool:
         """Keeps a challenge until it expires: False (and nothing kept) when MAX_CHALLENGES are
-        pending. An address keeps its newest CHALLENGES_PER_ADDRESS only: anyone may ask for
-        challenges, and must not fill the store by asking many times."""
+        pending. Anyone may ask for challenges, for any address, so each caller (`requester`, its IP
+        address) keeps only its own newest: CHALLENGES_PER_ADDRESS per address and
+        CHALLENGES_PER_REQUESTER in all. A caller's requests replace only its own challenges: asking
+        for a victim's address again and again drops none of the victim's, and one caller cannot fill
+        the store."""
         with self._tx() as db:
             db.execute("DELETE FROM challenges WHERE expires < ?", (time.time(),))
             (pending,) = db.execute("SELECT COUNT(*) FROM challenges").fetchone()
-            if pending >= MAX_CHALLENGES:
-                return False
-            db.execute("INSERT INTO challenges VALUES (?, ?, ?, ?)", (nonce, address, message, expires))
+            (own,) = db.execute(
+                "SELECT COUNT(*) FROM challenges WHERE requester = ?", (requester,)
+            ).fetchone()
+            if pending >= MAX_CHALLENGES and own < CHALLENGES_PER_REQUESTER:
+                return False  # a flood from many callers; a caller at its own bound replaces its oldest
             db.execute(
-                "DELETE FROM challenges WHERE address = ? AND nonce NOT IN "
-                "(SELECT nonce FROM challenges WHERE address = ? ORDER BY expires DESC, rowid DESC LIMIT ?)",
-                (address, address, CHALLENGES_PER_ADDRESS),
+                "INSERT INTO challenges (nonce, address, message, expires, requester) VALUES (?, ?, ?, ?, ?)",
+                (nonce, address, message, expires, requester),
             )
+            for where, params, keep in (
+                ("requester = ? AND address = ?", (requester, address), CHALLENGES_PER_ADDRESS),
+                ("requester = ?", (requester,), CHALLENGES_PER_REQUESTER),
+            ):
+                db.execute(
+                    f"DELETE FROM challenges WHERE {where} AND nonce NOT IN (SELECT nonce FROM challenges"
+                    f" WHERE {where} ORDER BY expires DESC, rowid DESC LIMIT ?)",
+                    (*params, *params, keep),
+                )
         return True
 
     def take_challenge(self, nonce: str, now: float) -> tuple[str, str] | None:
