@@ -756,6 +756,26 @@ def test_text_fields_with_control_characters_or_a_lone_surrogate_are_refused(ser
     ]
 
 
+@pytest.mark.parametrize(
+    ("moment", "message"),
+    [
+        ("0001-01-01T00:00:00-14:00", "before 1970-01-01, the earliest moment the ledger holds (Unix time)"),
+        ("0001-01-01T00:00:00+14:00", "out of the range of date-times (years 1 to 9999 in UTC)"),
+        ("9999-12-31T23:59:59-14:00", "out of the range of date-times (years 1 to 9999 in UTC)"),
+    ],
+)
+def test_a_moment_the_ledger_cannot_hold_is_refused(served: Served, moment: str, message: str) -> None:
+    entry = {**placement_json("API-IM-YEAR", "API-LOT-YEAR"), "occurred_at": moment}
+    for dry_run in (True, False):
+        answer = served.post(
+            "/api/v1/entries", {"entries": [entry], "dry_run": dry_run}, served.tokens["broker"]
+        )
+        assert answer.status_code == 422, answer.text
+        assert [p["text"] for p in answer.json()["problems"]] == [
+            f"entries[0]: field 'occurred_at' = '{moment}': {message}"
+        ]
+
+
 def test_the_downloaded_bill_holds_control_characters_already_on_the_chain(served: Served) -> None:
     """Recorded straight to the ledger (another client, or before the reader refused them)."""
     broker = LedgerClient(served.customs.w3, served.customs.deployment, dev_account("broker"))
