@@ -38,9 +38,11 @@ from web3 import Web3
 
 from pa_client.audit.run import run_audit
 from pa_client.chain.accounts import dev_account
-from pa_client.chain.connection import open_ledger
-from pa_client.chain.deployment import save_deployment
+from pa_client.chain.connection import open_chain, open_ledger
+from pa_client.chain.deployment import deploy, save_deployment
 from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.node import EmbeddedNode
+from pa_client.chain.sender import Sender
 from pa_client.dev.demo import REFERENCE, run_demo
 from pa_client.domain.codes import mrn_check_character
 from pa_client.domain.models import Placement
@@ -918,6 +920,62 @@ def test_the_live_stream_carries_only_what_its_account_may_see(served: Served) -
             if connection.sock is not None:
                 connection.sock.shutdown(socket.SHUT_RDWR)  # wakes the reading thread
             connection.close()
+
+
+# ---------------------------------------------------------------- the node stopped, and back on another port
+
+
+def test_the_server_answers_502_while_its_node_is_down_and_follows_it_to_another_port(
+    tmp_path: Path,
+) -> None:
+    """An embedded node of its own (`pa node start`), really stopped, then started again: Anvil picks
+    another free port, which the server finds in the node's node.json."""
+    settings = Settings(data_dir=tmp_path / "data", node_state_interval=1)
+    node = EmbeddedNode(settings)
+    first = node.start().rpc_url
+    try:
+        w3 = open_chain(settings)
+        deployment = deploy(Sender(w3, dev_account("customs")))
+        save_deployment(settings.data_dir, deployment)
+        customs = LedgerClient(w3, deployment, dev_account("customs"))
+        reference = factories.fresh_reference("FRIPON")
+        customs.register(factories.authorisation(reference))
+        customs_address = dev_account("customs").address
+        with Store.for_data_dir(settings.data_dir) as store:
+            _, token = _customs_token(store, "node down")
+            session = store.create_session(customs_address, 600)
+        _app, server, thread, base = start_server(WebConfig(settings, poll_seconds=0.25))
+        holder = LedgerClient(w3, deployment, dev_account("holder"))
+        holder.record(factories.placement(reference, "DOWN-P1", "DOWN-L1"))
+        bearer = {"Authorization": f"Bearer {token}"}
+        entry = f"{base}/api/v1/authorisations/{reference}/entries/DOWN-P1"
+        assert _wait(lambda: requests.get(entry, headers=bearer, timeout=30).json()["status"] == "recorded")
+        time.sleep(1.5)  # the node's state saved once with the record
+        try:
+            assert node.stop()
+            answers = {
+                "entry status": requests.get(entry, headers=bearer, timeout=60),
+                "record page": requests.get(
+                    f"{base}/authorisations/{reference}/records/DOWN-P1",
+                    cookies={"pa_session": session},
+                    timeout=60,
+                ),
+            }
+            statuses = {name: answer.status_code for name, answer in answers.items()}
+            assert statuses == {"entry status": 502, "record page": 502}
+            assert answers["entry status"].json()["detail"].startswith("the ledger did not answer")
+            # Started again: `pa node start` picks a free port, another one.
+            moved = EmbeddedNode(settings.model_copy(update={"node_port": _free_port()})).start().rpc_url
+            assert moved != first
+            again = requests.get(entry, headers=bearer, timeout=60)
+            assert again.status_code == 200 and again.json()["status"] == "recorded"
+            health = lambda: requests.get(base + "/api/v1/health", timeout=30).json()  # noqa: E731
+            assert _wait(lambda: health()["error"] is None, 20), health()
+        finally:
+            server.stop()
+            thread.join(15)
+    finally:
+        node.stop()
 
 
 # ---------------------------------------------------------------- schemathesis

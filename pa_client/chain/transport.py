@@ -103,8 +103,13 @@ class Transport:
         timeout: float = 30.0,
         retry: RetryPolicy = RETRY,
         trust_env: bool = True,
+        locate: Callable[[], str | None] | None = None,
     ) -> None:
         self.url = url
+        self.locate = locate
+        """Where the node is now, asked again after a request found no node (the embedded node,
+        started again on another port, says where in its node.json); None: the URL is fixed."""
+        self._lost = False
         self.timeout = timeout
         self.retry = retry
         self._ids = itertools.count(1)
@@ -127,6 +132,18 @@ class Transport:
         decoding paid thousands of times)."""
 
         def attempt() -> Any:
+            if self._lost and self.locate is not None:
+                found = self.locate()
+                if found and found != self.url:
+                    log.warning("the node moved: %s, not %s", redact(found), redact(self.url))
+                    self.url = found
+            try:
+                return send()
+            except OSError:
+                self._lost = True
+                raise
+
+        def send() -> Any:
             with self._session.post(self.url, data=body, timeout=self.timeout, stream=True) as answer:
                 if answer.status_code >= 400 and answer.status_code not in _RETRIED_STATUSES:
                     # Refused, not lost (401 without the node's token, 404 at a wrong path): say so now.
@@ -135,6 +152,7 @@ class Transport:
                     )
                 answer.raise_for_status()
                 content = answer.raw.read(decode_content=True)
+            self._lost = False
             return decode(content)
 
         return self.retry.run(attempt, what=what)
