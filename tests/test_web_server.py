@@ -80,6 +80,7 @@ class Receiver:
     """A local HTTP server that records the POSTs it receives; a path may fail on purpose."""
 
     posts: list[tuple[str, dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # the body of each of `posts`, as received
     failing: set[str] = field(default_factory=set)
     attempts: dict[str, int] = field(default_factory=dict)
     server: http.server.ThreadingHTTPServer | None = None
@@ -89,12 +90,14 @@ class Receiver:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                body = json.loads(raw)
                 key = f"{self.path} {body['key']}"
                 receiver.attempts[key] = receiver.attempts.get(key, 0) + 1
                 if self.path in receiver.failing:
                     self.send_response(503)
                 else:
+                    receiver.raw.append(raw)
                     receiver.posts.append((self.path, body, dict(self.headers)))
                     self.send_response(204)
                 self.end_headers()
@@ -845,6 +848,34 @@ def test_each_new_alert_is_posted_once_to_the_webhooks_that_want_it(served: Serv
     served.ctx.webhooks.nudge()
     assert _wait(lambda: set(receiver.keys("/flaky")) == critical, 20)
     assert len(receiver.keys("/flaky")) == len(critical)
+
+
+def _documented_verify() -> Callable[[str, bytes, str], bool]:
+    """The receiver's check as docs/web.md gives it, run as written."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "web.md").read_text(encoding="utf-8")
+    section = text[text.index("#### Checking a delivery's signature") :]
+    code = section[section.index("```python\n") + len("```python\n") : section.index("```\n", 10)]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/web.md", "exec"), namespace)
+    verify: Callable[[str, bytes, str], bool] = namespace["verify"]
+    return verify
+
+
+def test_each_delivery_is_signed_with_its_webhooks_secret(served: Served) -> None:
+    verify = _documented_verify()
+    secret = next(h.secret for h in served.ctx.store.webhooks() if h.url.endswith("/all"))
+    assert secret.startswith("whsec_")
+    assert _wait(lambda: any(path == "/all" for path, _, _ in served.receiver.posts), 20)
+    delivered = [
+        (raw, {name.lower(): value for name, value in headers.items()}["x-pa-signature"])
+        for (path, _, headers), raw in zip(served.receiver.posts, served.receiver.raw, strict=True)
+        if path == "/all"
+    ]
+    assert delivered and all(verify(secret, raw, signed) for raw, signed in delivered)
+    raw, signed = delivered[0]
+    assert not verify(secret, raw + b" ", signed)  # another body
+    assert not verify("whsec_other", raw, signed)  # another secret
+    assert not verify(secret, raw, re.sub(r"t=\d+", "t=1000000000", signed))  # a replay of long ago
 
 
 def test_alerts_are_not_lost_or_repeated_across_a_restart(served: Served) -> None:

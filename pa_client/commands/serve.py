@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
     webhook_app.command("add")(webhook_add)
     webhook_app.command("list")(webhook_list)
     webhook_app.command("remove")(webhook_remove)
+    webhook_app.command("secret")(webhook_secret)
     serve_app.add_typer(token_app, name="token")
     serve_app.add_typer(webhook_app, name="webhook")
     serve_app.command("sign")(sign)
@@ -109,7 +110,8 @@ def serve(
     app = create_app(config)
     web = app.state.ctx
     for url in webhook or []:
-        web.store.add_webhook(_checked_url(url), None)
+        hook = web.store.add_webhook(_checked_url(url), None)
+        console.print(f"webhook {hook.id}: {hook.url}, signed with {hook.secret}", markup=False)
     listening = f"http://{shown}:{port}"
     reached = f", reached at {web.origin}" if web.origin and web.origin != listening else ""
     console.print(
@@ -262,6 +264,7 @@ def webhook_add(
         f"webhook {hook.id}: {hook.url} ({'alerts of ' + address if address else 'every alert'}, from {min_severity})",
         markup=False,
     )
+    console.print(f"its deliveries are signed with {hook.secret} (X-PA-Signature, docs/web.md)", markup=False)
 
 
 def webhook_list(ctx: typer.Context) -> None:
@@ -295,6 +298,19 @@ def webhook_remove(
     if not done:
         raise InputError(f"no webhook {hook_id}")
     console.print(f"webhook {hook_id} removed", markup=False)
+
+
+def webhook_secret(
+    ctx: typer.Context, hook_id: Annotated[int, typer.Argument(help="The webhook's number.")]
+) -> None:
+    """Print the secret a webhook's deliveries are signed with (for its receiver to check them)."""
+    from pa_client.web.store import Store
+
+    with Store.for_data_dir(settings_from(ctx).data_dir) as store:
+        hook = next((h for h in store.webhooks() if h.id == hook_id), None)
+    if hook is None:
+        raise InputError(f"no webhook {hook_id}")
+    console.print(hook.secret, markup=False)
 
 
 # ---------------------------------------------------------------- signing a sign-in message

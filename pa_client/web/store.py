@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS tokens (
     expires REAL, revoked REAL, last_used REAL);
 CREATE TABLE IF NOT EXISTS webhooks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, address TEXT,
-    min_severity TEXT NOT NULL DEFAULT 'info', created REAL NOT NULL, removed REAL);
+    min_severity TEXT NOT NULL DEFAULT 'info', created REAL NOT NULL, removed REAL,
+    secret TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS alerts_seen (
     key TEXT PRIMARY KEY, authorisation TEXT NOT NULL, severity TEXT NOT NULL, payload TEXT NOT NULL,
     first_seen REAL NOT NULL);
@@ -52,10 +53,15 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (delivered, next_attempt);
 """
 
 TOKEN_PREFIX = "pat_"
+WEBHOOK_SECRET_PREFIX = "whsec_"
 
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _webhook_secret() -> str:
+    return WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
 def store_path(data_dir: Path) -> Path:
@@ -96,6 +102,8 @@ class Webhook:
     address: str | None
     min_severity: str
     created: float
+    secret: str = field(repr=False, default="")
+    """The key of the deliveries' signatures (HMAC-SHA256), shown to the operator when added."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,7 @@ class OutboxItem:
     alert_key: str
     payload: str
     attempts: int
+    secret: str = field(repr=False, default="")
 
 
 class Store:
@@ -121,7 +130,12 @@ class Store:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(challenges)")}
         if columns and "requester" not in columns:  # a file of an earlier version: challenges live 10 min
             self._db.execute("DROP TABLE challenges")
+        hooks = {row[1] for row in self._db.execute("PRAGMA table_info(webhooks)")}
+        if hooks and "secret" not in hooks:  # an earlier version's webhooks get their secret now
+            self._db.execute("ALTER TABLE webhooks ADD COLUMN secret TEXT NOT NULL DEFAULT ''")
         self._db.executescript(SCHEMA)
+        for (hook_id,) in self._db.execute("SELECT id FROM webhooks WHERE secret = ''").fetchall():
+            self._db.execute("UPDATE webhooks SET secret = ? WHERE id = ?", (_webhook_secret(), hook_id))
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Store:
@@ -296,17 +310,18 @@ class Store:
                 return hook
         with self._tx() as db:
             cursor = db.execute(
-                "INSERT INTO webhooks (url, address, min_severity, created) VALUES (?, ?, ?, ?)",
-                (url, address, min_severity, time.time()),
+                "INSERT INTO webhooks (url, address, min_severity, created, secret) VALUES (?, ?, ?, ?, ?)",
+                (url, address, min_severity, time.time(), _webhook_secret()),
             )
             hook_id = int(cursor.lastrowid or 0)
         return next(h for h in self.webhooks() if h.id == hook_id)
 
     def webhooks(self) -> list[Webhook]:
         return [
-            Webhook(int(r[0]), str(r[1]), r[2], str(r[3]), float(r[4]))
+            Webhook(int(r[0]), str(r[1]), r[2], str(r[3]), float(r[4]), str(r[5]))
             for r in self._rows(
-                "SELECT id, url, address, min_severity, created FROM webhooks WHERE removed IS NULL ORDER BY id"
+                "SELECT id, url, address, min_severity, created, secret FROM webhooks"
+                " WHERE removed IS NULL ORDER BY id"
             )
         ]
 
@@ -350,13 +365,16 @@ class Store:
 
     def due_deliveries(self, now: float, limit: int = 50) -> list[OutboxItem]:
         rows = self._rows(
-            "SELECT o.id, o.webhook_id, w.url, o.alert_key, o.payload, o.attempts FROM outbox o"
+            "SELECT o.id, o.webhook_id, w.url, o.alert_key, o.payload, o.attempts, w.secret FROM outbox o"
             " JOIN webhooks w ON w.id = o.webhook_id"
             " WHERE o.delivered IS NULL AND w.removed IS NULL AND o.next_attempt <= ?"
             " ORDER BY o.next_attempt, o.id LIMIT ?",
             (now, limit),
         )
-        return [OutboxItem(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5])) for r in rows]
+        return [
+            OutboxItem(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]), str(r[6]))
+            for r in rows
+        ]
 
     def next_attempt_at(self) -> float | None:
         rows = self._rows(

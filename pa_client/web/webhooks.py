@@ -7,10 +7,17 @@ queued once. This sender drains the outbox: a 2xx answer marks the delivery done
 4 s … at most 10 minutes apart), for as long as the webhook is registered. Each POST carries the
 alert's key in `Idempotency-Key`: a receiver that saw a delivery whose answer was lost (the server
 stopped between the POST and its answer) can tell the repeat.
+
+Each POST is signed: `X-PA-Signature: t=UNIX_SECONDS,v1=HEX`, HEX being the HMAC-SHA256 of
+`UNIX_SECONDS` + `.` + the body under the webhook's own secret (shown when it is added; docs/web.md
+shows how a receiver checks it). A receiver that checks it knows the alert comes from this server and
+the body is the one signed, and refuses an old delivery replayed (the time is signed too).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import threading
 import time
@@ -29,6 +36,7 @@ FIRST_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 600.0
 TIMEOUT_SECONDS = 5.0
 USER_AGENT = "pa-ledger-webhooks/1"
+SIGNATURE_HEADER = "X-PA-Signature"
 
 
 def backoff(attempts: int) -> float:
@@ -36,18 +44,19 @@ def backoff(attempts: int) -> float:
     return float(min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1)))
 
 
-def post_json(url: str, body: bytes, key: str, timeout: float = TIMEOUT_SECONDS) -> None:
+def signature(secret: str, body: bytes, timestamp: int) -> str:
+    """The `X-PA-Signature` header of a delivery: the HMAC-SHA256 of `timestamp.body` under `secret`."""
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float = TIMEOUT_SECONDS) -> None:
     """POSTs `body`; raises OSError (urllib's errors derive from it) unless the answer is 2xx."""
     request = urllib.request.Request(
         url,
         data=body,
         method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "Idempotency-Key": key,
-            "X-PA-Alert-Key": key,
-        },
+        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         status = int(response.status)
@@ -76,7 +85,7 @@ class WebhookSender:
         self,
         store: Store,
         *,
-        post: Callable[[str, bytes, str], None] = post_json,
+        post: Callable[[str, bytes, dict[str, str]], None] = post_json,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -124,8 +133,14 @@ class WebhookSender:
         return done
 
     def deliver(self, item: OutboxItem) -> bool:
+        body = item.payload.encode("utf-8")
+        headers = {
+            "Idempotency-Key": item.alert_key,
+            "X-PA-Alert-Key": item.alert_key,
+            SIGNATURE_HEADER: signature(item.secret, body, int(self.clock())),
+        }
         try:
-            self.post(item.url, item.payload.encode("utf-8"), item.alert_key)
+            self.post(item.url, body, headers)
         except Exception as error:  # any failure is retried later
             reason = f"{type(error).__name__}: {error}"
             wait = backoff(item.attempts + 1)
