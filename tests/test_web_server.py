@@ -1000,7 +1000,11 @@ def test_the_server_answers_502_while_its_node_is_down_and_follows_it_to_another
             assert moved != first
             again = requests.get(entry, headers=bearer, timeout=60)
             assert again.status_code == 200 and again.json()["status"] == "recorded"
-            health = lambda: requests.get(base + "/api/v1/health", timeout=30).json()  # noqa: E731
+
+            def health() -> dict[str, Any]:
+                answer: dict[str, Any] = requests.get(base + "/api/v1/health", timeout=30).json()
+                return answer
+
             assert _wait(lambda: health()["error"] is None, 20), health()
         finally:
             server.stop()
