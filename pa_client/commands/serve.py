@@ -72,6 +72,13 @@ def serve(
             help="Offer sign-in as the development accounts (default: on a local development chain only).",
         ),
     ] = None,
+    allow_local_webhooks: Annotated[
+        bool,
+        typer.Option(
+            "--allow-local-webhooks",
+            help="The --webhook URLs may be on this machine (loopback) or link-local.",
+        ),
+    ] = False,
     max_body_mb: Annotated[
         float,
         typer.Option(
@@ -110,7 +117,9 @@ def serve(
     app = create_app(config)
     web = app.state.ctx
     for url in webhook or []:
-        hook = web.store.add_webhook(_checked_url(url), None)
+        hook = web.store.add_webhook(
+            _checked_url(url, allow_local_webhooks), None, allow_local=allow_local_webhooks
+        )
         console.print(f"webhook {hook.id}: {hook.url}, signed with {hook.secret}", markup=False)
     listening = f"http://{shown}:{port}"
     reached = f", reached at {web.origin}" if web.origin and web.origin != listening else ""
@@ -126,10 +135,10 @@ def serve(
     Server(app, host, port).run()
 
 
-def _checked_url(url: str) -> str:
-    if not url.startswith(("http://", "https://")):
-        raise InputError(f"a webhook is an http:// or https:// URL, not {url!r}")
-    return url
+def _checked_url(url: str, allow_local: bool) -> str:
+    from pa_client.web.webhooks import check_url
+
+    return check_url(url, allow_local=allow_local)
 
 
 # ---------------------------------------------------------------- tokens
@@ -244,6 +253,13 @@ def webhook_add(
     min_severity: Annotated[
         str, typer.Option("--min-severity", help="critical, warning or info (every alert).")
     ] = "info",
+    allow_local: Annotated[
+        bool,
+        typer.Option(
+            "--allow-local",
+            help="The URL may be on this machine (loopback) or link-local (refused otherwise).",
+        ),
+    ] = False,
 ) -> None:
     """Register a webhook; each new alert is POSTed to it once (retried until it answers 2xx)."""
     from pa_client.web.auth import SignInError, checksum
@@ -257,9 +273,9 @@ def webhook_add(
             address = checksum(for_account)
         except SignInError as error:
             raise InputError(str(error)) from None
-    checked = _checked_url(url)
+    checked = _checked_url(url, allow_local)
     with Store.for_data_dir(settings_from(ctx).data_dir) as store:
-        hook = store.add_webhook(checked, address, min_severity)
+        hook = store.add_webhook(checked, address, min_severity, allow_local=allow_local)
     console.print(
         f"webhook {hook.id}: {hook.url} ({'alerts of ' + address if address else 'every alert'}, from {min_severity})",
         markup=False,
@@ -279,10 +295,13 @@ def webhook_list(ctx: typer.Context) -> None:
     for hook in hooks:
         mine = [d for d in outbox if d["webhook_id"] == hook.id]
         delivered = sum(1 for d in mine if d["delivered"])
-        pending = len(mine) - delivered
+        abandoned = sum(1 for d in mine if d["abandoned"])
+        pending = len(mine) - delivered - abandoned
+        last = next((d["last_error"] for d in reversed(mine) if d["abandoned"]), "")
+        given_up = f", {abandoned} given up ({last})" if abandoned else ""
         console.print(
             f"{hook.id:>4}  {hook.url}  {hook.address or 'every alert'} from {hook.min_severity}: "
-            f"{delivered} delivered, {pending} pending",
+            f"{delivered} delivered, {pending} pending{given_up}",
             markup=False,
         )
 

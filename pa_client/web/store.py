@@ -41,14 +41,14 @@ CREATE TABLE IF NOT EXISTS tokens (
 CREATE TABLE IF NOT EXISTS webhooks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, address TEXT,
     min_severity TEXT NOT NULL DEFAULT 'info', created REAL NOT NULL, removed REAL,
-    secret TEXT NOT NULL DEFAULT '');
+    secret TEXT NOT NULL DEFAULT '', allow_local INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS alerts_seen (
     key TEXT PRIMARY KEY, authorisation TEXT NOT NULL, severity TEXT NOT NULL, payload TEXT NOT NULL,
     first_seen REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id INTEGER NOT NULL, alert_key TEXT NOT NULL,
     payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL,
-    delivered REAL, last_error TEXT, UNIQUE (webhook_id, alert_key));
+    delivered REAL, last_error TEXT, abandoned REAL, UNIQUE (webhook_id, alert_key));
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (delivered, next_attempt);
 """
 
@@ -104,6 +104,8 @@ class Webhook:
     created: float
     secret: str = field(repr=False, default="")
     """The key of the deliveries' signatures (HMAC-SHA256), shown to the operator when added."""
+    allow_local: bool = False
+    """Posted to even at a loopback or link-local address (a receiver on the server's own machine)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class OutboxItem:
     payload: str
     attempts: int
     secret: str = field(repr=False, default="")
+    allow_local: bool = False
 
 
 class Store:
@@ -130,9 +133,14 @@ class Store:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(challenges)")}
         if columns and "requester" not in columns:  # a file of an earlier version: challenges live 10 min
             self._db.execute("DROP TABLE challenges")
-        hooks = {row[1] for row in self._db.execute("PRAGMA table_info(webhooks)")}
-        if hooks and "secret" not in hooks:  # an earlier version's webhooks get their secret now
-            self._db.execute("ALTER TABLE webhooks ADD COLUMN secret TEXT NOT NULL DEFAULT ''")
+        for table, column, kind in (
+            ("webhooks", "secret", "TEXT NOT NULL DEFAULT ''"),  # earlier webhooks get their secret below
+            ("webhooks", "allow_local", "INTEGER NOT NULL DEFAULT 0"),
+            ("outbox", "abandoned", "REAL"),
+        ):
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if present and column not in present:  # a file of an earlier version
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._db.executescript(SCHEMA)
         for (hook_id,) in self._db.execute("SELECT id FROM webhooks WHERE secret = ''").fetchall():
             self._db.execute("UPDATE webhooks SET secret = ? WHERE id = ?", (_webhook_secret(), hook_id))
@@ -303,24 +311,29 @@ class Store:
 
     # ------------------------------------------------------------ webhooks
 
-    def add_webhook(self, url: str, address: str | None, min_severity: str = "info") -> Webhook:
-        """Registers a webhook, or returns the same one already registered."""
+    def add_webhook(
+        self, url: str, address: str | None, min_severity: str = "info", *, allow_local: bool = False
+    ) -> Webhook:
+        """Registers a webhook, or returns the same one already registered (`webhooks.check_url` says
+        which URLs may be)."""
+        wanted = (url, address, min_severity, allow_local)
         for hook in self.webhooks():
-            if hook.url == url and hook.address == address and hook.min_severity == min_severity:
+            if (hook.url, hook.address, hook.min_severity, hook.allow_local) == wanted:
                 return hook
         with self._tx() as db:
             cursor = db.execute(
-                "INSERT INTO webhooks (url, address, min_severity, created, secret) VALUES (?, ?, ?, ?, ?)",
-                (url, address, min_severity, time.time(), _webhook_secret()),
+                "INSERT INTO webhooks (url, address, min_severity, created, secret, allow_local)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (url, address, min_severity, time.time(), _webhook_secret(), int(allow_local)),
             )
             hook_id = int(cursor.lastrowid or 0)
         return next(h for h in self.webhooks() if h.id == hook_id)
 
     def webhooks(self) -> list[Webhook]:
         return [
-            Webhook(int(r[0]), str(r[1]), r[2], str(r[3]), float(r[4]), str(r[5]))
+            Webhook(int(r[0]), str(r[1]), r[2], str(r[3]), float(r[4]), str(r[5]), bool(r[6]))
             for r in self._rows(
-                "SELECT id, url, address, min_severity, created, secret FROM webhooks"
+                "SELECT id, url, address, min_severity, created, secret, allow_local FROM webhooks"
                 " WHERE removed IS NULL ORDER BY id"
             )
         ]
@@ -365,21 +378,23 @@ class Store:
 
     def due_deliveries(self, now: float, limit: int = 50) -> list[OutboxItem]:
         rows = self._rows(
-            "SELECT o.id, o.webhook_id, w.url, o.alert_key, o.payload, o.attempts, w.secret FROM outbox o"
-            " JOIN webhooks w ON w.id = o.webhook_id"
-            " WHERE o.delivered IS NULL AND w.removed IS NULL AND o.next_attempt <= ?"
+            "SELECT o.id, o.webhook_id, w.url, o.alert_key, o.payload, o.attempts, w.secret, w.allow_local"
+            " FROM outbox o JOIN webhooks w ON w.id = o.webhook_id"
+            " WHERE o.delivered IS NULL AND o.abandoned IS NULL AND w.removed IS NULL AND o.next_attempt <= ?"
             " ORDER BY o.next_attempt, o.id LIMIT ?",
             (now, limit),
         )
         return [
-            OutboxItem(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]), str(r[6]))
+            OutboxItem(
+                int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]), str(r[6]), bool(r[7])
+            )
             for r in rows
         ]
 
     def next_attempt_at(self) -> float | None:
         rows = self._rows(
             "SELECT MIN(o.next_attempt) FROM outbox o JOIN webhooks w ON w.id = o.webhook_id"
-            " WHERE o.delivered IS NULL AND w.removed IS NULL"
+            " WHERE o.delivered IS NULL AND o.abandoned IS NULL AND w.removed IS NULL"
         )
         return None if not rows or rows[0][0] is None else float(rows[0][0])
 
@@ -397,10 +412,28 @@ class Store:
                 (error[:500], next_attempt, item_id),
             )
 
+    def abandon(self, item_id: int, error: str, now: float) -> None:
+        """Gives a delivery up: its webhook's URL is one no try can succeed with."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, abandoned = ? WHERE id = ?",
+                (error[:500], now, item_id),
+            )
+
     def outbox(self) -> list[dict[str, Any]]:
         """Every delivery, for `pa serve webhook list` and the tests."""
         rows = self._rows(
-            "SELECT id, webhook_id, alert_key, attempts, next_attempt, delivered, last_error FROM outbox ORDER BY id"
+            "SELECT id, webhook_id, alert_key, attempts, next_attempt, delivered, last_error, abandoned"
+            " FROM outbox ORDER BY id"
         )
-        names = ("id", "webhook_id", "alert_key", "attempts", "next_attempt", "delivered", "last_error")
+        names = (
+            "id",
+            "webhook_id",
+            "alert_key",
+            "attempts",
+            "next_attempt",
+            "delivered",
+            "last_error",
+            "abandoned",
+        )
         return [dict(zip(names, row, strict=True)) for row in rows]
