@@ -365,7 +365,7 @@ def test_a_new_alert_is_queued_once_per_webhook_even_if_found_again(store: Store
     payload = {"key": "k1", "authorisation": A, "severity": "info"}
     store.record_new_alerts([payload], [(hook.id, "k1")], time.time())
     store.record_new_alerts([payload], [(hook.id, "k1")], time.time())
-    assert [d["alert_key"] for d in store.outbox()] == ["k1"]
+    assert [d["alert_keys"] for d in store.outbox()] == [["k1"]]
     assert "k1" in store.first_seen()
     due = store.due_deliveries(time.time())
     store.failed(due[0].id, "refused", time.time() + 60)

@@ -57,7 +57,7 @@ from pa_client.web.context import WebContext, canonical_origin
 from pa_client.web.events import Event
 from pa_client.web.live import Tracker
 from pa_client.web.server import Server
-from pa_client.web.store import Store
+from pa_client.web.store import ALERTS_PER_DELIVERY, Store
 from pa_client.web.webhooks import WebhookSender
 
 CHROMIUM = "/usr/bin/chromium"
@@ -92,8 +92,9 @@ class Receiver:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 body = json.loads(raw)
-                key = f"{self.path} {body['key']}"
-                receiver.attempts[key] = receiver.attempts.get(key, 0) + 1
+                for alert in body["alerts"]:
+                    key = f"{self.path} {alert['key']}"
+                    receiver.attempts[key] = receiver.attempts.get(key, 0) + 1
                 if self.path in receiver.failing:
                     self.send_response(503)
                 else:
@@ -113,7 +114,8 @@ class Receiver:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
 
     def keys(self, path: str) -> list[str]:
-        return [body["key"] for p, body, _ in self.posts if p == path]
+        """The keys of the alerts delivered to `path`, in the order received."""
+        return [alert["key"] for p, body, _ in self.posts if p == path for alert in body["alerts"]]
 
     def stop(self) -> None:
         if self.server is not None:
@@ -836,11 +838,21 @@ def test_each_new_alert_is_posted_once_to_the_webhooks_that_want_it(served: Serv
     assert len(receiver.keys("/all")) == len(set(receiver.keys("/all")))  # once each
     _path, body, headers = next(p for p in receiver.posts if p[0] == "/all")
     assert (
-        headers["Idempotency-Key"] == body["key"]
+        headers["Idempotency-Key"] == body["delivery"]
         and body["ledger"]["ledger"] == served.ctx.ledger.deployment.ledger
     )
+    # An audit's new alerts go together: the sample season's first audit in few POSTs.
+    first = len([p for p, _, _ in receiver.posts if p == "/all"])
+    assert first < len(everything) and all(
+        len(b["alerts"]) <= ALERTS_PER_DELIVERY for _, b, _ in receiver.posts
+    )
     # The webhook bound to holder2 gets none of the sample season's alerts (holder2 may not see them).
-    assert all(body["authorisation"] == served.other for p, body, _ in receiver.posts if p == "/holder2")
+    assert all(
+        alert["authorisation"] == served.other
+        for p, body, _ in receiver.posts
+        if p == "/holder2"
+        for alert in body["alerts"]
+    )
     # A failing webhook is retried with backoff, then delivered once.
     critical = {a["key"] for a in alerts if a["severity"] == "critical"}
     assert _wait(lambda: all(receiver.attempts.get(f"/flaky {k}", 0) >= 2 for k in critical), 20)

@@ -5,6 +5,7 @@ what it gives up on (a URL no try can succeed with)."""
 from __future__ import annotations
 
 import http.server
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ import pytest
 from pa_client.errors import InputError
 from pa_client.web.access import Access
 from pa_client.web.live import AlertItem
-from pa_client.web.store import Store
+from pa_client.web.store import ALERTS_PER_DELIVERY, Store
 from pa_client.web.webhooks import WebhookSender, WebhookTargetError, check_url, queue_alerts
 
 LEDGER = {"chain_id": 31337, "registry": "0x1", "ledger": "0x2"}
@@ -136,3 +137,70 @@ def test_an_invalid_url_is_given_up_not_retried_for_ever(tmp_path: Path) -> None
         delivery = _deliver(store, "http://erp.example:99999/hook", allow_local=False)
         assert delivery["abandoned"] is not None and delivery["attempts"] == 1
         assert store.next_attempt_at() is None and store.due_deliveries(time.time() + 3600) == []
+
+
+def test_a_large_submissions_alerts_are_stored_once_and_posted_together(tmp_path: Path, local: Local) -> None:
+    """Two alerts for each of the 10 000 entries a request may carry, for three webhooks: each alert is
+    stored once, and posted in deliveries of at most ALERTS_PER_DELIVERY (it was a row with a copy of
+    the payload per webhook and alert, 53 MB, and 60 000 POSTs)."""
+    alerts = [
+        AlertItem(
+            f"{kind}:FRIPO000000000042:API-IM-{n:06d}",
+            "FRIPO000000000042",
+            kind,
+            "warning",
+            f"API-IM-{n:06d}",
+            f"API-LOT-{n:06d}",
+            "recorded 20 days after it happened (more than 72 hours)",
+            None,
+            time.time(),
+        )
+        for n in range(10_000)
+        for kind in ("late_record", "deadline_near")
+    ]
+    path = tmp_path / "web.sqlite3"
+    with Store(path) as store:
+        for name in ("/a", "/b", "/c"):
+            store.add_webhook(local.url(name), None, allow_local=True)
+        queue_alerts(store, alerts, Access, LEDGER)
+        queue_alerts(store, alerts, Access, LEDGER)  # found again by the next audit: nothing more queued
+        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = sum(f.stat().st_size for f in tmp_path.iterdir())
+        assert size < 20_000_000, size  # the payloads once: about 16 MB
+        assert len(store.outbox()) == 3 * len(alerts) // ALERTS_PER_DELIVERY
+        sender = WebhookSender(store)
+        while sender.drain_once():
+            pass
+        assert all(d["delivered"] for d in store.outbox())
+    posts = [path for method, path in local.requests if method == "POST"]
+    assert sorted(posts) == sorted(["/a", "/b", "/c"] * (len(alerts) // ALERTS_PER_DELIVERY))
+
+
+def test_a_store_of_the_earlier_version_keeps_what_it_owed(tmp_path: Path) -> None:
+    """Its webhooks get a secret; its outbox (a row per webhook and alert) becomes deliveries."""
+    path = tmp_path / "web.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            """
+            CREATE TABLE webhooks (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, address TEXT,
+                min_severity TEXT NOT NULL DEFAULT 'info', created REAL NOT NULL, removed REAL);
+            CREATE TABLE alerts_seen (key TEXT PRIMARY KEY, authorisation TEXT NOT NULL, severity TEXT NOT NULL,
+                payload TEXT NOT NULL, first_seen REAL NOT NULL);
+            CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id INTEGER NOT NULL,
+                alert_key TEXT NOT NULL, payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt REAL NOT NULL, delivered REAL, last_error TEXT, UNIQUE (webhook_id, alert_key));
+            INSERT INTO webhooks (url, created) VALUES ('https://erp.example/hook', 0);
+            INSERT INTO alerts_seen VALUES ('k1', 'FRIPO1', 'critical', '{"key": "k1", "ledger": {}}', 0);
+            INSERT INTO outbox (webhook_id, alert_key, payload, attempts, next_attempt, last_error)
+                VALUES (1, 'k1', '{}', 3, 0, 'refused');
+            """
+        )
+    db.close()
+    with Store(path) as store:
+        (hook,) = store.webhooks()
+        assert hook.secret.startswith("whsec_") and not hook.allow_local
+        assert [(d["alert_keys"], d["attempts"], d["delivered"]) for d in store.outbox()] == [
+            (["k1"], 3, None)
+        ]
+        (due,) = store.due_deliveries(time.time())
+        assert due.payloads == ({"key": "k1", "ledger": {}},)

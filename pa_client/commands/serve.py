@@ -294,9 +294,9 @@ def webhook_list(ctx: typer.Context) -> None:
         return
     for hook in hooks:
         mine = [d for d in outbox if d["webhook_id"] == hook.id]
-        delivered = sum(1 for d in mine if d["delivered"])
-        abandoned = sum(1 for d in mine if d["abandoned"])
-        pending = len(mine) - delivered - abandoned
+        delivered = sum(len(d["alert_keys"]) for d in mine if d["delivered"])
+        abandoned = sum(len(d["alert_keys"]) for d in mine if d["abandoned"])
+        pending = sum(len(d["alert_keys"]) for d in mine) - delivered - abandoned
         last = next((d["last_error"] for d in reversed(mine) if d["abandoned"]), "")
         given_up = f", {abandoned} given up ({last})" if abandoned else ""
         console.print(

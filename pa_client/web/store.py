@@ -23,6 +23,9 @@ from typing import Any
 
 from pa_client.web.access import session_live, token_usable
 
+ALERTS_PER_DELIVERY = 100
+"""A webhook's new alerts of one audit go in POSTs of at most this many (a submission of 10 000 entries
+can raise 20 000 alerts: 200 POSTs per webhook, not 20 000)."""
 MAX_CHALLENGES = 10_000
 CHALLENGES_PER_ADDRESS = 5
 CHALLENGES_PER_REQUESTER = 20
@@ -45,11 +48,11 @@ CREATE TABLE IF NOT EXISTS webhooks (
 CREATE TABLE IF NOT EXISTS alerts_seen (
     key TEXT PRIMARY KEY, authorisation TEXT NOT NULL, severity TEXT NOT NULL, payload TEXT NOT NULL,
     first_seen REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id INTEGER NOT NULL, alert_key TEXT NOT NULL,
-    payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL,
-    delivered REAL, last_error TEXT, abandoned REAL, UNIQUE (webhook_id, alert_key));
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (delivered, next_attempt);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id INTEGER NOT NULL, alert_keys TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL, delivered REAL, last_error TEXT,
+    abandoned REAL);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (delivered, next_attempt);
 """
 
 TOKEN_PREFIX = "pat_"
@@ -110,11 +113,13 @@ class Webhook:
 
 @dataclass(frozen=True)
 class OutboxItem:
+    """One delivery owed: a POST of some alerts (their stored payloads) to one webhook."""
+
     id: int
     webhook_id: int
     url: str
-    alert_key: str
-    payload: str
+    alert_keys: tuple[str, ...]
+    payloads: tuple[dict[str, Any], ...]
     attempts: int
     secret: str = field(repr=False, default="")
     allow_local: bool = False
@@ -136,12 +141,12 @@ class Store:
         for table, column, kind in (
             ("webhooks", "secret", "TEXT NOT NULL DEFAULT ''"),  # earlier webhooks get their secret below
             ("webhooks", "allow_local", "INTEGER NOT NULL DEFAULT 0"),
-            ("outbox", "abandoned", "REAL"),
         ):
             present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
             if present and column not in present:  # a file of an earlier version
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._db.executescript(SCHEMA)
+        self._migrate_outbox()
         for (hook_id,) in self._db.execute("SELECT id FROM webhooks WHERE secret = ''").fetchall():
             self._db.execute("UPDATE webhooks SET secret = ? WHERE id = ?", (_webhook_secret(), hook_id))
 
@@ -355,11 +360,13 @@ class Store:
         self, alerts: Sequence[dict[str, Any]], deliveries: Sequence[tuple[int, str]], now: float
     ) -> None:
         """Marks alerts seen and queues their deliveries (webhook id, alert key) in one transaction:
-        an alert is either new and queued, or already seen, even across a crash."""
-        by_key = {alert["key"]: alert for alert in alerts}
+        an alert is either new and queued, or already seen, even across a crash. An alert's payload is
+        kept once (`alerts_seen`), whatever the number of webhooks; a webhook's new alerts are queued
+        together, ALERTS_PER_DELIVERY to a POST."""
+        new: set[str] = set()
         with self._tx() as db:
             for alert in alerts:
-                db.execute(
+                cursor = db.execute(
                     "INSERT OR IGNORE INTO alerts_seen VALUES (?, ?, ?, ?, ?)",
                     (
                         alert["key"],
@@ -369,46 +376,69 @@ class Store:
                         now,
                     ),
                 )
+                if cursor.rowcount:
+                    new.add(alert["key"])
+            by_hook: dict[int, dict[str, None]] = {}  # insertion-ordered sets
             for hook_id, key in deliveries:
-                db.execute(
-                    "INSERT OR IGNORE INTO outbox (webhook_id, alert_key, payload, next_attempt)"
-                    " VALUES (?, ?, ?, ?)",
-                    (hook_id, key, json.dumps(by_key[key], sort_keys=True), now),
-                )
+                if key in new:  # an alert seen already is never queued again
+                    by_hook.setdefault(hook_id, {})[key] = None
+            for hook_id, ordered in by_hook.items():
+                keys = list(ordered)
+                for start in range(0, len(keys), ALERTS_PER_DELIVERY):
+                    db.execute(
+                        "INSERT INTO deliveries (webhook_id, alert_keys, next_attempt) VALUES (?, ?, ?)",
+                        (hook_id, json.dumps(keys[start : start + ALERTS_PER_DELIVERY]), now),
+                    )
 
-    def due_deliveries(self, now: float, limit: int = 50) -> list[OutboxItem]:
+    def due_deliveries(self, now: float, limit: int = 20) -> list[OutboxItem]:
         rows = self._rows(
-            "SELECT o.id, o.webhook_id, w.url, o.alert_key, o.payload, o.attempts, w.secret, w.allow_local"
-            " FROM outbox o JOIN webhooks w ON w.id = o.webhook_id"
-            " WHERE o.delivered IS NULL AND o.abandoned IS NULL AND w.removed IS NULL AND o.next_attempt <= ?"
-            " ORDER BY o.next_attempt, o.id LIMIT ?",
+            "SELECT d.id, d.webhook_id, w.url, d.alert_keys, d.attempts, w.secret, w.allow_local"
+            " FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+            " WHERE d.delivered IS NULL AND d.abandoned IS NULL AND w.removed IS NULL AND d.next_attempt <= ?"
+            " ORDER BY d.next_attempt, d.id LIMIT ?",
             (now, limit),
         )
-        return [
-            OutboxItem(
-                int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]), str(r[6]), bool(r[7])
+        items = []
+        for row in rows:
+            keys = tuple(str(key) for key in json.loads(row[3]))
+            found = dict(
+                self._rows(
+                    f"SELECT key, payload FROM alerts_seen WHERE key IN ({', '.join('?' * len(keys))})", keys
+                )
             )
-            for r in rows
-        ]
+            payloads = tuple(json.loads(found[key]) for key in keys if key in found)
+            items.append(
+                OutboxItem(
+                    int(row[0]),
+                    int(row[1]),
+                    str(row[2]),
+                    keys,
+                    payloads,
+                    int(row[4]),
+                    str(row[5]),
+                    bool(row[6]),
+                )
+            )
+        return items
 
     def next_attempt_at(self) -> float | None:
         rows = self._rows(
-            "SELECT MIN(o.next_attempt) FROM outbox o JOIN webhooks w ON w.id = o.webhook_id"
-            " WHERE o.delivered IS NULL AND o.abandoned IS NULL AND w.removed IS NULL"
+            "SELECT MIN(d.next_attempt) FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+            " WHERE d.delivered IS NULL AND d.abandoned IS NULL AND w.removed IS NULL"
         )
         return None if not rows or rows[0][0] is None else float(rows[0][0])
 
     def delivered(self, item_id: int, now: float) -> None:
         with self._tx() as db:
             db.execute(
-                "UPDATE outbox SET delivered = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                "UPDATE deliveries SET delivered = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
                 (now, item_id),
             )
 
     def failed(self, item_id: int, error: str, next_attempt: float) -> None:
         with self._tx() as db:
             db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE id = ?",
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE id = ?",
                 (error[:500], next_attempt, item_id),
             )
 
@@ -416,24 +446,45 @@ class Store:
         """Gives a delivery up: its webhook's URL is one no try can succeed with."""
         with self._tx() as db:
             db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, abandoned = ? WHERE id = ?",
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, abandoned = ? WHERE id = ?",
                 (error[:500], now, item_id),
             )
 
     def outbox(self) -> list[dict[str, Any]]:
-        """Every delivery, for `pa serve webhook list` and the tests."""
+        """Every delivery, for `pa serve webhook list` and the tests (`alert_keys`: the alerts it
+        carries)."""
         rows = self._rows(
-            "SELECT id, webhook_id, alert_key, attempts, next_attempt, delivered, last_error, abandoned"
-            " FROM outbox ORDER BY id"
+            "SELECT id, webhook_id, alert_keys, attempts, next_attempt, delivered, last_error, abandoned"
+            " FROM deliveries ORDER BY id"
         )
         names = (
             "id",
             "webhook_id",
-            "alert_key",
+            "alert_keys",
             "attempts",
             "next_attempt",
             "delivered",
             "last_error",
             "abandoned",
         )
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        return [{**dict(zip(names, row, strict=True)), "alert_keys": json.loads(row[2])} for row in rows]
+
+    def _migrate_outbox(self) -> None:
+        """An earlier version's outbox (a row and a copy of the payload per webhook and alert) becomes
+        deliveries of one alert each, as they stood."""
+        tables = {str(r[0]) for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "outbox" not in tables:
+            return
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        abandoned = "abandoned" if "abandoned" in columns else "NULL"
+        with self._tx() as db:
+            rows = db.execute(
+                f"SELECT webhook_id, alert_key, attempts, next_attempt, delivered, last_error, {abandoned}"
+                " FROM outbox ORDER BY id"
+            ).fetchall()
+            db.executemany(
+                "INSERT INTO deliveries (webhook_id, alert_keys, attempts, next_attempt, delivered, last_error,"
+                " abandoned) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(r[0], json.dumps([r[1]]), *r[2:]) for r in rows],
+            )
+            db.execute("DROP TABLE outbox")

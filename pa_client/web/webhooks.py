@@ -1,12 +1,15 @@
 """Alerts out: each new alert is POSTed as JSON to the configured webhooks, once.
 
-The tracker stores a new alert and queues one delivery per webhook that wants it in the same SQLite
-transaction (`Store.record_new_alerts`): the outbox survives a restart, and a key (webhook, alert) is
-queued once. This sender drains the outbox: a 2xx answer marks the delivery done; anything else
-(an error status, a refused connection, a time-out) is retried with exponential backoff (1 s, 2 s,
-4 s … at most 10 minutes apart), for as long as the webhook is registered. Each POST carries the
-alert's key in `Idempotency-Key`: a receiver that saw a delivery whose answer was lost (the server
-stopped between the POST and its answer) can tell the repeat.
+The tracker stores a new alert and queues its deliveries in the same SQLite transaction
+(`Store.record_new_alerts`): the outbox survives a restart, and an alert is queued once. A webhook's
+new alerts of one audit travel together, up to `ALERTS_PER_DELIVERY` in a POST, and each alert is
+stored once whatever the number of webhooks: a submission of 10 000 entries raising 20 000 alerts
+makes 200 POSTs per webhook, not 20 000, and the store keeps 20 000 payloads, not one per webhook
+too. This sender drains the outbox: a 2xx answer marks the delivery done; anything else (an error
+status, a refused connection, a time-out) is retried with exponential backoff (1 s, 2 s, 4 s … at
+most 10 minutes apart), for as long as the webhook is registered. Each POST carries its delivery's
+key in `Idempotency-Key` (and the body's `delivery`): a receiver that saw a delivery whose answer was
+lost (the server stopped between the POST and its answer) can tell the repeat.
 
 Each POST is signed: `X-PA-Signature: t=UNIX_SECONDS,v1=HEX`, HEX being the HMAC-SHA256 of
 `UNIX_SECONDS` + `.` + the body under the webhook's own secret (shown when it is added; docs/web.md
@@ -20,6 +23,7 @@ import hashlib
 import hmac
 import http.client
 import ipaddress
+import json
 import logging
 import socket
 import ssl
@@ -180,6 +184,19 @@ def post_json(
         raise OSError(f"answered {status} {reason}")
 
 
+def delivery_key(item: OutboxItem) -> str:
+    """The delivery's own key, the same at each try: `Idempotency-Key` and the body's `delivery`."""
+    return f"pa-delivery-{item.id}"
+
+
+def delivery_body(item: OutboxItem) -> bytes:
+    """The JSON a delivery POSTs: its key, the ledger and its alerts (each as `GET /alerts` gives it)."""
+    ledger = next((p["ledger"] for p in item.payloads if "ledger" in p), None)
+    alerts = [{k: v for k, v in payload.items() if k != "ledger"} for payload in item.payloads]
+    document = {"delivery": delivery_key(item), "ledger": ledger, "alerts": alerts}
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
 def queue_alerts(
     store: Store, alerts: Sequence[AlertItem], access_of: Callable[[str], Access], ledger: dict[str, Any]
 ) -> None:
@@ -249,10 +266,9 @@ class WebhookSender:
         return done
 
     def deliver(self, item: OutboxItem) -> bool:
-        body = item.payload.encode("utf-8")
+        body = delivery_body(item)
         headers = {
-            "Idempotency-Key": item.alert_key,
-            "X-PA-Alert-Key": item.alert_key,
+            "Idempotency-Key": delivery_key(item),
             SIGNATURE_HEADER: signature(item.secret, body, int(self.clock())),
         }
         try:
