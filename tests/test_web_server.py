@@ -526,6 +526,51 @@ def test_a_flood_of_challenges_locks_no_one_out(served: Served, monkeypatch: pyt
             db.execute("DELETE FROM challenges WHERE nonce LIKE 'flood%'")
 
 
+def test_no_other_site_can_sign_a_visitor_in_or_post_for_them(served: Served) -> None:
+    """Login CSRF: a page elsewhere auto-submitting the sign-in form (with the attacker's signed
+    message, or the development sign-in) must not open a session in the visitor's browser."""
+    account = dev_account("holder2")
+    own = served.base
+    message = requests.post(
+        own + "/api/v1/auth/challenge", json={"address": account.address}, timeout=30
+    ).json()["message"]
+    form = {"message": message, "signature": sign_message(account, message), "next": "/"}
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Referer": "https://evil.example/page"},
+        {"Origin": "null"},
+    ):
+        for path, data in (
+            ("/signin", form),
+            ("/signin/dev", {"alias": "customs", "next": "/"}),
+            ("/signout", {}),
+        ):
+            refused = requests.post(own + path, data=data, headers=headers, allow_redirects=False, timeout=30)
+            assert refused.status_code == 403, (path, headers, refused.status_code)
+            assert "pa_session" not in refused.cookies
+        api = requests.post(
+            own + "/api/v1/auth/session",
+            json={"message": message, "signature": form["signature"]},
+            headers=headers,
+        )
+        assert api.status_code == 403 and "another site" in api.json()["detail"]
+    # The server's own pages (the browser names their origin), and systems (no Origin), are served.
+    signed_in = requests.post(
+        own + "/signin", data=form, headers={"Origin": own}, allow_redirects=False, timeout=30
+    )
+    assert signed_in.status_code == 303 and "pa_session" in signed_in.cookies
+
+
+def test_every_answer_forbids_framing_and_foreign_scripts(served: Served) -> None:
+    for path in ("/signin", "/", "/api/v1/health", "/static/live.js", "/no-such-page"):
+        answer = requests.get(served.base + path, timeout=30)
+        assert answer.headers["X-Frame-Options"] == "DENY", path
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"], path
+        assert "script-src 'self'" in answer.headers["Content-Security-Policy"], path
+        assert answer.headers["Referrer-Policy"] == "same-origin", path
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", path
+
+
 def test_pages_of_another_holders_authorisation_are_refused_by_url(served: Served) -> None:
     holder2 = served.ctx.store.create_session(dev_account("holder2").address, 600)
     customs = served.ctx.store.create_session(dev_account("customs").address, 600)

@@ -8,6 +8,19 @@ longest), and only from an authenticated caller: without a valid token or sessio
 sign-in forms and messages). A body announced larger (`Content-Length`) is answered 413 at once;
 one sent without a length is read until it passes the limit, then answered 413. Nothing is parsed
 before that: a 500 MB body costs the server nothing but the connection.
+
+Cross-site requests: a state-changing request (POST, PUT, PATCH, DELETE) that a browser says comes
+from another site is refused (403) before it reaches its route — the sign-in forms too, so that no
+page elsewhere can sign a visitor in as someone else (login CSRF) or out. A browser names the page's
+origin in `Origin` (every current browser does on a POST); it must be the server's canonical origin
+(`pa serve --origin`, `signin.origin_of`). Without `Origin`, a `Referer` must be of that origin; a
+request with neither comes from no browser page (a system with its API token, `curl`) and is let
+through.
+
+Every answer carries `SECURITY_HEADERS`: no framing by another site (`X-Frame-Options`, the CSP's
+`frame-ancestors`), scripts and everything else from the server only (`Content-Security-Policy`;
+inline styles are allowed, scripts are not), no URL of a page sent to another site (`Referrer-Policy`),
+no content-type guessing (`X-Content-Type-Options`).
 """
 
 from __future__ import annotations
@@ -15,13 +28,17 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
+from pa_client.domain.text import escaped
 from pa_client.web.auth import SESSION_COOKIE, principal_from
 from pa_client.web.context import WebContext
+from pa_client.web.signin import origin_of
 
-__all__ = ["AUTHENTICATED_BODIES", "SMALL_BODY_BYTES", "RequestGuard"]
+__all__ = ["AUTHENTICATED_BODIES", "SECURITY_HEADERS", "SMALL_BODY_BYTES", "STATE_CHANGING", "RequestGuard"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -32,6 +49,16 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 SMALL_BODY_BYTES: Final = 64 * 1024
 AUTHENTICATED_BODIES: Final = frozenset({"/api/v1/entries"})
 """Routes whose body is read only once the caller is known (their route needs a token or session)."""
+STATE_CHANGING: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SECURITY_HEADERS: Final[dict[str, str]] = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
 UNAUTHENTICATED: Final = (
     "sign in (POST /api/v1/auth/session) or send a valid API token (Authorization: Bearer …)"
 )
@@ -77,8 +104,14 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        send = _with_security_headers(send)
         headers = _headers(scope)
         path = str(scope.get("path", ""))
+        if scope.get("method") in STATE_CHANGING:
+            refused = self._cross_site(scope, headers)
+            if refused is not None:
+                await _answer(send, 403, refused)
+                return
         if path in AUTHENTICATED_BODIES and not await run_in_threadpool(self._authenticated, headers):
             await _answer(send, 401, UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"})
             return
@@ -104,12 +137,42 @@ class RequestGuard:
 
         await self.app(scope, replay, send)
 
+    def _cross_site(self, scope: Scope, headers: dict[str, str]) -> str | None:
+        """Why a state-changing request is refused as another site's, or None."""
+        origin = headers.get("origin")
+        if origin is None and "referer" in headers:
+            parts = urlsplit(headers["referer"])
+            origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else "null"
+        if origin is None:
+            return None  # no browser page sent it
+        own = origin_of(Request(scope))
+        if origin.rstrip("/").lower() == own.lower():
+            return None
+        return f"a request from another site ({escaped(origin)[:100]}) is refused: this server is {own}"
+
     def _authenticated(self, headers: dict[str, str]) -> bool:
         session = _cookie(headers.get("cookie", ""), SESSION_COOKIE)
         return (
             principal_from(self.ctx.store, authorization=headers.get("authorization"), session_id=session)
             is not None
         )
+
+
+def _with_security_headers(send: Send) -> Send:
+    """`send`, adding SECURITY_HEADERS to the answer's (those a route set itself are kept)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            present = {name.lower() for name, _ in message.get("headers", [])}
+            extra = [
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in SECURITY_HEADERS.items()
+                if name.lower().encode("latin-1") not in present
+            ]
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending
 
 
 async def _read(receive: Receive, limit: int) -> bytes:
