@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from pa_client.chain.transport import redact_urls
 from pa_client.commands import CliState, register_all
 from pa_client.domain.text import for_terminal
 from pa_client.errors import PaClientError
@@ -95,7 +96,7 @@ class _StderrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(for_terminal(self.format(record), lines=True) + "\n")
+            sys.stderr.write(for_terminal(redact_urls(self.format(record)), lines=True) + "\n")
         except Exception:
             self.handleError(record)
 
@@ -139,8 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _print_error(message: str) -> None:
     # One line even if a message (e.g. from a library) carries newlines; no escape sequence from
-    # record text in it.
-    sys.stderr.write(f"error: {for_terminal(' '.join(message.split()))}\n")
+    # record text in it, no password of a URL.
+    sys.stderr.write(f"error: {for_terminal(redact_urls(' '.join(message.split())))}\n")
     sys.stderr.flush()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import requests
 
 from pa_client.errors import ChainError
 
-__all__ = ["ONCE", "RETRY", "RequestRefusedError", "RetryPolicy", "Transport", "redact"]
+__all__ = ["ONCE", "RETRY", "RequestRefusedError", "RetryPolicy", "Transport", "redact", "redact_urls"]
 
 log = logging.getLogger("pa_client")
 
@@ -51,6 +52,15 @@ def redact(url: str) -> str:
     if parts.port is not None:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)[^\s/@'\"]+@")
+
+
+def redact_urls(text: str) -> str:
+    """`text` with the user and password of every URL in it taken out: what a library's error says
+    about a URL (`Invalid URL 'http://alice:secret@'`) is printed without the secret."""
+    return _USERINFO.sub(r"\1", text)
 
 
 class RequestRefusedError(ChainError):
@@ -78,8 +88,10 @@ class RetryPolicy:
             except _RETRIED as error:
                 if number == self.tries:
                     tries = "once" if self.tries == 1 else f"after {self.tries} tries"
-                    raise ChainError(f"{what}: the node did not answer {tries}: {error}") from None
-                log.warning("%s: %s; retrying in %.1f s", what, error, delay)
+                    raise ChainError(
+                        f"{what}: the node did not answer {tries}: {redact_urls(str(error))}"
+                    ) from None
+                log.warning("%s: %s; retrying in %.1f s", what, redact_urls(str(error)), delay)
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
