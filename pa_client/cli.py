@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -15,7 +16,7 @@ from pa_client.chain.transport import redact_urls
 from pa_client.commands import CliState, register_all
 from pa_client.domain.text import for_terminal
 from pa_client.errors import PaClientError
-from pa_client.settings import default_data_dir
+from pa_client.settings import PRIVATE_UMASK, default_data_dir
 
 __all__ = ["app", "main"]
 
@@ -123,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     only the client's own errors reach here as exceptions.
     """
     command = typer.main.get_command(app)
+    umask = os.umask(PRIVATE_UMASK)  # what pa and its node create is its user's only
     try:
         command.main(args=list(argv) if argv is not None else None, prog_name="pa")
     except PaClientError as exc:
@@ -135,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    finally:
+        os.umask(umask)
     return 0
 
 

@@ -3,6 +3,7 @@ one test per rule, on pure functions and the server's store (no chain)."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import date
 from pathlib import Path
@@ -373,3 +374,16 @@ def test_a_new_alert_is_queued_once_per_webhook_even_if_found_again(store: Store
     assert store.outbox()[0]["attempts"] == 1
     reopened = Store(store.path)  # a restart: the delivery is still owed
     assert reopened.next_attempt_at() is not None
+
+
+def test_the_servers_store_is_its_owners_only_whatever_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        with Store(tmp_path / "web" / "web.sqlite3") as store:
+            store.create_session(HOLDER, 60)  # a write: the -wal and -shm files exist
+            modes = {path.name: path.stat().st_mode & 0o777 for path in (tmp_path / "web").iterdir()}
+    finally:
+        os.umask(previous)
+    assert set(modes) >= {"web.sqlite3", "web.sqlite3-wal", "web.sqlite3-shm"}
+    assert {name: oct(mode) for name, mode in modes.items() if mode & 0o077} == {}
+    assert (tmp_path / "web").stat().st_mode & 0o077 == 0

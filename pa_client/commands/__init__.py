@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from pa_client.domain.text import for_terminal
-from pa_client.settings import Settings
+from pa_client.settings import Settings, make_private
 
 __all__ = [
     "CliState",
@@ -56,7 +56,9 @@ def settings_from(ctx: typer.Context, **extra: Any) -> Settings:
     state = ctx.find_object(CliState)
     overrides = dict(state.overrides) if state is not None else {}
     overrides.update({name: value for name, value in extra.items() if value is not None})
-    return Settings.load(**overrides)
+    settings = Settings.load(**overrides)
+    make_private(settings.data_dir)
+    return settings
 
 
 def human_size(size: int) -> str:

@@ -16,7 +16,7 @@ from pa_client.chain.accounts import is_local_dev_chain
 from pa_client.chain.connection import open_ledger
 from pa_client.chain.ledger import LedgerClient
 from pa_client.errors import ConfigError
-from pa_client.settings import Settings
+from pa_client.settings import Settings, make_private
 from pa_client.web.access import Access
 from pa_client.web.events import Broker
 from pa_client.web.live import DEFAULT_POLL_SECONDS, AlertItem, Tracker
@@ -78,6 +78,7 @@ class WebContext:
         self.config = config
         self.settings = settings
         self.origin = canonical_origin(config.origin) if config.origin else None
+        make_private(settings.data_dir)
         self.ledger = ledger or open_ledger(settings, signing=False)
         self.chain_id = self.ledger.deployment.chain_id
         self.store = Store.for_data_dir(settings.data_dir)

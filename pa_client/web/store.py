@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pa_client.settings import make_private
 from pa_client.web.access import session_live, token_usable
 
 ALERTS_PER_DELIVERY = 100
@@ -129,7 +131,12 @@ class Store:
     """The server's SQLite file; safe to share between threads (one connection, one lock)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private(path.parent)
+        # The file holds sessions, token hashes and webhook secrets: its owner's only (SQLite gives
+        # its -wal and -shm files the same mode).
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
         self.path = path
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
