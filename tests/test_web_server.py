@@ -4,6 +4,8 @@ the published OpenAPI document, and the pages in a real browser (Debian's chromi
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import csv
 import dataclasses
 import http.client
@@ -50,7 +52,7 @@ from pa_client.errors import ConfigError
 from pa_client.present.audit_document import audit_document
 from pa_client.records.entries_file import COLUMNS, read_entries
 from pa_client.settings import Settings
-from pa_client.web import WebConfig, create_app, pages
+from pa_client.web import WebConfig, create_app, guards, pages
 from pa_client.web import store as web_store
 from pa_client.web.auth import sign_message
 from pa_client.web.context import WebContext, canonical_origin
@@ -1073,9 +1075,10 @@ def test_the_server_answers_502_while_its_node_is_down_and_follows_it_to_another
 # ---------------------------------------------------------------- schemathesis
 
 
-def test_no_generated_request_makes_a_server_error(served: Served) -> None:
+def test_no_generated_request_makes_a_server_error(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every operation of the published OpenAPI document, with generated valid and invalid requests,
-    as a system with a token (a read-only one: nothing generated is recorded) and as no one."""
+    as a system with a token (a read-only one: nothing generated is recorded) and as no one; then
+    against the guards' limits: bodies beyond a tight limit (413), requests from another site (403)."""
     schema = schemathesis.openapi.from_url(served.base + "/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert {op.path for op in operations} >= {
@@ -1086,41 +1089,66 @@ def test_no_generated_request_makes_a_server_error(served: Served) -> None:
     }
     examples = int(os.environ.get("PA_WEB_FUZZ_EXAMPLES", "8"))
     token = {"Authorization": f"Bearer {served.tokens['customs']}"}
+    elsewhere = {**token, "Origin": "https://evil.example"}
     runs = [
-        (schemathesis.GenerationMode.POSITIVE, token, examples),
-        (schemathesis.GenerationMode.NEGATIVE, token, examples),
-        (schemathesis.GenerationMode.POSITIVE, {}, 3),
+        (schemathesis.GenerationMode.POSITIVE, token, examples, False),
+        (schemathesis.GenerationMode.NEGATIVE, token, examples, False),
+        (schemathesis.GenerationMode.POSITIVE, {}, 3, False),
+        (schemathesis.GenerationMode.POSITIVE, token, 4, True),  # bodies beyond 64 bytes refused
+        (schemathesis.GenerationMode.NEGATIVE, elsewhere, 3, False),
     ]
     document = served.get("/openapi.json").json()
     calls = 0
+    statuses: collections.Counter[int] = collections.Counter()
+    tight = dataclasses.replace(served.ctx.config, max_body_bytes=64)
     for operation in operations:
         spec = document["paths"][operation.path][operation.method.lower()]
-        for mode, headers, count in runs:
-            if mode is schemathesis.GenerationMode.NEGATIVE and not (
-                spec.get("requestBody") or spec.get("parameters")
-            ):
-                continue  # nothing of the request can be made invalid
-
-            @hypothesis.settings(
-                max_examples=count,
-                deadline=None,
-                database=None,
-                derandomize=True,
-                suppress_health_check=list(HealthCheck),
-                phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-            )
-            @hypothesis.given(case=operation.as_strategy(mode, headers=headers))
-            def check(case: schemathesis.Case[Any]) -> None:
-                nonlocal calls
-                calls += 1
-                response = case.call(base_url=served.base, timeout=30)
-                case.validate_response(response, checks=[not_a_server_error])
-
-            try:
-                check()
-            except hypothesis.errors.Unsatisfiable:
-                continue  # nothing invalid can be made of this operation (e.g. no parameters)
+        for mode, headers, count, limited in runs:
+            with monkeypatch.context() as limits:
+                if limited:
+                    limits.setattr(served.ctx, "config", tight)
+                    limits.setattr(guards, "SMALL_BODY_BYTES", 64)
+                calls += _generated_calls(served, operation, spec, mode, headers, count, statuses)
     assert calls > 8 * len(operations)
+    assert statuses[413] and statuses[403] and not [s for s in statuses if s >= 500]
+
+
+def _generated_calls(
+    served: Served,
+    operation: Any,
+    spec: dict[str, Any],
+    mode: schemathesis.GenerationMode,
+    headers: dict[str, str],
+    count: int,
+    statuses: collections.Counter[int],
+) -> int:
+    """Sends up to `count` generated requests of `operation`, each checked not to make a server
+    error, counting their statuses; returns how many were sent."""
+    if mode is schemathesis.GenerationMode.NEGATIVE and not (
+        spec.get("requestBody") or spec.get("parameters")
+    ):
+        return 0  # nothing of the request can be made invalid
+    calls = 0
+
+    @hypothesis.settings(
+        max_examples=count,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+    )
+    @hypothesis.given(case=operation.as_strategy(mode, headers=headers))
+    def check(case: schemathesis.Case[Any]) -> None:
+        nonlocal calls
+        calls += 1
+        response = case.call(base_url=served.base, timeout=30)
+        statuses[response.status_code] += 1
+        case.validate_response(response, checks=[not_a_server_error])
+
+    with contextlib.suppress(hypothesis.errors.Unsatisfiable):  # nothing invalid can be made of it
+        check()
+    return calls
 
 
 # ---------------------------------------------------------------- in a real browser
