@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -11,9 +12,11 @@ from typing import Annotated
 
 import typer
 
+from pa_client.chain.transport import redact_urls
 from pa_client.commands import CliState, register_all
+from pa_client.domain.text import for_terminal
 from pa_client.errors import PaClientError, ProblemsError
-from pa_client.settings import default_data_dir
+from pa_client.settings import PRIVATE_UMASK, default_data_dir
 
 __all__ = ["app", "main"]
 
@@ -94,7 +97,7 @@ class _StderrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.write(for_terminal(redact_urls(self.format(record)), lines=True) + "\n")
         except Exception:
             self.handleError(record)
 
@@ -121,13 +124,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     only the client's own errors reach here as exceptions.
     """
     command = typer.main.get_command(app)
+    umask = os.umask(PRIVATE_UMASK)  # what pa and its node create is its user's only
     try:
         command.main(args=list(argv) if argv is not None else None, prog_name="pa")
     except PaClientError as exc:
         # A file checked whole: each of its problems on a line of its own, then the one-line error.
         if isinstance(exc, ProblemsError):
             for line in exc.details:
-                sys.stderr.write(f"{' '.join(line.split())}\n")
+                sys.stderr.write(f"{_shown(line)}\n")
         _print_error(str(exc))
         return 1
     except SystemExit as exc:
@@ -137,12 +141,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    finally:
+        os.umask(umask)
     return 0
 
 
+def _shown(message: str) -> str:
+    """One line even if a message (e.g. from a library) carries newlines; no escape sequence from
+    record text in it, no password of a URL."""
+    return for_terminal(redact_urls(" ".join(message.split())))
+
+
 def _print_error(message: str) -> None:
-    # One line even if a message (e.g. from a library) carries newlines.
-    sys.stderr.write(f"error: {' '.join(message.split())}\n")
+    sys.stderr.write(f"error: {_shown(message)}\n")
     sys.stderr.flush()
 
 

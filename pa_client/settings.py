@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from pa_client.errors import ConfigError
 
-__all__ = ["ENV_VARS", "Settings", "default_anvil_path", "default_data_dir"]
+__all__ = ["ENV_VARS", "PRIVATE_UMASK", "Settings", "default_anvil_path", "default_data_dir", "make_private"]
 
 APP_NAME = "pa-ledger"
 
@@ -41,6 +41,21 @@ def default_data_dir() -> Path:
     if xdg and Path(xdg).is_absolute():
         return Path(xdg) / APP_NAME
     return Path.home() / ".local" / "share" / APP_NAME
+
+
+PRIVATE_UMASK = 0o077
+"""What `pa` creates is its user's only: folders 0700, files 0600 (the keystores' rule)."""
+
+
+def make_private(folder: Path) -> Path:
+    """Creates `folder` (and its parents) readable by its owner only, or takes the group's and others'
+    access away from an existing one: the data folder holds the sessions, tokens and webhook secrets
+    of `pa serve`, the journal and the audit index, which are its user's."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = folder.stat()
+    if status.st_mode & 0o077 and status.st_uid == os.getuid():
+        folder.chmod(0o700)
+    return folder
 
 
 def default_anvil_path() -> Path:

@@ -3,6 +3,7 @@ through the command line, against the real chain."""
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,3 +166,17 @@ def test_demo_is_idempotent_and_says_what_it_did(tmp_path: Path, capsys: pytest.
         assert "holds 180 records" in second
     finally:
         EmbeddedNode(Settings(data_dir=data_dir)).stop()
+
+
+def test_the_data_folder_and_what_pa_writes_in_it_are_its_users_only(pa: Pa) -> None:
+    """Like the keystores: the deployment, the journal, the web server's sessions, tokens and webhook
+    secrets are nobody else's to read. A folder an earlier version left open is closed."""
+    pa.data_dir.mkdir(parents=True)
+    pa.data_dir.chmod(0o755)
+    assert pa("deploy", account="customs")[0] == 0
+    assert pa("serve", "token", "create", "--name", "ERP", "--read-only", BROKER)[0] == 0
+    assert pa("serve", "webhook", "add", "https://erp.example/hook")[0] == 0
+    assert stat.S_IMODE(pa.data_dir.stat().st_mode) == 0o700
+    written = sorted(pa.data_dir.rglob("*"))
+    assert any(p.name == "web.sqlite3" for p in written) and any(p.suffix == ".json" for p in written)
+    assert [(str(p), oct(stat.S_IMODE(p.stat().st_mode))) for p in written if p.stat().st_mode & 0o077] == []

@@ -4,6 +4,9 @@ do not change when the tracker reads on (each found by a review, each failed bef
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -96,3 +99,42 @@ def test_tables_handed_out_do_not_change_when_the_tracker_reads_on(parties: Part
     check = verify(parties.reader, tables, block)[auth]
     assert check.verified and check.sequence == 1, check.detail
     assert len(tables.statuses.get(auth, [])) == 0
+
+
+def test_the_block_events_verdict_covers_only_what_its_viewer_may_see(
+    parties: Parties, auth: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another holder's authorisation failing its check (a node hiding one of its records) is not
+    told to this holder's page: each stream's `verified` is that of the authorisations it may see."""
+    other = factories.fresh_reference("FRIPOV")
+    parties.customs.register(factories.authorisation(other, holder=parties.holder2.sender.address))
+
+    def one_fails(*args: Any, **kwargs: Any) -> Any:
+        checks = verify(*args, **kwargs)
+        checks[other] = dataclasses.replace(checks[other], verified=False, detail="a record is missing")
+        return checks
+
+    monkeypatch.setattr(live, "verify", one_fails)
+    broker = Broker()
+    tracker = Tracker(parties.reader, broker)
+    tracker.poll_once()
+
+    async def streams() -> dict[str, list[dict[str, Any]]]:
+        holder = broker.subscribe(lambda reference: reference == auth)
+        holder2 = broker.subscribe(lambda reference: reference == other)
+        customs = broker.subscribe(lambda reference: True)
+        await asyncio.to_thread(tracker.audit_once)
+        await asyncio.sleep(0.1)  # the offers made from the tracker's thread
+        seen: dict[str, list[dict[str, Any]]] = {}
+        for name, subscription in (("holder", holder), ("holder2", holder2), ("customs", customs)):
+            events = []
+            while not subscription.queue.empty():
+                events.append(subscription.queue.get_nowait())
+            seen[name] = [json.loads(e.sse().split("data: ", 1)[1]) for e in events if e.name == "block"]
+        return seen
+
+    seen = asyncio.run(streams())
+    assert [event["verified"] for event in seen["holder"]] == [True]
+    assert [event["verified"] for event in seen["holder2"]] == [False]
+    assert [event["verified"] for event in seen["customs"]] == [False]
+    assert all(other not in json.dumps(event) for event in seen["holder"])

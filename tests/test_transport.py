@@ -3,17 +3,22 @@ front of the session's Anvil. web3 goes through it too, and retries nothing on t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from support.chain import AnvilNode
 from support.rpc_proxy import Faults, rpc_proxy
 from web3 import Web3
 
 from pa_client.chain import rpc
-from pa_client.chain.accounts import dev_account
+from pa_client.chain.accounts import dev_account, resolve_account
 from pa_client.chain.provider import TransportProvider
 from pa_client.chain.sender import Sender, connect
-from pa_client.chain.transport import RETRY, RequestRefusedError, RetryPolicy, Transport, redact
-from pa_client.errors import ChainError
+from pa_client.chain.transport import RETRY, RequestRefusedError, RetryPolicy, Transport, redact, redact_urls
+from pa_client.cli import main
+from pa_client.errors import AccountError, ChainError
+from pa_client.settings import Settings
+from pa_client.web import errors as web_errors
 
 FAST = RetryPolicy(tries=RETRY.tries, first_delay=0.01)
 
@@ -96,3 +101,27 @@ def test_credentials_in_a_url_never_reach_a_message() -> None:
     with pytest.raises(ChainError) as refused:
         connect("http://alice:S3cretPW@127.0.0.1:9/", timeout=0.5)
     assert "S3cretPW" not in str(refused.value) and "alice" not in str(refused.value)
+
+
+def test_credentials_in_a_library_s_message_about_a_url_are_taken_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """requests names an invalid URL whole ("Invalid URL 'http://alice:S3cretPW@'"); neither the
+    error `pa` prints nor its warnings, nor the development account's refusal, give the password."""
+    assert redact_urls("Invalid URL 'http://alice:S3cretPW@': No host") == "Invalid URL 'http://': No host"
+    assert (
+        redact_urls("at https://u:p@a.example/x and ws://b.example")
+        == "at https://a.example/x and ws://b.example"
+    )
+    code = main(["--rpc-url", "http://alice:S3cretPW@", "--data-dir", str(tmp_path), "audit"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "no chain answers" in err
+    assert "S3cretPW" not in out + err and "alice" not in out + err
+    remote = Settings(rpc_url="http://alice:S3cretPW@node.example:8545", account="holder")
+    with pytest.raises(AccountError) as refused:
+        resolve_account(remote, chain_id=1)
+    assert "node.example:8545" in str(refused.value) and "S3cretPW" not in str(refused.value)
+
+
+def test_the_web_server_answers_no_password_of_a_url() -> None:
+    assert "S3cretPW" not in web_errors.detail_of(ChainError("Invalid URL 'http://alice:S3cretPW@'"))

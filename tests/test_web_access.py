@@ -3,6 +3,7 @@ one test per rule, on pure functions and the server's store (no chain)."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import date
 from pathlib import Path
@@ -22,7 +23,7 @@ from pa_client.web.auth import (
     verify_sign_in,
 )
 from pa_client.web.live import alert_key
-from pa_client.web.store import CHALLENGES_PER_ADDRESS, Store
+from pa_client.web.store import CHALLENGES_PER_ADDRESS, CHALLENGES_PER_REQUESTER, Store
 from pa_client.web.webhooks import backoff
 
 CUSTOMS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -264,6 +265,37 @@ def test_asking_for_challenges_again_and_again_does_not_fill_the_store(
         _signed(store, Account.create())
 
 
+def test_a_caller_replaces_only_its_own_challenges(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    victim = Account.create()
+    now = time.time()
+
+    def ask(address: str, requester: str) -> str:
+        return new_challenge(
+            store,
+            address=address,
+            host=HOST,
+            uri=f"http://{HOST}",
+            chain_id=CHAIN,
+            now=now,
+            requester=requester,
+        )
+
+    own = ask(victim.address, "192.0.2.1")
+    for index in range(50):  # another caller asks for the victim's address, and for others
+        ask(victim.address if index % 2 else Account.create().address, "203.0.113.7")
+    counts = dict(store._rows("SELECT requester, COUNT(*) FROM challenges GROUP BY requester"))
+    assert counts == {"192.0.2.1": 1, "203.0.113.7": CHALLENGES_PER_REQUESTER}
+    signed = verify_sign_in(
+        store, message=own, signature=sign_message(victim, own), host=HOST, chain_id=CHAIN, now=now
+    )
+    assert signed == victim.address
+    # Full: a caller at its own bound still gets one (its oldest goes); a new caller waits (429).
+    monkeypatch.setattr(web_store, "MAX_CHALLENGES", CHALLENGES_PER_REQUESTER)
+    assert ask(Account.create().address, "203.0.113.7")
+    with pytest.raises(SignInBusyError):
+        ask(victim.address, "192.0.2.1")
+
+
 def test_an_expired_challenge_is_refused(store: Store) -> None:
     then = time.time() - 3600
     message, signature = _signed(store, Account.create(), now=then)
@@ -334,7 +366,7 @@ def test_a_new_alert_is_queued_once_per_webhook_even_if_found_again(store: Store
     payload = {"key": "k1", "authorisation": A, "severity": "info"}
     store.record_new_alerts([payload], [(hook.id, "k1")], time.time())
     store.record_new_alerts([payload], [(hook.id, "k1")], time.time())
-    assert [d["alert_key"] for d in store.outbox()] == ["k1"]
+    assert [d["alert_keys"] for d in store.outbox()] == [["k1"]]
     assert "k1" in store.first_seen()
     due = store.due_deliveries(time.time())
     store.failed(due[0].id, "refused", time.time() + 60)
@@ -342,3 +374,16 @@ def test_a_new_alert_is_queued_once_per_webhook_even_if_found_again(store: Store
     assert store.outbox()[0]["attempts"] == 1
     reopened = Store(store.path)  # a restart: the delivery is still owed
     assert reopened.next_attempt_at() is not None
+
+
+def test_the_servers_store_is_its_owners_only_whatever_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        with Store(tmp_path / "web" / "web.sqlite3") as store:
+            store.create_session(HOLDER, 60)  # a write: the -wal and -shm files exist
+            modes = {path.name: path.stat().st_mode & 0o777 for path in (tmp_path / "web").iterdir()}
+    finally:
+        os.umask(previous)
+    assert set(modes) >= {"web.sqlite3", "web.sqlite3-wal", "web.sqlite3-shm"}
+    assert {name: oct(mode) for name, mode in modes.items() if mode & 0o077} == {}
+    assert (tmp_path / "web").stat().st_mode & 0o077 == 0

@@ -4,6 +4,7 @@ chain needed)."""
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -84,9 +85,20 @@ def test_webhooks_are_added_listed_and_removed(capsys: pytest.CaptureFixture[str
         capsys, "--data-dir", data, "serve", "webhook", "add", "https://erp.example/hook", "--for", holder
     )
     assert code == 0 and holder in out
+    secret = re.search(r"signed with (whsec_\S+)", out)
+    assert secret is not None  # shown to the operator, for the receiver to check signatures
+    assert _pa(capsys, "--data-dir", data, "serve", "webhook", "secret", "1")[1].strip() == secret.group(1)
     code, out, _ = _pa(capsys, "--data-dir", data, "serve", "webhook", "list")
     assert "https://erp.example/hook" in out and "0 delivered, 0 pending" in out
+    assert "whsec_" not in out
     assert _pa(capsys, "--data-dir", data, "serve", "webhook", "add", "ftp://x")[0] == 1
+    code, _, err = _pa(capsys, "--data-dir", data, "serve", "webhook", "add", "http://127.0.0.1:9/x")
+    assert code == 1 and "loopback address" in err and "--allow-local" in err
+    code, _, _ = _pa(
+        capsys, "--data-dir", data, "serve", "webhook", "add", "http://127.0.0.1:9/x", "--allow-local"
+    )
+    assert code == 0
+    assert _pa(capsys, "--data-dir", data, "serve", "webhook", "remove", "2")[0] == 0
     assert _pa(capsys, "--data-dir", data, "serve", "webhook", "remove", "1")[0] == 0
     assert _pa(capsys, "--data-dir", data, "serve", "webhook", "list")[1].strip() == "no webhooks"
 

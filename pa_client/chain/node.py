@@ -166,6 +166,11 @@ class EmbeddedNode:
             persists=bool(info.get("persist", True)),
         )
 
+    def running_url(self) -> str | None:
+        """The RPC URL of the node running now (its node.json), or None; never starts it."""
+        info = self._live_info(cleanup=False)
+        return None if info is None else _url(info["port"])
+
     def ensure_running(self) -> str:
         """The node's RPC URL, starting the node first if needed."""
         info = self._live_info(cleanup=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +31,17 @@ GAS_MARGIN_PERCENT = 20
 RECEIPT_TIMEOUT_SECONDS = 120
 
 
-def connect(rpc_url: str, *, timeout: float = 30.0, token: str | None = None) -> Web3:
+def connect(
+    rpc_url: str,
+    *,
+    timeout: float = 30.0,
+    token: str | None = None,
+    locate: Callable[[], str | None] | None = None,
+) -> Web3:
     """A Web3 connected to `rpc_url` through the client's transport (sending `token` as a bearer
-    token, when given), or ChainError when nothing answers there."""
-    w3 = Web3(TransportProvider(Transport(rpc_url, token=token, timeout=timeout)))
+    token, when given; asking `locate` where the node went when it stops answering), or ChainError
+    when nothing answers there."""
+    w3 = Web3(TransportProvider(Transport(rpc_url, token=token, timeout=timeout, locate=locate)))
     try:
         w3.eth.chain_id  # noqa: B018 - the first request proves the connection
     except Exception as error:

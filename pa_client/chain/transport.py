@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import requests
 
 from pa_client.errors import ChainError
 
-__all__ = ["ONCE", "RETRY", "RequestRefusedError", "RetryPolicy", "Transport", "redact"]
+__all__ = ["ONCE", "RETRY", "RequestRefusedError", "RetryPolicy", "Transport", "redact", "redact_urls"]
 
 log = logging.getLogger("pa_client")
 
@@ -51,6 +52,15 @@ def redact(url: str) -> str:
     if parts.port is not None:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)[^\s/@'\"]+@")
+
+
+def redact_urls(text: str) -> str:
+    """`text` with the user and password of every URL in it taken out: what a library's error says
+    about a URL (`Invalid URL 'http://alice:secret@'`) is printed without the secret."""
+    return _USERINFO.sub(r"\1", text)
 
 
 class RequestRefusedError(ChainError):
@@ -78,8 +88,10 @@ class RetryPolicy:
             except _RETRIED as error:
                 if number == self.tries:
                     tries = "once" if self.tries == 1 else f"after {self.tries} tries"
-                    raise ChainError(f"{what}: the node did not answer {tries}: {error}") from None
-                log.warning("%s: %s; retrying in %.1f s", what, error, delay)
+                    raise ChainError(
+                        f"{what}: the node did not answer {tries}: {redact_urls(str(error))}"
+                    ) from None
+                log.warning("%s: %s; retrying in %.1f s", what, redact_urls(str(error)), delay)
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
@@ -103,8 +115,13 @@ class Transport:
         timeout: float = 30.0,
         retry: RetryPolicy = RETRY,
         trust_env: bool = True,
+        locate: Callable[[], str | None] | None = None,
     ) -> None:
         self.url = url
+        self.locate = locate
+        """Where the node is now, asked again after a request found no node (the embedded node,
+        started again on another port, says where in its node.json); None: the URL is fixed."""
+        self._lost = False
         self.timeout = timeout
         self.retry = retry
         self._ids = itertools.count(1)
@@ -127,6 +144,18 @@ class Transport:
         decoding paid thousands of times)."""
 
         def attempt() -> Any:
+            if self._lost and self.locate is not None:
+                found = self.locate()
+                if found and found != self.url:
+                    log.warning("the node moved: %s, not %s", redact(found), redact(self.url))
+                    self.url = found
+            try:
+                return send()
+            except OSError:
+                self._lost = True
+                raise
+
+        def send() -> Any:
             with self._session.post(self.url, data=body, timeout=self.timeout, stream=True) as answer:
                 if answer.status_code >= 400 and answer.status_code not in _RETRIED_STATUSES:
                     # Refused, not lost (401 without the node's token, 404 at a wrong path): say so now.
@@ -135,6 +164,7 @@ class Transport:
                     )
                 answer.raise_for_status()
                 content = answer.raw.read(decode_content=True)
+            self._lost = False
             return decode(content)
 
         return self.retry.run(attempt, what=what)

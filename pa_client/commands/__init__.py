@@ -15,13 +15,33 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from pa_client.settings import Settings
+from pa_client.domain.text import for_terminal
+from pa_client.settings import Settings, make_private
 
-__all__ = ["CliState", "console", "err_console", "human_size", "register_all", "settings_from"]
+__all__ = [
+    "CliState",
+    "TerminalConsole",
+    "console",
+    "err_console",
+    "human_size",
+    "register_all",
+    "settings_from",
+]
+
+
+class TerminalConsole(Console):
+    """A rich console that prints no escape sequence or control character it was given: record
+    text (a lot, a description, an alert's message) is a declarant's, and `ESC [ …` in it must not
+    drive the reader's terminal. Every text printed goes through `for_terminal` (line breaks kept);
+    rich adds its own styles afterwards. No emoji codes either (`:warning:` in a lot stays text)."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        super().print(*(for_terminal(o, lines=True) if isinstance(o, str) else o for o in objects), **options)
+
 
 # rich resolves sys.stdout at each write, so this also prints into test runners' captures.
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(highlight=False, soft_wrap=True, stderr=True)
+console = TerminalConsole(highlight=False, soft_wrap=True, emoji=False)
+err_console = TerminalConsole(highlight=False, soft_wrap=True, stderr=True, emoji=False)
 
 
 @dataclass(frozen=True)
@@ -36,7 +56,9 @@ def settings_from(ctx: typer.Context, **extra: Any) -> Settings:
     state = ctx.find_object(CliState)
     overrides = dict(state.overrides) if state is not None else {}
     overrides.update({name: value for name, value in extra.items() if value is not None})
-    return Settings.load(**overrides)
+    settings = Settings.load(**overrides)
+    make_private(settings.data_dir)
+    return settings
 
 
 def human_size(size: int) -> str:

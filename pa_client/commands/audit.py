@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pa_client.audit.rules import AlertThresholds, bill_of_discharge
@@ -15,6 +16,7 @@ from pa_client.audit.run import AuditRun, run_audit
 from pa_client.chain.connection import open_ledger
 from pa_client.commands import console, settings_from
 from pa_client.dev.console import AuditSummary
+from pa_client.domain.text import for_terminal
 from pa_client.errors import ChainError, InputError
 from pa_client.present import write_audit, write_bill
 from pa_client.present.audit_document import audit_document
@@ -150,14 +152,19 @@ def alerts_command(
         console.print("no open alerts", markup=False)
         return
     for row in alerts.to_dict("records"):
-        subject = row["entry_ref"] or row["lot"] or ""
+        # Record text is a declarant's: neither an escape sequence nor rich markup ("[red]") in it acts.
+        subject = _shown(row["entry_ref"] or row["lot"] or "")
         due = f" (due {row['due']})" if row["due"] else ""
         console.print(
             f"[{SEVERITY_STYLE.get(row['severity'], '')}]{row['severity']:<8}[/] {row['kind']:<16} "
-            f"{row['authorisation']}  {subject}: {row['message']}{due}",
+            f"{_shown(row['authorisation'])}  {subject}: {_shown(row['message'])}{due}",
             highlight=False,
         )
     console.print(f"{len(alerts):,} open alerts as of {run.result.today.isoformat()}", markup=False)
+
+
+def _shown(text: str) -> str:
+    return escape(for_terminal(str(text)))
 
 
 def bill_command(

@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
     webhook_app.command("add")(webhook_add)
     webhook_app.command("list")(webhook_list)
     webhook_app.command("remove")(webhook_remove)
+    webhook_app.command("secret")(webhook_secret)
     serve_app.add_typer(token_app, name="token")
     serve_app.add_typer(webhook_app, name="webhook")
     serve_app.command("sign")(sign)
@@ -71,6 +72,27 @@ def serve(
             help="Offer sign-in as the development accounts (default: on a local development chain only).",
         ),
     ] = None,
+    allow_local_webhooks: Annotated[
+        bool,
+        typer.Option(
+            "--allow-local-webhooks",
+            help="The --webhook URLs may be on this machine (loopback) or link-local.",
+        ),
+    ] = False,
+    max_body_mb: Annotated[
+        float,
+        typer.Option(
+            min=0.1, help="The largest body of a submission (POST /api/v1/entries), in MiB; larger: 413."
+        ),
+    ] = 32.0,
+    origin: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="The address people reach the server at (https://pa.example), named in sign-in messages "
+            "and required of the Origin of forms (default: http://HOST:PORT).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard (pages with live updates) and the HTTP API (OpenAPI at /openapi.json)."""
     if ctx.invoked_subcommand is not None:
@@ -79,8 +101,13 @@ def serve(
     from pa_client.web.server import Server
 
     settings = settings_from(ctx)
+    shown = f"[{host}]" if ":" in host else host
+    if origin is None and host not in ("0.0.0.0", "::", ""):  # a wildcard: the address each caller used
+        origin = f"http://{shown}:{port}"
     config = WebConfig(
         settings,
+        origin=origin,
+        max_body_bytes=int(max_body_mb * 1024 * 1024),
         session_hours=session_hours,
         poll_seconds=poll,
         today=today.date() if today else None,
@@ -90,10 +117,14 @@ def serve(
     app = create_app(config)
     web = app.state.ctx
     for url in webhook or []:
-        web.store.add_webhook(_checked_url(url), None)
-    shown = f"[{host}]" if ":" in host else host
+        hook = web.store.add_webhook(
+            _checked_url(url, allow_local_webhooks), None, allow_local=allow_local_webhooks
+        )
+        console.print(f"webhook {hook.id}: {hook.url}, signed with {hook.secret}", markup=False)
+    listening = f"http://{shown}:{port}"
+    reached = f", reached at {web.origin}" if web.origin and web.origin != listening else ""
     console.print(
-        f"PA Ledger dashboard and API on http://{shown}:{port}/ (ledger {web.ledger.deployment.ledger}, "
+        f"PA Ledger dashboard and API on {listening}/{reached} (ledger {web.ledger.deployment.ledger}, "
         f"chain {web.chain_id}); OpenAPI at /openapi.json; Ctrl-C stops",
         markup=False,
     )
@@ -104,10 +135,10 @@ def serve(
     Server(app, host, port).run()
 
 
-def _checked_url(url: str) -> str:
-    if not url.startswith(("http://", "https://")):
-        raise InputError(f"a webhook is an http:// or https:// URL, not {url!r}")
-    return url
+def _checked_url(url: str, allow_local: bool) -> str:
+    from pa_client.web.webhooks import check_url
+
+    return check_url(url, allow_local=allow_local)
 
 
 # ---------------------------------------------------------------- tokens
@@ -222,6 +253,13 @@ def webhook_add(
     min_severity: Annotated[
         str, typer.Option("--min-severity", help="critical, warning or info (every alert).")
     ] = "info",
+    allow_local: Annotated[
+        bool,
+        typer.Option(
+            "--allow-local",
+            help="The URL may be on this machine (loopback) or link-local (refused otherwise).",
+        ),
+    ] = False,
 ) -> None:
     """Register a webhook; each new alert is POSTed to it once (retried until it answers 2xx)."""
     from pa_client.web.auth import SignInError, checksum
@@ -235,13 +273,14 @@ def webhook_add(
             address = checksum(for_account)
         except SignInError as error:
             raise InputError(str(error)) from None
-    checked = _checked_url(url)
+    checked = _checked_url(url, allow_local)
     with Store.for_data_dir(settings_from(ctx).data_dir) as store:
-        hook = store.add_webhook(checked, address, min_severity)
+        hook = store.add_webhook(checked, address, min_severity, allow_local=allow_local)
     console.print(
         f"webhook {hook.id}: {hook.url} ({'alerts of ' + address if address else 'every alert'}, from {min_severity})",
         markup=False,
     )
+    console.print(f"its deliveries are signed with {hook.secret} (X-PA-Signature, docs/web.md)", markup=False)
 
 
 def webhook_list(ctx: typer.Context) -> None:
@@ -255,11 +294,14 @@ def webhook_list(ctx: typer.Context) -> None:
         return
     for hook in hooks:
         mine = [d for d in outbox if d["webhook_id"] == hook.id]
-        delivered = sum(1 for d in mine if d["delivered"])
-        pending = len(mine) - delivered
+        delivered = sum(len(d["alert_keys"]) for d in mine if d["delivered"])
+        abandoned = sum(len(d["alert_keys"]) for d in mine if d["abandoned"])
+        pending = sum(len(d["alert_keys"]) for d in mine) - delivered - abandoned
+        last = next((d["last_error"] for d in reversed(mine) if d["abandoned"]), "")
+        given_up = f", {abandoned} given up ({last})" if abandoned else ""
         console.print(
             f"{hook.id:>4}  {hook.url}  {hook.address or 'every alert'} from {hook.min_severity}: "
-            f"{delivered} delivered, {pending} pending",
+            f"{delivered} delivered, {pending} pending{given_up}",
             markup=False,
         )
 
@@ -275,6 +317,19 @@ def webhook_remove(
     if not done:
         raise InputError(f"no webhook {hook_id}")
     console.print(f"webhook {hook_id} removed", markup=False)
+
+
+def webhook_secret(
+    ctx: typer.Context, hook_id: Annotated[int, typer.Argument(help="The webhook's number.")]
+) -> None:
+    """Print the secret a webhook's deliveries are signed with (for its receiver to check them)."""
+    from pa_client.web.store import Store
+
+    with Store.for_data_dir(settings_from(ctx).data_dir) as store:
+        hook = next((h for h in store.webhooks() if h.id == hook_id), None)
+    if hook is None:
+        raise InputError(f"no webhook {hook_id}")
+    console.print(hook.secret, markup=False)
 
 
 # ---------------------------------------------------------------- signing a sign-in message

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from pa_client.chain.connection import open_ledger
 from pa_client.chain.ledger import LedgerClient, LotState
 from pa_client.chain.node import EmbeddedNode
+from pa_client.chain.transport import redact
 from pa_client.domain.quantities import format_quantity
 from pa_client.errors import AccountError, InputError
 from pa_client.present.audit_document import audit_document
@@ -311,11 +312,11 @@ def embedded_node_mismatch(rpc_url: str, settings: Settings) -> str | None:
         if same_endpoint(status.rpc_url, rpc_url):
             return None
         return (
-            f"{rpc_url} is not the embedded node of {settings.data_dir}, which runs at {status.rpc_url}: "
+            f"{redact(rpc_url)} is not the embedded node of {settings.data_dir}, which runs at {status.rpc_url}: "
             f"set APE_FOUNDRY_HOST={status.rpc_url}, or restart the node on Ape's port "
             f"(pa node stop; pa node start --port {urlsplit(rpc_url).port})"
         )
     return (
-        f"the embedded node of {settings.data_dir} is not running, so {rpc_url} is another chain: "
+        f"the embedded node of {settings.data_dir} is not running, so {redact(rpc_url)} is another chain: "
         f"start it there with `pa node start --port {urlsplit(rpc_url).port}`"
     )

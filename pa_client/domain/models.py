@@ -11,7 +11,7 @@ import enum
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from fractions import Fraction
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -51,6 +51,10 @@ def _percent(value: object) -> Decimal:
     return decimal
 
 
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+"""The ledger keeps times as Unix seconds (uint64): nothing before."""
+
+
 def _moment(value: object) -> datetime:
     """ISO 8601 date or date-time; UTC where no offset is given."""
     if isinstance(value, datetime):
@@ -68,20 +72,30 @@ def _moment(value: object) -> datetime:
         raise ValueError("not a date or date-time")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 in UTC, 9999-12-31T23:59-14:00 in 10000
+        raise ValueError("out of the range of date-times (years 1 to 9999 in UTC)") from None
+    if moment < EPOCH:
+        raise ValueError(f"before {EPOCH:%Y-%m-%d}, the earliest moment the ledger holds (Unix time)")
+    return moment
 
 
 def _day(value: object) -> date:
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    elif isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            day = date.fromisoformat(value.strip())
         except ValueError:
             raise ValueError("not an ISO 8601 date (e.g. 2024-07-10)") from None
-    raise ValueError("not a date")
+    else:
+        raise ValueError("not a date")
+    if day < EPOCH.date() or day >= date.max:
+        raise ValueError(f"out of the days the ledger holds ({EPOCH:%Y-%m-%d} to 9999-12-30)")
+    return day
 
 
 def _check(check: object) -> BeforeValidator:

@@ -4,6 +4,9 @@ UTF-8 without BOM, comma-separated, one header row of machine names, `\\n` line 
 text: decimals keep their scale (quantities and equivalents 6 decimals, money 2; percentages as
 stated, e.g. `4.5`), dates ISO 8601, times ISO 8601 in UTC with `Z`, booleans `true`/`false`, an
 empty cell for "none". See `pa_client.present.tables` for the columns.
+
+Text that a spreadsheet would read as a formula (a declarant's lot `=HYPERLINK(…)`) starts with a `'`
+(`pa_client.domain.text.csv_cell`); numbers are written as numbers, signs and all.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pa_client.audit.rules.audit import AuditResult
+from pa_client.domain.text import csv_cell
 from pa_client.present.tables import Cell, ExportTable, export_tables
 
 
@@ -35,7 +39,7 @@ def csv_text(value: Cell) -> str:
         return str(value)
     if isinstance(value, float):  # pragma: no cover - the tables never hold one
         raise TypeError("a float reached the CSV writer")
-    return str(value)
+    return csv_cell(str(value))
 
 
 def write_table(table: ExportTable, path: Path) -> Path:

@@ -9,6 +9,11 @@ double nearest to it and show exactly the decimal (with the column's format), an
 a number. A decimal with more significant digits (a quantity of a billion units and more with 6
 decimals, say) cannot be shown exactly by a spreadsheet and is written as text instead, right-aligned,
 so that no digit is silently lost. Exact machine reading is the CSV's and the JSON's job.
+
+Text is text. A lot, a site or a description is what a declarant typed; a cell whose text starts with
+`=` would be a formula (`=HYPERLINK(…)`). Every text cell is written by `text_cell`, whose type is
+text whatever it holds, and whose control characters (a NUL or an ESC recorded before the reader
+refused them; an XLSX cannot hold them) are written as their escapes (`pa_client.domain.text`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from pa_client.audit.rules.audit import AuditResult
+from pa_client.domain.text import escaped
 from pa_client.present import display
 from pa_client.present.tables import CENTS, DATE, INT, TIME, Cell, ExportColumn, ExportTable, export_tables
 
@@ -138,6 +144,21 @@ def _cell(sheet: Any, value: Any, **style: Any) -> Any:
     return cell
 
 
+def text_cell(sheet: Any, text: str, **style: Any) -> Any:
+    """A cell holding `text` as text, whatever it starts with: never a formula; a character that is
+    not text (a control character already on the chain, which openpyxl refuses) is escaped."""
+    cell = _cell(sheet, escaped(text), **style)
+    cell.data_type = "s"  # openpyxl makes a formula of a text starting with '='
+    return cell
+
+
+def _value_cell(sheet: Any, value: Any, **style: Any) -> Any:
+    """A cell for any value: text by `text_cell`, the rest as it is."""
+    if isinstance(value, str):
+        return text_cell(sheet, value, **style)
+    return _cell(sheet, value, **style) if any(v is not None for v in style.values()) else value
+
+
 def _write_table(sheet: Any, table: ExportTable, *, human_headers: bool = True) -> None:
     """One table on a write-only sheet: widths, frozen header and filter first, then the rows."""
     for index, column in enumerate(table.columns, start=1):
@@ -152,7 +173,7 @@ def _write_table(sheet: Any, table: ExportTable, *, human_headers: bool = True) 
     header = Alignment(vertical="center", wrap_text=True)
     sheet.append(
         [
-            _cell(
+            text_cell(
                 sheet,
                 c.header if human_headers else c.name,
                 fill=HEADER_FILL,
@@ -169,11 +190,11 @@ def _write_table(sheet: Any, table: ExportTable, *, human_headers: bool = True) 
         for index, value in enumerate(values):
             excel, as_text = excel_value(value)
             if as_text:
-                cells.append(_cell(sheet, excel, alignment=right))
+                cells.append(text_cell(sheet, excel, alignment=right))
             elif formats[index] and excel is not None and not isinstance(excel, str | bool):
                 cells.append(_cell(sheet, excel, number_format=formats[index]))
             else:
-                cells.append(excel)
+                cells.append(_value_cell(sheet, excel))
         sheet.append(cells)
 
 
@@ -193,14 +214,14 @@ def _cover_sheet(sheet: Any, cover: Cover) -> None:
     sheet.column_dimensions["A"].width = 48
     sheet.column_dimensions["B"].width = 80
     sheet.freeze_panes = "A5"
-    sheet.append([_cell(sheet, cover.title, font=TITLE_FONT)])
-    sheet.append([_cell(sheet, cover.subtitle, font=Font(italic=True, color="555555"))])
+    sheet.append([text_cell(sheet, cover.title, font=TITLE_FONT)])
+    sheet.append([text_cell(sheet, cover.subtitle, font=Font(italic=True, color="555555"))])
     sheet.append([])
-    sheet.append([_cell(sheet, text, fill=HEADER_FILL, font=HEADER_FONT) for text in ("Item", "Value")])
+    sheet.append([text_cell(sheet, text, fill=HEADER_FILL, font=HEADER_FONT) for text in ("Item", "Value")])
     left = Alignment(horizontal="left")
     for label, value, fmt in cover.rows:
         if isinstance(value, bool):
-            shown = _cell(
+            shown = text_cell(
                 sheet,
                 "yes" if value else "NO",
                 alignment=left,
@@ -215,12 +236,12 @@ def _cover_sheet(sheet: Any, cover: Cover) -> None:
                     fmt = TIME_FORMAT
                 elif isinstance(value, date):
                     fmt = DATE_FORMAT
-            shown = _cell(sheet, excel, alignment=left, number_format=None if as_text else fmt)
-        sheet.append([label, shown])
+            shown = _value_cell(sheet, excel, alignment=left, number_format=None if as_text else fmt)
+        sheet.append([text_cell(sheet, label), shown])
     if cover.notes:
         sheet.append([])
         for label, text in cover.notes:
-            sheet.append([label, text])
+            sheet.append([text_cell(sheet, label), text_cell(sheet, text)])
 
 
 def write_workbook(

@@ -1,6 +1,7 @@
 """The cells of an entries file as text, before any check: a CSV (UTF-8, a BOM accepted) or the first
 sheet of an XLSX workbook, whose cells become the text a CSV would hold, without binary floating
-point (see `entries_file`)."""
+point (see `entries_file`). A CSV cell `'=X` is the text `=X`, as a spreadsheet reads it: the mark our
+writers put on text that a spreadsheet would take for a formula (`pa_client.domain.text`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import BinaryIO, Final
 
 import openpyxl  # type: ignore[import-untyped]
 
+from pa_client.domain.text import from_csv_cell
 from pa_client.errors import InputError
 from pa_client.records.results import Problem
 
@@ -69,7 +71,8 @@ def read_csv(path: Path) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""))
     number = 0
     try:
-        for number, record in enumerate(reader, start=1):
+        for number, cells in enumerate(reader, start=1):
+            record = [from_csv_cell(cell) if cell.startswith("'") else cell for cell in cells]
             if number == 1:
                 table.header = record
             else:

@@ -24,6 +24,7 @@ from pa_client.domain.models import (
     Placement,
     Processing,
 )
+from pa_client.domain.text import text_problem
 from pa_client.records.cells import Table
 from pa_client.records.columns import (
     ANY_ROW,
@@ -230,6 +231,10 @@ class Checker:
                 if index in bad_cells:
                     text, message = bad_cells[index]
                     self.add(number, name, text, message)
+                    broken.add(name)
+                elif value and (problem := text_problem(value)) is not None:
+                    self.add(number, name, value, problem)  # said once: the cell is set aside
+                    del values[name]
                     broken.add(name)
         row = _Row(number, values, UNKNOWN_KIND, broken=broken)
         self.classify(row)

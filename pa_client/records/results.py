@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from pa_client.domain.models import Discharge, Handling, Movement, Placement, Processing
+from pa_client.domain.text import escaped
 from pa_client.errors import InputError
 from pa_client.records.columns import FileEntry
 
@@ -16,7 +17,8 @@ SHOWN_LENGTH: Final = 80
 
 
 def shown(value: str) -> str:
-    text = value.replace("\r", "\\r").replace("\n", "\\n")
+    """A cell's value in a message: on one line, what is not text escaped, at most 80 characters."""
+    text = escaped(value)
     return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
 
 

@@ -236,6 +236,7 @@ def _results(report: Report, entries: list[int]) -> list[EntryResultOut]:
     responses={
         **ERRORS,
         403: {"model": Detail, "description": "The caller cannot submit (no signing account)."},
+        413: {"model": Detail, "description": "The body is larger than the server takes (`--max-body-mb`)."},
         422: {"model": SubmissionOut, "description": "Problems found: nothing was sent."},
     },
     summary="Submit entries",

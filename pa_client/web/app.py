@@ -20,6 +20,7 @@ from pa_client.chain.ledger import LedgerClient
 from pa_client.errors import PaClientError
 from pa_client.web import api, errors, pages, signin
 from pa_client.web.context import WebConfig, WebContext
+from pa_client.web.guards import RequestGuard
 
 STATIC = Path(__file__).resolve().parent / "static"
 DESCRIPTION = """The PA Ledger API: submit inward processing entries (docs/spec/interfaces.md §1, the same checks
@@ -69,6 +70,7 @@ def create_app(config: WebConfig, *, ledger: LedgerClient | None = None) -> Fast
     app.include_router(pages.router)
     app.include_router(signin.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(RequestGuard, ctx=ctx)  # body limits, before any route reads a byte
 
     install_error_handlers(app)
     return app

@@ -60,8 +60,11 @@ def checksum(address: str) -> str:
     return Web3.to_checksum_address(text)
 
 
-def new_challenge(store: Store, *, address: str, host: str, uri: str, chain_id: int, now: float) -> str:
-    """The message the account is asked to sign, kept for one use."""
+def new_challenge(
+    store: Store, *, address: str, host: str, uri: str, chain_id: int, now: float, requester: str = ""
+) -> str:
+    """The message the account is asked to sign, kept for one use; `requester` (the caller's IP
+    address) bounds how many one caller keeps pending (`Store.add_challenge`)."""
     issued = datetime.fromtimestamp(now, UTC)
     nonce = siwe.generate_nonce()
     message = siwe.SiweMessage(
@@ -75,7 +78,7 @@ def new_challenge(store: Store, *, address: str, host: str, uri: str, chain_id: 
         issued_at=_iso(issued),
         expiration_time=_iso(issued + timedelta(seconds=CHALLENGE_SECONDS)),
     ).prepare_message()
-    if not store.add_challenge(nonce, checksum(address), str(message), now + CHALLENGE_SECONDS):
+    if not store.add_challenge(nonce, checksum(address), str(message), now + CHALLENGE_SECONDS, requester):
         raise SignInBusyError(
             f"too many sign-ins are under way; try again in {CHALLENGE_SECONDS // 60} minutes"
         )

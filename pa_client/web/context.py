@@ -9,12 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from pa_client.audit.rules import AlertThresholds
 from pa_client.chain.accounts import is_local_dev_chain
 from pa_client.chain.connection import open_ledger
 from pa_client.chain.ledger import LedgerClient
-from pa_client.settings import Settings
+from pa_client.errors import ConfigError
+from pa_client.settings import Settings, make_private
 from pa_client.web.access import Access
 from pa_client.web.events import Broker
 from pa_client.web.live import DEFAULT_POLL_SECONDS, AlertItem, Tracker
@@ -37,6 +39,37 @@ class WebConfig:
     secure_cookies: bool = False
     dev_sign_in: bool | None = None
     """Offer sign-in as the development accounts; None: only on a local development chain."""
+    max_body_bytes: int = 32 * 1024 * 1024
+    """The largest body `POST /api/v1/entries` takes (`guards.py`): twice the 10 000 entries a request
+    may carry with every text at its longest."""
+    origin: str | None = None
+    """The server's canonical origin (`https://pa.example`), as people's browsers reach it: the domain
+    of the sign-in messages and the `Origin` that state-changing requests must come from. None: the
+    address it serves on (the listening socket's, never a caller's `Host` header)."""
+
+
+def canonical_origin(text: str) -> str:
+    """`scheme://host[:port]` of an origin as people write it (a trailing slash accepted; the port
+    left out when it is the scheme's), or ConfigError."""
+    parts = urlsplit(text.strip())
+    refused = ConfigError(f"an origin is http(s)://HOST or http(s)://HOST:PORT, not {text!r}")
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise refused
+    try:
+        port = parts.port
+    except ValueError:
+        raise refused from None
+    host = parts.hostname
+    shown = f"[{host}]" if ":" in host else host
+    default = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{shown}" + ("" if port in (None, default) else f":{port}")
 
 
 class WebContext:
@@ -44,6 +77,8 @@ class WebContext:
         settings = config.settings
         self.config = config
         self.settings = settings
+        self.origin = canonical_origin(config.origin) if config.origin else None
+        make_private(settings.data_dir)
         self.ledger = ledger or open_ledger(settings, signing=False)
         self.chain_id = self.ledger.deployment.chain_id
         self.store = Store.for_data_dir(settings.data_dir)

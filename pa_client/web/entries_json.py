@@ -6,24 +6,29 @@ file, or one object with `inputs` and `outputs` lists (each item: the fields of 
 be JSON strings (exact, recommended) or JSON numbers (read from their shortest decimal form); a list of
 `documents` is accepted for the `;`-separated text.
 
-The objects become the rows of an entries file that `pa_client.records.entries_file.read_entries` checks whole
-— the same rules, the same messages — and every problem is given back with the object it concerns
-(`entries[3]`, `entries[3].inputs[0]`) instead of a file row.
+The objects become the rows of an entries table that the file's checker (`pa_client.records.checks`,
+as `read_entries` runs it) checks whole — the same rules, the same messages, text refused alike — and
+every problem is given back with the object it concerns (`entries[3]`, `entries[3].inputs[0]`) instead
+of a file row. The rows never pass through a file: a JSON string that no file can hold (a lone
+surrogate, `"\\ud800"`) reaches the same check as any other text. A value or field name in a problem
+is shown escaped (`pa_client.domain.text.escaped`).
 """
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import math
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pa_client.records.entries_file import COLUMNS, Problem, read_entries
+from pa_client.domain.text import escaped
+from pa_client.records.cells import Table
+from pa_client.records.checks import Checker
+from pa_client.records.entries_file import COLUMNS, Problem
 from pa_client.submission.submitter import Item
 
 SOURCE = "entries"
@@ -129,17 +134,15 @@ def read_json_entries(entries: Sequence[Mapping[str, Any]]) -> JsonEntries:
         return result
     extra = [name for row in rows for name in row if name not in COLUMNS]
     header = [*COLUMNS, *dict.fromkeys(extra)]
-    with tempfile.TemporaryDirectory(prefix="pa-entries-") as folder:
-        path = Path(folder) / "entries.csv"
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            for row in rows:
-                writer.writerow([row.get(name, "") for name in header])
-        checked = read_entries(path)
-    for problem in checked.problems:
+    table = Table(
+        header=header,
+        rows=[(number, [row.get(name, "") for name in header]) for number, row in enumerate(rows, start=2)],
+    )
+    checker = Checker(Path(SOURCE), table)
+    checked = checker.run()
+    for problem in checker.problems:
         result.problems.extend(_translate(problem, rows, origins))
-    for sourced in checked.entries:
+    for sourced in checked:
         entry = origins[sourced.row - 2][0]
         result.items.append(Item(sourced.entry, (entry,), SOURCE))
         result.entry_of_item.append(entry)
@@ -164,6 +167,19 @@ def _mentions(message: str, origins: list[tuple[int, str]]) -> str:
 
 
 def _translate(
+    problem: Problem, rows: list[dict[str, str]], origins: list[tuple[int, str]]
+) -> list[JsonProblem]:
+    return [
+        dataclasses.replace(
+            found,
+            field=None if found.field is None else escaped(found.field),
+            value=None if found.value is None else escaped(found.value),
+        )
+        for found in _located(problem, rows, origins)
+    ]
+
+
+def _located(
     problem: Problem, rows: list[dict[str, str]], origins: list[tuple[int, str]]
 ) -> list[JsonProblem]:
     message = _mentions(problem.message, origins)

@@ -4,6 +4,7 @@ status `status_of` gives: JSON `{"detail": ...}` for the API, the error page for
 
 from __future__ import annotations
 
+from pa_client.chain.transport import redact_urls
 from pa_client.errors import AccessDenied, AccountError, ChainError, InputError, NodeError, PaClientError
 from pa_client.web.auth import AddressError, SignInBusyError, SignInError
 
@@ -28,7 +29,7 @@ def status_of(error: PaClientError) -> int:
 
 
 def detail_of(error: PaClientError) -> str:
-    """The answer's text: the error's own line, said as the gateway's when the node failed."""
-    if status_of(error) == 502:
-        return f"the ledger did not answer: {error}"
-    return str(error)
+    """The answer's text: the error's own line (no password of a URL in it), said as the gateway's
+    when the node failed."""
+    text = redact_urls(str(error))
+    return f"the ledger did not answer: {text}" if status_of(error) == 502 else text

@@ -2,7 +2,8 @@
 stream) receives only what its account may see (`access.event_for`).
 
 Events are small JSON documents: `record` (a record read from a new block), `alert` (an alert the
-audit found for the first time) and `block` (the audited block moved, with the integrity status).
+audit found for the first time) and `block` (the audited block moved, with the integrity status of
+what the subscriber may see: the registry's and its authorisations', never another holder's).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,18 @@ class Event:
     name: str  # record, alert, block
     authorisation: str | None  # None: for every subscriber (e.g. the block height)
     data: dict[str, Any]
+    verified_by: Mapping[str, bool] | None = field(default=None, repr=False)
+    """A `block` event: each authorisation's integrity check. Never sent: each subscriber's
+    `verified` is `data["verified"]` (the registry's) and that of the authorisations it may see."""
+
+    def for_viewer(self, allowed: Callable[[str], bool]) -> Event:
+        """The event as a subscriber who may see the authorisations `allowed` says gets it."""
+        if self.verified_by is None:
+            return self
+        mine = all(ok for reference, ok in self.verified_by.items() if allowed(reference))
+        return Event(
+            self.name, self.authorisation, {**self.data, "verified": bool(self.data["verified"]) and mine}
+        )
 
     def sse(self) -> str:
         """The event in the text/event-stream format."""
@@ -77,7 +90,8 @@ class Broker:
             try:
                 if event.authorisation is not None and not subscription.allowed(event.authorisation):
                     continue
-                subscription.loop.call_soon_threadsafe(subscription.offer, event)
+                shown = event.for_viewer(subscription.allowed)
+                subscription.loop.call_soon_threadsafe(subscription.offer, shown)
             except RuntimeError:  # the subscriber's loop is closed: it is gone
                 self.unsubscribe(subscription)
             except Exception as error:  # the roles could not be read: not sent, the page reloads later

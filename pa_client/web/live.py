@@ -417,9 +417,13 @@ class Tracker:
         self.audit_state = state
         for item in new:
             self.broker.publish(Event("alert", item.authorisation, item.to_json()))
-        verified = result.registry is None or result.registry.verified
-        verified = verified and all(check.verified for check in result.integrity.values())
-        self.broker.publish(
-            Event("block", None, {"block": block, "time": _iso(block_time), "verified": verified})
+        registry_verified = result.registry is None or result.registry.verified
+        self.broker.publish(  # each page's `verified`: the registry's and that of what it may see
+            Event(
+                "block",
+                None,
+                {"block": block, "time": _iso(block_time), "verified": registry_verified},
+                verified_by={reference: check.verified for reference, check in result.integrity.items()},
+            )
         )
         return state

@@ -41,6 +41,8 @@ from pa_client.web.events import Event
 
 router = APIRouter(include_in_schema=False)
 HEARTBEAT_SECONDS = 15.0
+ALLOWED_CHECK_SECONDS = 1.0
+"""How often a live stream checks that its token or session is still valid, however busy it is."""
 
 
 def environment() -> jinja2.Environment:
@@ -431,17 +433,25 @@ async def events(request: Request, authorisation: str | None = None) -> Response
         try:
             yield "retry: 1500\n\n"
             yield Event("hello", None, {"block": ctx.tracker.last_block}).sse()
-            quiet = 0.0
+            quiet, checked = 0.0, time.monotonic()
             while not ctx.stopping.is_set():
                 try:
-                    event = await asyncio.wait_for(subscription.queue.get(), timeout=1.0)
+                    event: Event | None = await asyncio.wait_for(
+                        subscription.queue.get(), timeout=ALLOWED_CHECK_SECONDS
+                    )
                 except TimeoutError:
-                    quiet += 1.0
+                    event = None
+                # The caller is checked on a short timer whatever the traffic: a busy stream of a
+                # revoked token or an ended session stops within ALLOWED_CHECK_SECONDS.
+                if time.monotonic() - checked >= ALLOWED_CHECK_SECONDS:
+                    checked = time.monotonic()
+                    if not await run_in_threadpool(still_allowed):
+                        yield "event: expired\ndata: {}\n\n"
+                        return
+                if event is None:
+                    quiet += ALLOWED_CHECK_SECONDS
                     if quiet >= HEARTBEAT_SECONDS:
                         quiet = 0.0
-                        if not await run_in_threadpool(still_allowed):
-                            yield "event: expired\ndata: {}\n\n"
-                            return
                         yield ": keep-alive\n\n"
                     continue
                 quiet = 0.0

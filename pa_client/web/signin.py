@@ -28,7 +28,7 @@ from pa_client.web.context import WebContext
 from pa_client.web.deps import Ctx, context
 from pa_client.web.pages import render
 
-__all__ = ["api_router", "end_session", "router", "safe_next", "start_session"]
+__all__ = ["api_router", "end_session", "host_of", "origin_of", "router", "safe_next", "start_session"]
 
 api_router = APIRouter(prefix="/api/v1")
 router = APIRouter(include_in_schema=False)
@@ -63,7 +63,7 @@ def start_session(ctx: WebContext, request: Request, response: Response, address
         max_age=int(lifetime),
         httponly=True,
         samesite="lax",
-        secure=ctx.config.secure_cookies or request.url.scheme == "https",
+        secure=ctx.config.secure_cookies or origin_of(request).startswith("https:"),
         path="/",
     )
     return time.time() + lifetime
@@ -85,9 +85,28 @@ def safe_next(value: str | None) -> str:
     return "/" if parts.scheme or parts.netloc else value
 
 
+def origin_of(request: Request) -> str:
+    """The server's canonical origin: the configured one (`pa serve --origin`), else the address it
+    serves on — the listening socket's, which no caller chooses (a `Host` header is the caller's)."""
+    ctx = context(request)
+    if ctx.origin is not None:
+        return ctx.origin
+    host, port = request.scope.get("server") or ("127.0.0.1", 80)
+    scheme = "https" if request.scope.get("scheme") == "https" else "http"
+    shown = f"[{host}]" if ":" in str(host) else str(host)
+    return f"{scheme}://{shown}" + ("" if port in (None, 443 if scheme == "https" else 80) else f":{port}")
+
+
 def host_of(request: Request) -> str:
-    """The host the caller asked for: the domain a Sign-In with Ethereum message names."""
-    return request.headers.get("host") or request.url.netloc
+    """The domain a Sign-In with Ethereum message names and is checked against: the host (and port)
+    of the server's canonical origin, never the `Host` header a caller sent."""
+    return urlsplit(origin_of(request)).netloc
+
+
+def requester_of(request: Request) -> str:
+    """Who asks, for the bounds on pending challenges: the caller's IP address (a reverse proxy on
+    this host gives it in `X-Forwarded-For`, which uvicorn reads from 127.0.0.1 only)."""
+    return request.client.host if request.client else ""
 
 
 @api_router.post(
@@ -102,9 +121,10 @@ def challenge(body: ChallengeIn, request: Request, ctx: Ctx) -> Any:
         ctx.store,
         address=checksum(body.address),
         host=host_of(request),
-        uri=str(request.base_url).rstrip("/"),
+        uri=origin_of(request),
         chain_id=ctx.chain_id,
         now=time.time(),
+        requester=requester_of(request),
     )
     return ChallengeOut(message=message)
 
@@ -143,9 +163,10 @@ def signin_page(request: Request, next: str = "/", address: str = "", error: str
                 ctx.store,
                 address=address,
                 host=host_of(request),
-                uri=str(request.base_url).rstrip("/"),
+                uri=origin_of(request),
                 chain_id=ctx.chain_id,
                 now=time.time(),
+                requester=requester_of(request),
             )
         except SignInError as problem:
             error = str(problem)
@@ -213,9 +234,10 @@ async def signin_dev(request: Request) -> Response:
             ctx.store,
             address=account.address,
             host=host,
-            uri=str(request.base_url).rstrip("/"),
+            uri=origin_of(request),
             chain_id=ctx.chain_id,
             now=time.time(),
+            requester=requester_of(request),
         )
         return verify_sign_in(
             ctx.store,

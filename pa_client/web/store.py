@@ -11,24 +11,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pa_client.settings import make_private
 from pa_client.web.access import session_live, token_usable
 
+ALERTS_PER_DELIVERY = 100
+"""A webhook's new alerts of one audit go in POSTs of at most this many (a submission of 10 000 entries
+can raise 20 000 alerts: 200 POSTs per webhook, not 20 000)."""
 MAX_CHALLENGES = 10_000
 CHALLENGES_PER_ADDRESS = 5
+CHALLENGES_PER_REQUESTER = 20
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS challenges (
-    nonce TEXT PRIMARY KEY, address TEXT NOT NULL, message TEXT NOT NULL, expires REAL NOT NULL);
+    nonce TEXT PRIMARY KEY, address TEXT NOT NULL, message TEXT NOT NULL, expires REAL NOT NULL,
+    requester TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS challenges_requester ON challenges (requester, address);
 CREATE TABLE IF NOT EXISTS sessions (
     id_hash TEXT PRIMARY KEY, address TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
@@ -37,22 +45,28 @@ CREATE TABLE IF NOT EXISTS tokens (
     expires REAL, revoked REAL, last_used REAL);
 CREATE TABLE IF NOT EXISTS webhooks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, address TEXT,
-    min_severity TEXT NOT NULL DEFAULT 'info', created REAL NOT NULL, removed REAL);
+    min_severity TEXT NOT NULL DEFAULT 'info', created REAL NOT NULL, removed REAL,
+    secret TEXT NOT NULL DEFAULT '', allow_local INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS alerts_seen (
     key TEXT PRIMARY KEY, authorisation TEXT NOT NULL, severity TEXT NOT NULL, payload TEXT NOT NULL,
     first_seen REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id INTEGER NOT NULL, alert_key TEXT NOT NULL,
-    payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL,
-    delivered REAL, last_error TEXT, UNIQUE (webhook_id, alert_key));
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (delivered, next_attempt);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id INTEGER NOT NULL, alert_keys TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL, delivered REAL, last_error TEXT,
+    abandoned REAL);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (delivered, next_attempt);
 """
 
 TOKEN_PREFIX = "pat_"
+WEBHOOK_SECRET_PREFIX = "whsec_"
 
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _webhook_secret() -> str:
+    return WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
 def store_path(data_dir: Path) -> Path:
@@ -93,29 +107,55 @@ class Webhook:
     address: str | None
     min_severity: str
     created: float
+    secret: str = field(repr=False, default="")
+    """The key of the deliveries' signatures (HMAC-SHA256), shown to the operator when added."""
+    allow_local: bool = False
+    """Posted to even at a loopback or link-local address (a receiver on the server's own machine)."""
 
 
 @dataclass(frozen=True)
 class OutboxItem:
+    """One delivery owed: a POST of some alerts (their stored payloads) to one webhook."""
+
     id: int
     webhook_id: int
     url: str
-    alert_key: str
-    payload: str
+    alert_keys: tuple[str, ...]
+    payloads: tuple[dict[str, Any], ...]
     attempts: int
+    secret: str = field(repr=False, default="")
+    allow_local: bool = False
 
 
 class Store:
     """The server's SQLite file; safe to share between threads (one connection, one lock)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private(path.parent)
+        # The file holds sessions, token hashes and webhook secrets: its owner's only (SQLite gives
+        # its -wal and -shm files the same mode).
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
         self.path = path
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an outbox row survives a power cut
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(challenges)")}
+        if columns and "requester" not in columns:  # a file of an earlier version: challenges live 10 min
+            self._db.execute("DROP TABLE challenges")
+        for table, column, kind in (
+            ("webhooks", "secret", "TEXT NOT NULL DEFAULT ''"),  # earlier webhooks get their secret below
+            ("webhooks", "allow_local", "INTEGER NOT NULL DEFAULT 0"),
+        ):
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if present and column not in present:  # a file of an earlier version
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._db.executescript(SCHEMA)
+        self._migrate_outbox()
+        for (hook_id,) in self._db.execute("SELECT id FROM webhooks WHERE secret = ''").fetchall():
+            self._db.execute("UPDATE webhooks SET secret = ? WHERE id = ?", (_webhook_secret(), hook_id))
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Store:
@@ -148,21 +188,36 @@ class Store:
 
     # ------------------------------------------------------------ sign-in challenges
 
-    def add_challenge(self, nonce: str, address: str, message: str, expires: float) -> bool:
+    def add_challenge(
+        self, nonce: str, address: str, message: str, expires: float, requester: str = ""
+    ) -> bool:
         """Keeps a challenge until it expires: False (and nothing kept) when MAX_CHALLENGES are
-        pending. An address keeps its newest CHALLENGES_PER_ADDRESS only: anyone may ask for
-        challenges, and must not fill the store by asking many times."""
+        pending. Anyone may ask for challenges, for any address, so each caller (`requester`, its IP
+        address) keeps only its own newest: CHALLENGES_PER_ADDRESS per address and
+        CHALLENGES_PER_REQUESTER in all. A caller's requests replace only its own challenges: asking
+        for a victim's address again and again drops none of the victim's, and one caller cannot fill
+        the store."""
         with self._tx() as db:
             db.execute("DELETE FROM challenges WHERE expires < ?", (time.time(),))
             (pending,) = db.execute("SELECT COUNT(*) FROM challenges").fetchone()
-            if pending >= MAX_CHALLENGES:
-                return False
-            db.execute("INSERT INTO challenges VALUES (?, ?, ?, ?)", (nonce, address, message, expires))
+            (own,) = db.execute(
+                "SELECT COUNT(*) FROM challenges WHERE requester = ?", (requester,)
+            ).fetchone()
+            if pending >= MAX_CHALLENGES and own < CHALLENGES_PER_REQUESTER:
+                return False  # a flood from many callers; a caller at its own bound replaces its oldest
             db.execute(
-                "DELETE FROM challenges WHERE address = ? AND nonce NOT IN "
-                "(SELECT nonce FROM challenges WHERE address = ? ORDER BY expires DESC, rowid DESC LIMIT ?)",
-                (address, address, CHALLENGES_PER_ADDRESS),
+                "INSERT INTO challenges (nonce, address, message, expires, requester) VALUES (?, ?, ?, ?, ?)",
+                (nonce, address, message, expires, requester),
             )
+            for where, params, keep in (
+                ("requester = ? AND address = ?", (requester, address), CHALLENGES_PER_ADDRESS),
+                ("requester = ?", (requester,), CHALLENGES_PER_REQUESTER),
+            ):
+                db.execute(
+                    f"DELETE FROM challenges WHERE {where} AND nonce NOT IN (SELECT nonce FROM challenges"
+                    f" WHERE {where} ORDER BY expires DESC, rowid DESC LIMIT ?)",
+                    (*params, *params, keep),
+                )
         return True
 
     def take_challenge(self, nonce: str, now: float) -> tuple[str, str] | None:
@@ -268,24 +323,30 @@ class Store:
 
     # ------------------------------------------------------------ webhooks
 
-    def add_webhook(self, url: str, address: str | None, min_severity: str = "info") -> Webhook:
-        """Registers a webhook, or returns the same one already registered."""
+    def add_webhook(
+        self, url: str, address: str | None, min_severity: str = "info", *, allow_local: bool = False
+    ) -> Webhook:
+        """Registers a webhook, or returns the same one already registered (`webhooks.check_url` says
+        which URLs may be)."""
+        wanted = (url, address, min_severity, allow_local)
         for hook in self.webhooks():
-            if hook.url == url and hook.address == address and hook.min_severity == min_severity:
+            if (hook.url, hook.address, hook.min_severity, hook.allow_local) == wanted:
                 return hook
         with self._tx() as db:
             cursor = db.execute(
-                "INSERT INTO webhooks (url, address, min_severity, created) VALUES (?, ?, ?, ?)",
-                (url, address, min_severity, time.time()),
+                "INSERT INTO webhooks (url, address, min_severity, created, secret, allow_local)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (url, address, min_severity, time.time(), _webhook_secret(), int(allow_local)),
             )
             hook_id = int(cursor.lastrowid or 0)
         return next(h for h in self.webhooks() if h.id == hook_id)
 
     def webhooks(self) -> list[Webhook]:
         return [
-            Webhook(int(r[0]), str(r[1]), r[2], str(r[3]), float(r[4]))
+            Webhook(int(r[0]), str(r[1]), r[2], str(r[3]), float(r[4]), str(r[5]), bool(r[6]))
             for r in self._rows(
-                "SELECT id, url, address, min_severity, created FROM webhooks WHERE removed IS NULL ORDER BY id"
+                "SELECT id, url, address, min_severity, created, secret, allow_local FROM webhooks"
+                " WHERE removed IS NULL ORDER BY id"
             )
         ]
 
@@ -306,11 +367,13 @@ class Store:
         self, alerts: Sequence[dict[str, Any]], deliveries: Sequence[tuple[int, str]], now: float
     ) -> None:
         """Marks alerts seen and queues their deliveries (webhook id, alert key) in one transaction:
-        an alert is either new and queued, or already seen, even across a crash."""
-        by_key = {alert["key"]: alert for alert in alerts}
+        an alert is either new and queued, or already seen, even across a crash. An alert's payload is
+        kept once (`alerts_seen`), whatever the number of webhooks; a webhook's new alerts are queued
+        together, ALERTS_PER_DELIVERY to a POST."""
+        new: set[str] = set()
         with self._tx() as db:
             for alert in alerts:
-                db.execute(
+                cursor = db.execute(
                     "INSERT OR IGNORE INTO alerts_seen VALUES (?, ?, ?, ?, ?)",
                     (
                         alert["key"],
@@ -320,48 +383,115 @@ class Store:
                         now,
                     ),
                 )
+                if cursor.rowcount:
+                    new.add(alert["key"])
+            by_hook: dict[int, dict[str, None]] = {}  # insertion-ordered sets
             for hook_id, key in deliveries:
-                db.execute(
-                    "INSERT OR IGNORE INTO outbox (webhook_id, alert_key, payload, next_attempt)"
-                    " VALUES (?, ?, ?, ?)",
-                    (hook_id, key, json.dumps(by_key[key], sort_keys=True), now),
-                )
+                if key in new:  # an alert seen already is never queued again
+                    by_hook.setdefault(hook_id, {})[key] = None
+            for hook_id, ordered in by_hook.items():
+                keys = list(ordered)
+                for start in range(0, len(keys), ALERTS_PER_DELIVERY):
+                    db.execute(
+                        "INSERT INTO deliveries (webhook_id, alert_keys, next_attempt) VALUES (?, ?, ?)",
+                        (hook_id, json.dumps(keys[start : start + ALERTS_PER_DELIVERY]), now),
+                    )
 
-    def due_deliveries(self, now: float, limit: int = 50) -> list[OutboxItem]:
+    def due_deliveries(self, now: float, limit: int = 20) -> list[OutboxItem]:
         rows = self._rows(
-            "SELECT o.id, o.webhook_id, w.url, o.alert_key, o.payload, o.attempts FROM outbox o"
-            " JOIN webhooks w ON w.id = o.webhook_id"
-            " WHERE o.delivered IS NULL AND w.removed IS NULL AND o.next_attempt <= ?"
-            " ORDER BY o.next_attempt, o.id LIMIT ?",
+            "SELECT d.id, d.webhook_id, w.url, d.alert_keys, d.attempts, w.secret, w.allow_local"
+            " FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+            " WHERE d.delivered IS NULL AND d.abandoned IS NULL AND w.removed IS NULL AND d.next_attempt <= ?"
+            " ORDER BY d.next_attempt, d.id LIMIT ?",
             (now, limit),
         )
-        return [OutboxItem(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5])) for r in rows]
+        items = []
+        for row in rows:
+            keys = tuple(str(key) for key in json.loads(row[3]))
+            found = dict(
+                self._rows(
+                    f"SELECT key, payload FROM alerts_seen WHERE key IN ({', '.join('?' * len(keys))})", keys
+                )
+            )
+            payloads = tuple(json.loads(found[key]) for key in keys if key in found)
+            items.append(
+                OutboxItem(
+                    int(row[0]),
+                    int(row[1]),
+                    str(row[2]),
+                    keys,
+                    payloads,
+                    int(row[4]),
+                    str(row[5]),
+                    bool(row[6]),
+                )
+            )
+        return items
 
     def next_attempt_at(self) -> float | None:
         rows = self._rows(
-            "SELECT MIN(o.next_attempt) FROM outbox o JOIN webhooks w ON w.id = o.webhook_id"
-            " WHERE o.delivered IS NULL AND w.removed IS NULL"
+            "SELECT MIN(d.next_attempt) FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+            " WHERE d.delivered IS NULL AND d.abandoned IS NULL AND w.removed IS NULL"
         )
         return None if not rows or rows[0][0] is None else float(rows[0][0])
 
     def delivered(self, item_id: int, now: float) -> None:
         with self._tx() as db:
             db.execute(
-                "UPDATE outbox SET delivered = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                "UPDATE deliveries SET delivered = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
                 (now, item_id),
             )
 
     def failed(self, item_id: int, error: str, next_attempt: float) -> None:
         with self._tx() as db:
             db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE id = ?",
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE id = ?",
                 (error[:500], next_attempt, item_id),
             )
 
+    def abandon(self, item_id: int, error: str, now: float) -> None:
+        """Gives a delivery up: its webhook's URL is one no try can succeed with."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, abandoned = ? WHERE id = ?",
+                (error[:500], now, item_id),
+            )
+
     def outbox(self) -> list[dict[str, Any]]:
-        """Every delivery, for `pa serve webhook list` and the tests."""
+        """Every delivery, for `pa serve webhook list` and the tests (`alert_keys`: the alerts it
+        carries)."""
         rows = self._rows(
-            "SELECT id, webhook_id, alert_key, attempts, next_attempt, delivered, last_error FROM outbox ORDER BY id"
+            "SELECT id, webhook_id, alert_keys, attempts, next_attempt, delivered, last_error, abandoned"
+            " FROM deliveries ORDER BY id"
         )
-        names = ("id", "webhook_id", "alert_key", "attempts", "next_attempt", "delivered", "last_error")
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        names = (
+            "id",
+            "webhook_id",
+            "alert_keys",
+            "attempts",
+            "next_attempt",
+            "delivered",
+            "last_error",
+            "abandoned",
+        )
+        return [{**dict(zip(names, row, strict=True)), "alert_keys": json.loads(row[2])} for row in rows]
+
+    def _migrate_outbox(self) -> None:
+        """An earlier version's outbox (a row and a copy of the payload per webhook and alert) becomes
+        deliveries of one alert each, as they stood."""
+        tables = {str(r[0]) for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "outbox" not in tables:
+            return
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        abandoned = "abandoned" if "abandoned" in columns else "NULL"
+        with self._tx() as db:
+            rows = db.execute(
+                f"SELECT webhook_id, alert_key, attempts, next_attempt, delivered, last_error, {abandoned}"
+                " FROM outbox ORDER BY id"
+            ).fetchall()
+            db.executemany(
+                "INSERT INTO deliveries (webhook_id, alert_keys, attempts, next_attempt, delivered, last_error,"
+                " abandoned) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(r[0], json.dumps([r[1]]), *r[2:]) for r in rows],
+            )
+            db.execute("DROP TABLE outbox")
