@@ -1,5 +1,6 @@
 """The entries-file reader's limits (pa_client/records/limits.py): a file too large for them is refused
-early, while it is read, in one line that names the limit and says how to split the file. No chain needed: each refusal
+early, while it is read, in one line that names the limit and says how to split the file; a file with
+thousands of problems prints the first ones and the count of the rest. No chain needed: each refusal
 comes before the chain is opened (a data folder without a node, and none is started).
 
 `make bench` (benchmarks/bench_files.py) measures the time and memory these refusals cost.
@@ -18,7 +19,9 @@ import pytest
 
 from pa_client.cli import main
 from pa_client.records.entries_file import COLUMNS, LIMITS, FileTooLargeError, Limits, read_entries
-from pa_client.records.limits import MAX_CELLS, MAX_RECORD_CHARS, MAX_ROWS, MAX_WORKBOOK_BYTES
+from pa_client.records.limits import MAX_CELLS, MAX_PROBLEMS, MAX_RECORD_CHARS, MAX_ROWS, MAX_WORKBOOK_BYTES
+from pa_client.records.results import PROBLEMS_SHOWN
+from pa_client.submission.service import file_items
 from pa_client.submission.submitter import SIMULATION_WINDOW
 
 AUTH = "FRIPO000000000042"
@@ -184,6 +187,40 @@ def test_a_row_with_too_many_cells_or_characters_is_refused_in_one_line(tmp_path
         FileTooLargeError, match=rf"long.csv: row 2 holds more than {MAX_RECORD_CHARS:,} characters"
     ):
         read_entries(long)
+
+
+def test_thousands_of_bad_rows_print_the_first_problems_and_how_many_more(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "entries.csv"
+    path.write_bytes(_placements(5_000, quantity="0"))
+    code, out, err = _pa(tmp_path, capsys, "submit", str(path))
+    lines = err.strip().splitlines()
+    assert code == 1 and out == ""
+    assert len(lines) == PROBLEMS_SHOWN + 2
+    assert lines[0] == f"{path}:2: column 'quantity' = '0': quantity must be greater than zero"
+    assert lines[PROBLEMS_SHOWN - 1].startswith(f"{path}:{PROBLEMS_SHOWN + 1}: column 'quantity'")
+    assert lines[-2] == (
+        f"… and {5_000 - PROBLEMS_SHOWN:,} more problems (--on-error skip records the good rows and writes "
+        "every refused row, with why, to entries.rejects.csv)"
+    )
+    assert lines[-1] == f"error: 5,000 problems found in {path}: nothing was sent"
+    assert _no_node_started(tmp_path)
+
+
+def test_problems_beyond_those_kept_are_counted_and_their_rows_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "entries.csv"
+    rows = MAX_PROBLEMS + 2_500
+    path.write_bytes(_placements(rows, quantity="0"))
+    checked = read_entries(path)
+    assert len(checked.problems) == MAX_PROBLEMS and checked.problem_count == rows
+    assert checked.entries == [] and len(checked.rejected_rows()) == rows
+    # --on-error skip writes every refused row to the rejects file, each with a reason.
+    _, reasons = file_items(checked, skip=True)
+    assert sorted(reasons) == checked.rejected_rows()
+    assert reasons[rows + 1] == [
+        f"row: has problems not listed (the file has {rows:,}; fix the rows listed first)"
+    ]
 
 
 def test_the_default_limits_are_the_documented_ones() -> None:

@@ -69,7 +69,7 @@ def read_entries(path: Path, limits: Limits = LIMITS) -> EntriesFile:
         entries = []  # part of the file could not be read: no entry is safe to send
     raw_rows = {number: tuple(cells) for number, cells in table.rows}
     table.rows.clear()  # the cells are kept once, as `raw_rows`, not twice until the table goes
-    return EntriesFile(path, entries, checker.problems, tuple(table.header), raw_rows)
+    return EntriesFile(path, entries, checker.problems, tuple(table.header), raw_rows, checker.more_problems)
 
 
 class _EntryCounter:

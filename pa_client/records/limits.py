@@ -19,6 +19,7 @@ from pa_client.errors import InputError
 __all__ = [
     "LIMITS",
     "MAX_CELLS",
+    "MAX_PROBLEMS",
     "MAX_RECORD_CHARS",
     "MAX_ROWS",
     "MAX_WORKBOOK_BYTES",
@@ -32,6 +33,9 @@ MAX_CELLS: Final = 64
 """Cells in one row, after its trailing empty ones (an entries file has 21 columns)."""
 MAX_RECORD_CHARS: Final = 4 * 1024 * 1024
 """Characters of one CSV record (its cells and separators; a cell holds at most 131 072)."""
+MAX_PROBLEMS: Final = 10_000
+"""Problems of data rows kept with their row, column and value; those beyond are counted (their rows
+are refused all the same). A file that bad needs fixing at its source, not a longer list."""
 MAX_WORKBOOK_BYTES: Final = 256 * 1024 * 1024
 """Bytes of an XLSX workbook's parts once uncompressed, as its zip directory declares them (the zip
 reader never gives more than declared). A workbook of 100 000 entry rows takes about 100 MB."""
