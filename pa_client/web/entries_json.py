@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pa_client.records.entries_file import COLUMNS, Problem, read_entries
+from pa_client.records.entries_file import COLUMNS, LIMITS, FileTooLargeError, Problem, read_entries
 from pa_client.submission.submitter import Item
 
 SOURCE = "entries"
@@ -127,8 +127,33 @@ def read_json_entries(entries: Sequence[Mapping[str, Any]]) -> JsonEntries:
             )
     if result.problems:
         return result
+    if len(rows) > LIMITS.rows:
+        # The file's limit, said in the request's terms (the file is this module's own).
+        result.problems.append(
+            JsonProblem(
+                None,
+                SOURCE,
+                None,
+                None,
+                f"{len(rows):,} rows of entries (a processing has one per input and output) and a request may "
+                f"hold at most {LIMITS.rows:,}: send them in several requests, in order",
+            )
+        )
+        return result
     extra = [name for row in rows for name in row if name not in COLUMNS]
     header = [*COLUMNS, *dict.fromkeys(extra)]
+    if len(header) > LIMITS.cells:
+        result.problems.append(
+            JsonProblem(
+                None,
+                SOURCE,
+                None,
+                None,
+                f"the entries use {len(header):,} different fields and the entries file they are checked as "
+                f"has at most {LIMITS.cells} columns ({len(COLUMNS)} known ones): remove the unknown fields",
+            )
+        )
+        return result
     with tempfile.TemporaryDirectory(prefix="pa-entries-") as folder:
         path = Path(folder) / "entries.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
@@ -136,7 +161,12 @@ def read_json_entries(entries: Sequence[Mapping[str, Any]]) -> JsonEntries:
             writer.writerow(header)
             for row in rows:
                 writer.writerow([row.get(name, "") for name in header])
-        checked = read_entries(path)
+        try:
+            checked = read_entries(path)
+        except FileTooLargeError as refused:  # an entry of millions of characters
+            message = _mentions(str(refused).replace(f"{path.name}: ", ""), origins)
+            result.problems.append(JsonProblem(None, SOURCE, None, None, message))
+            return result
     for problem in checked.problems:
         result.problems.extend(_translate(problem, rows, origins))
     for sourced in checked.entries:
