@@ -278,7 +278,7 @@ class EmbeddedNode:
             raise NodeError(f"cannot read node state file {self.state_file}: {exc.strerror or exc}") from None
         else:
             if check.consistent:
-                node_state.keep_snapshot(self.state_file, self.snapshot_dir, checked=check, drop_newer=True)
+                self._keep(check, drop_newer=True)
                 return
             problem, best, genesis = (
                 f"does not match its blocks ({check.problems[0]})",
@@ -302,10 +302,16 @@ class EmbeddedNode:
                 if path != legacy:
                     path.unlink(missing_ok=True)  # never to be tried again
                 continue
-            self.state_file.replace(self.rejected_file)
             temporary = self.state_file.with_name(self.state_file.name + ".tmp")
-            shutil.copyfile(path, temporary)
-            temporary.replace(self.state_file)
+            try:
+                shutil.copyfile(path, temporary)
+                self.state_file.replace(self.rejected_file)
+                temporary.replace(self.state_file)
+            except OSError as exc:
+                raise NodeError(
+                    f"node state file {self.state_file} {problem}, and its snapshot {path} cannot be put in "
+                    f"its place: {exc.strerror or exc}"
+                ) from None
             gone = (
                 f"; blocks {check.block + 1:,} to {best:,} are gone"
                 if best is not None and best > check.block
@@ -343,7 +349,13 @@ class EmbeddedNode:
                 check.problems[0],
             )
             return
-        node_state.keep_snapshot(self.state_file, self.snapshot_dir, checked=check)
+        self._keep(check)
+
+    def _keep(self, check: node_state.StateCheck, *, drop_newer: bool = False) -> None:
+        try:
+            node_state.keep_snapshot(self.state_file, self.snapshot_dir, checked=check, drop_newer=drop_newer)
+        except OSError as exc:  # a full disk must not stop the node; the ring just lacks this save
+            log.warning("no snapshot kept of the node's state (%s)", exc.strerror or exc)
 
     def _spawn_keeper(self, anvil_pid: int) -> int | None:
         """Launches the keeper (node_keeper.py) beside Anvil, detached like it; None if it cannot run
@@ -371,15 +383,26 @@ class EmbeddedNode:
             os.close(null)
 
     def _end_keeper(self, pid: Any) -> None:
-        """Stops the keeper of a node that stopped or died (and reaps it when it is our child): the
-        state it would look at is now `start`'s or `stop`'s to judge."""
+        """Stops the keeper of a node that stopped or died, and reaps it when it is our child: the state
+        it would look at is now `start`'s or `stop`'s to judge."""
         if not isinstance(pid, int):
             return
+        child = _parent_of(pid) == os.getpid()
         if self._is_our_keeper(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+        elif not child or _process_state(pid) != "Z":
+            return  # gone, or not ours to touch (a reused pid)
         deadline = time.monotonic() + 2.0
-        while _exit_code(pid) is None and self._is_our_keeper(pid) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            if child:
+                try:
+                    if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                        return
+                except ChildProcessError:
+                    return
+            elif not self._is_our_keeper(pid):
+                return
             time.sleep(_POLL / 5)
 
     def _is_our_keeper(self, pid: int) -> bool:
@@ -585,6 +608,24 @@ def _exit_code(pid: int) -> int | None:
     if done == pid:
         return os.waitstatus_to_exitcode(status)
     return None
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: the state, then the parent's pid, …; [] without it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return []
+
+
+def _process_state(pid: int) -> str | None:
+    fields = _stat_fields(pid)
+    return fields[0] if fields else None
+
+
+def _parent_of(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if len(fields) > 1 else None
 
 
 def _alive(pid: int) -> bool:
