@@ -21,6 +21,7 @@ from support import factories
 from support.chain import AnvilNode, Parties
 from support.faults import (
     Snapshot,
+    audit_summary,
     fresh_deployment,
     ledger_snapshot,
     start_submission,
@@ -65,20 +66,6 @@ def _w3(url: str) -> Web3:
 
 def _audit(w3: Web3, deployment: Deployment, data_dir: Path) -> AuditRun:
     return run_audit(LedgerClient(w3, deployment), Settings(data_dir=data_dir))
-
-
-def _summary(run: AuditRun) -> tuple[object, ...]:
-    """What an audit concludes, to compare runs: integrity, records, stocks and alerts."""
-    result = run.result
-    integrity = {r: (c.verified, c.entries, c.sequence, c.head) for r, c in result.integrity.items()}
-    stock = result.stock.drop(columns=[c for c in result.stock.columns if "block" in c or "time" in c])
-    return (
-        integrity,
-        len(result.placements),
-        len(result.discharges),
-        stock.sort_values(list(stock.columns)).to_csv(index=False),
-        sorted(result.alerts["kind"]) if "kind" in result.alerts else len(result.alerts),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +115,7 @@ def test_submission_and_audit_through_faults_end_as_a_clean_run(
     audit = _audit(faulty, deployment, tmp_path)
     audited = time.monotonic() - started
     assert audit.verified
-    assert _summary(audit) == _summary(clean.audit)
+    assert audit_summary(audit) == audit_summary(clean.audit)
     injected = proxy.injected()
     # Each fault of the scenario happened (and was survived), not merely some fault.
     faults = SCENARIOS[name]
@@ -157,7 +144,7 @@ def test_a_truncated_log_page_is_caught_and_read_again(
     audit = _audit(_w3(proxy.url), deployment, tmp_path)
     assert proxy.injected() == {"eth_getLogs page truncated": 1}
     assert audit.rebuilt and audit.verified
-    assert _summary(audit) == _summary(clean.audit)
+    assert audit_summary(audit) == audit_summary(clean.audit)
 
 
 def test_a_node_that_wants_a_bearer_token_gets_the_one_configured(
@@ -172,7 +159,7 @@ def test_a_node_that_wants_a_bearer_token_gets_the_one_configured(
     report = Submitter(LedgerClient(faulty, deployment, HOLDER), batch_size=25).submit(clean.items)
     assert report.count(Outcome.RECORDED) == ENTRIES
     audit = _audit(faulty, deployment, tmp_path / "index")
-    assert audit.verified and _summary(audit) == _summary(clean.audit)
+    assert audit.verified and audit_summary(audit) == audit_summary(clean.audit)
     assert refused > 0 and proxy.counts["refused: no valid bearer token"] == refused  # none with it
     # `pa` takes the token from the environment only (not a command-line option, seen by `ps`).
     save_deployment(tmp_path / "data", deployment)

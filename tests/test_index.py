@@ -137,3 +137,22 @@ def test_an_index_another_process_is_writing_is_waited_for(
     again = FileLock(folder.with_name("index.lock"))
     again.acquire()  # the update let go of it
     again.release()
+
+
+def test_an_index_beyond_the_chains_head_is_rebuilt_not_kept_for_audits_of_the_past(
+    parties: Parties, auth: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # As after the node went back to an older snapshot: the index read blocks the chain no longer has.
+    parties.broker.record(factories.placement(auth, "P1", "L1", "100"))
+    index = _index(parties, tmp_path / "index")
+    head = _latest(parties)
+    index.update(parties.reader.w3, head)
+    state_file = index.folder / "state.json"
+    state = json.loads(state_file.read_text())
+    state["last_block"] = head + 1_000
+    state_file.write_text(json.dumps(state))
+    tables = index.update(parties.reader.w3, head)
+    assert "no longer on the chain" in caplog.text
+    assert json.loads(state_file.read_text())["last_block"] == head
+    placed = tables.placements[tables.placements["authorisation"] == auth]
+    assert placed["entry_ref"].tolist() == ["P1"]

@@ -98,8 +98,9 @@ def test_restart_keeps_the_chain(capsys: pytest.CaptureFixture[str], data_dir: P
     assert w3.eth.get_balance(receiver.address) == balance
     assert w3.eth.get_transaction(tx_hash)["value"] == 123_456_789
     assert w3.eth.get_transaction_receipt(tx_hash)["blockHash"] == receipt["blockHash"]
-    # The state file was valid when this start read it, so it is kept as the fallback copy.
-    assert (data_dir / "node" / "state.json.bak").exists()
+    # The save on stop checked out, so it is the newest snapshot: the copy a damaged save goes back to.
+    assert node.status().snapshots[0] == height
+    assert (data_dir / "node" / "snapshots" / f"state-{height:010d}.json").exists()
 
 
 def test_start_when_running_is_a_no_op(anvil: AnvilNode) -> None:

@@ -16,7 +16,7 @@ from pa_client.chain.ledger import LedgerClient
 from pa_client.cli import main
 from pa_client.dev.demo import SAMPLE_SEASON
 from pa_client.errors import AccountError
-from pa_client.records.entries_file import read_entries
+from pa_client.records.entries_file import COLUMNS, LIMITS, read_entries
 from pa_client.settings import Settings
 from pa_client.web.auth import new_challenge, verify_sign_in
 from pa_client.web.entries_json import cell_text, read_json_entries
@@ -218,3 +218,23 @@ def test_an_empty_request_or_a_line_that_is_not_an_object_is_a_problem() -> None
     assert read_json_entries([]).problems[0].message == "no entries were given"
     bad = read_json_entries([{"kind": "processing", "inputs": ["x"]}])
     assert bad.problems[0].path == "entries[0].inputs[0]"
+
+
+def test_entries_past_the_files_limits_are_one_problem_of_the_request() -> None:
+    # Checked as an entries file is, within its limits (records/limits.py), said in the request's terms.
+    row = _season_rows()[0]
+    many = read_json_entries([row] * (LIMITS.rows + 1))
+    assert [problem.text for problem in many.problems] == [
+        f"entries: {LIMITS.rows + 1:,} rows of entries (a processing has one per input and output) and a "
+        f"request may hold at most {LIMITS.rows:,}: send them in several requests, in order"
+    ]
+    wide = read_json_entries([{**row, **{f"field_{n}": "x" for n in range(LIMITS.cells)}}])
+    assert [problem.text for problem in wide.problems] == [
+        f"entries: the entries use {len(COLUMNS) + LIMITS.cells} different fields and the entries file they are "
+        f"checked as has at most {LIMITS.cells} columns ({len(COLUMNS)} known ones): remove the unknown fields"
+    ]
+    long = read_json_entries([{**row, **{f"note_{n}": "y" * 100_000 for n in range(42)}}])
+    assert [problem.text for problem in long.problems] == [
+        "entries: entries[0] holds more than 4,194,304 characters, the most a row of an entries file may "
+        "hold (is it an entries file?): fix or remove that row"
+    ]

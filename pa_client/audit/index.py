@@ -4,7 +4,7 @@ only the blocks added since the first.
 `DATA_DIR/index/CHAIN-LEDGER/` holds one folder of Parquet parts per table (a part per update), the
 registry's raw logs (few, needed whole to rebuild the authorisations) and `state.json`: the last block
 read, its hash, and each authorisation's (sequence, head) recomputed from the logs. An index whose
-last block is no longer on the chain (reset, reorganisation) is rebuilt; the audit then compares the
+last block is no longer on the chain (reset, reorganisation, a node gone back to a snapshot) is rebuilt; the audit then compares the
 heads with the contract's and rebuilds the index once more when they differ (`auditing.py`).
 """
 
@@ -62,6 +62,12 @@ def block_header(w3: Web3, number: int) -> dict[str, Any]:
     return dict(header)
 
 
+def _block_hash(w3: Web3, number: int) -> str | None:
+    """The hash of block `number` on the chain now; None when the chain is shorter."""
+    header = rpc.request(w3, "eth_getBlockByNumber", [hex(number), False], what=f"read block {number:,}")
+    return None if header is None else str(header["hash"])
+
+
 class LedgerIndex:
     """The index of one deployed ledger (registry and ledger contracts)."""
 
@@ -99,15 +105,18 @@ class LedgerIndex:
 
     def _update(self, w3: Web3, to_block: int, progress: Progress | None, *, wait: bool) -> LedgerTables:
         state = self._state()
-        if state is not None and state.last_block > to_block:
-            # An audit of the past: read the chain up to that block, leave the index as it is.
-            return cold_tables(w3, self.addresses, self.deployment_block, to_block, progress)
-        if state is not None and block_header(w3, state.last_block)["hash"] != state.last_block_hash:
+        # Checked before anything else, an audit of the past included: a chain that went back to an
+        # older block (a node restored from a snapshot, a reset) no longer has the index's last block,
+        # or has another block of that number, and the index must not keep records of blocks gone.
+        if state is not None and _block_hash(w3, state.last_block) != state.last_block_hash:
             log.warning(
                 "block %d of the index is no longer on the chain: rebuilding the index", state.last_block
             )
             self.clear()
             state = None
+        if state is not None and state.last_block > to_block:
+            # An audit of the past: read the chain up to that block, leave the index as it is.
+            return cold_tables(w3, self.addresses, self.deployment_block, to_block, progress)
         builder = TableBuilder()
         start = self.deployment_block
         last = state.last_block if state else -1

@@ -4,6 +4,12 @@ Anvil loads `<data_dir>/node/state.json` at start, saves it every few seconds an
 receives SIGTERM, so the ledger survives `pa node stop` / `pa node start`. The process runs
 detached (its own session) so that it outlives the command that started it; `node.json` records
 its pid and port for the next command.
+
+A save can be cut by a crash, or catch the accounts a block ahead of the blocks (node_state.py), and
+Anvil loads the latter without a word. So the state file is checked before each start; the keeper
+(node_keeper.py, a small process beside Anvil) copies each save that checks out into a ring of
+snapshots (`node/snapshots/`), as do `start` and `stop`; and a start on a file that does not check
+out sets it aside (`state.json.rejected`) and starts from the newest snapshot that does, saying so.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import os
 import shutil
 import signal
 import socket
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pa_client.chain import node_state
 from pa_client.chain.transport import ONCE, RequestRefusedError, Transport
 from pa_client.errors import ChainError, NodeError
 from pa_client.settings import Settings
@@ -63,6 +71,8 @@ class NodeStatus:
     log_file: Path
     persists: bool = True
     """Whether the running node keeps its chain in the state file (as it was started: PA_NODE_PERSIST)."""
+    snapshots: tuple[int, ...] = ()
+    """The blocks of the consistent snapshots kept of the state file, newest first."""
 
 
 class EmbeddedNode:
@@ -75,6 +85,9 @@ class EmbeddedNode:
         self.log_file = self.dir / "anvil.log"
         self.info_file = self.dir / "node.json"
         self.config_file = self.dir / "anvil-config.json"
+        self.snapshot_dir = self.dir / "snapshots"
+        self.rejected_file = self.dir / "state.json.rejected"
+        self.keeper_log = self.dir / "keeper.log"
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -97,7 +110,7 @@ class EmbeddedNode:
             if not _port_is_free(port):
                 raise _port_in_use(port)
             if self.settings.node_persist:
-                self._check_state_file()
+                self._prepare_state_file()
             pid, log_offset = self._spawn(binary, port)
             self._write_info(pid, port, binary)
             try:
@@ -106,6 +119,8 @@ class EmbeddedNode:
                 _terminate(pid, timeout=2.0)
                 self.info_file.unlink(missing_ok=True)
                 raise
+            if self.settings.node_persist:
+                self._write_info(pid, port, binary, keeper=self._spawn_keeper(pid))
         status = self.status()
         log.info("node started at %s (pid %s)", status.rpc_url, status.pid)
         self._warn_on_gas_limit(port)
@@ -119,6 +134,7 @@ class EmbeddedNode:
                 return False
             pid = int(info["pid"])
             log.info("stopping node (pid %s)", pid)
+            self._end_keeper(info.get("keeper"))
             if not _terminate(pid, timeout=timeout):
                 log.warning(
                     "the node did not stop within %.0f s and was killed; changes made since its "
@@ -126,6 +142,8 @@ class EmbeddedNode:
                     timeout,
                     self.settings.node_state_interval,
                 )
+            if info.get("persist", True):
+                self._snapshot_last_save()
             self.info_file.unlink(missing_ok=True)
             return True
 
@@ -133,6 +151,7 @@ class EmbeddedNode:
         """The node's process and chain state; never starts it."""
         info = self._live_info(cleanup=False)
         size = self.state_file.stat().st_size if self.state_file.exists() else None
+        kept = tuple(block for block, _ in node_state.snapshots(self.snapshot_dir))
         if info is None:
             return NodeStatus(
                 running=False,
@@ -144,6 +163,7 @@ class EmbeddedNode:
                 state_file=self.state_file,
                 state_size=size,
                 log_file=self.log_file,
+                snapshots=kept,
             )
         url = _url(info["port"])
         chain_id: int | None = None
@@ -164,6 +184,7 @@ class EmbeddedNode:
             state_size=size,
             log_file=self.log_file,
             persists=bool(info.get("persist", True)),
+            snapshots=kept,
         )
 
     def running_url(self) -> str | None:
@@ -209,6 +230,7 @@ class EmbeddedNode:
             return {**info, "pid": pid, "port": port}
         log.info("node.json is stale (process %s is gone); the node is not running", pid)
         if cleanup:
+            self._end_keeper(info.get("keeper"))
             self.info_file.unlink(missing_ok=True)
         return None
 
@@ -237,26 +259,165 @@ class EmbeddedNode:
             )
         return Path(found).absolute()
 
-    def _check_state_file(self) -> None:
-        """Refuse a damaged state file; otherwise keep a copy of it as `state.json.bak`."""
+    def _prepare_state_file(self) -> None:
+        """Checks the state file before Anvil loads it. One whose accounts match its blocks is kept in
+        the ring of snapshots; one that is damaged, or whose accounts do not match its blocks, is set
+        aside and the newest consistent snapshot takes its place, with one warning saying which."""
         if not self.state_file.exists():
             return
-        backup = self.state_file.with_name(self.state_file.name + ".bak")
+        genesis = None
         try:
-            with self.state_file.open("rb") as handle:
-                json.load(handle)
-        except (OSError, ValueError) as exc:
-            earlier = (
-                f"a copy from the previous start is {backup}"
-                if backup.exists()
-                else "there is no earlier copy"
+            check = node_state.check_state_file(self.state_file)
+        except node_state.StateLayoutError as exc:
+            # Another Anvil version: better to start unchecked than to roll back a good chain.
+            log.warning(
+                "node state file %s is not laid out as this client knows (%s): it is loaded unchecked and "
+                "no snapshot of it is kept",
+                self.state_file,
+                exc,
             )
-            raise NodeError(
-                f"node state file {self.state_file} is damaged ({exc}); restore a copy over it or "
-                f"move it away to start an empty chain ({earlier})"
-            ) from None
-        # Anvil rewrites the file in place, so a crash in the middle of a save can damage it.
-        shutil.copyfile(self.state_file, backup)
+            return
+        except node_state.StateDamagedError as exc:
+            problem, best = f"is damaged ({exc})", None
+        except OSError as exc:
+            raise NodeError(f"cannot read node state file {self.state_file}: {exc.strerror or exc}") from None
+        else:
+            if check.consistent:
+                self._keep(check, drop_newer=True)
+                return
+            problem, best, genesis = (
+                f"does not match its blocks ({check.problems[0]})",
+                check.block,
+                check.genesis,
+            )
+        self._restore_snapshot(problem, best, genesis)
+
+    def _restore_snapshot(self, problem: str, best: int | None, genesis: str | None) -> None:
+        """Sets the state file aside and puts the newest consistent snapshot of its chain in its place."""
+        legacy = self.state_file.with_name(self.state_file.name + ".bak")  # kept by earlier versions
+        candidates = [path for _, path in node_state.snapshots(self.snapshot_dir)]
+        for path in [*candidates, *([legacy] if legacy.exists() else [])]:
+            try:
+                check = node_state.check_state_file(path)
+            except (node_state.StateDamagedError, node_state.StateLayoutError, OSError) as exc:
+                log.info("snapshot %s is not usable: %s", path, exc)
+                check = None
+            usable = check is not None and check.consistent and genesis in (None, check.genesis)
+            if check is None or not usable:
+                if path != legacy:
+                    path.unlink(missing_ok=True)  # never to be tried again
+                continue
+            temporary = self.state_file.with_name(self.state_file.name + ".tmp")
+            try:
+                shutil.copyfile(path, temporary)
+                self.state_file.replace(self.rejected_file)
+                temporary.replace(self.state_file)
+            except OSError as exc:
+                raise NodeError(
+                    f"node state file {self.state_file} {problem}, and its snapshot {path} cannot be put in "
+                    f"its place: {exc.strerror or exc}"
+                ) from None
+            gone = (
+                f"; blocks {check.block + 1:,} to {best:,} are gone"
+                if best is not None and best > check.block
+                else ""
+            )
+            log.warning(
+                "node state file %s %s: started from snapshot %s (block %s)%s; the file is kept as %s; "
+                "run the submissions again to record what the chain lacks",
+                self.state_file,
+                problem,
+                path,
+                f"{check.block:,}",
+                gone,
+                self.rejected_file,
+            )
+            return
+        raise NodeError(
+            f"node state file {self.state_file} {problem} and no consistent snapshot of it is kept in "
+            f"{self.snapshot_dir}; move it away to start an empty chain"
+        )
+
+    def _snapshot_last_save(self) -> None:
+        """After Anvil's save on SIGTERM: keeps it in the ring if it checks out (the node is down, so it is
+        checked in place)."""
+        try:
+            check = node_state.check_state_file(self.state_file)
+        except (node_state.StateDamagedError, node_state.StateLayoutError, OSError) as exc:
+            log.info("the last save of the node is not kept as a snapshot: %s", exc)
+            return
+        if not check.consistent:
+            # The next start will set it aside; say so now, while the cause (a busy node) is fresh.
+            log.warning(
+                "the node's last save does not match its blocks (%s); the next start goes back to the "
+                "newest consistent snapshot",
+                check.problems[0],
+            )
+            return
+        self._keep(check)
+
+    def _keep(self, check: node_state.StateCheck, *, drop_newer: bool = False) -> None:
+        try:
+            node_state.keep_snapshot(self.state_file, self.snapshot_dir, checked=check, drop_newer=drop_newer)
+        except OSError as exc:  # a full disk must not stop the node; the ring just lacks this save
+            log.warning("no snapshot kept of the node's state (%s)", exc.strerror or exc)
+
+    def _spawn_keeper(self, anvil_pid: int) -> int | None:
+        """Launches the keeper (node_keeper.py) beside Anvil, detached like it; None if it cannot run
+        (the node then works as before, without snapshots of its periodic saves)."""
+        argv = [sys.executable, "-m", "pa_client.chain.node_keeper", str(self.dir), str(anvil_pid)]
+        out = os.open(self.keeper_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        null = os.open(os.devnull, os.O_RDONLY)
+        try:
+            return os.posix_spawn(
+                sys.executable,
+                argv,
+                os.environ,
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, null, 0),
+                    (os.POSIX_SPAWN_DUP2, out, 1),
+                    (os.POSIX_SPAWN_DUP2, out, 2),
+                ],
+                setsid=True,
+            )
+        except OSError as exc:
+            log.warning("the node's keeper cannot run (%s): its periodic saves are not snapshotted", exc)
+            return None
+        finally:
+            os.close(out)
+            os.close(null)
+
+    def _end_keeper(self, pid: Any) -> None:
+        """Stops the keeper of a node that stopped or died, and reaps it when it is our child: the state
+        it would look at is now `start`'s or `stop`'s to judge."""
+        if not isinstance(pid, int):
+            return
+        child = _parent_of(pid) == os.getpid()
+        if self._is_our_keeper(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        elif not child or _process_state(pid) != "Z":
+            return  # gone, or not ours to touch (a reused pid)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            if child:
+                try:
+                    if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                        return
+                except ChildProcessError:
+                    return
+            elif not self._is_our_keeper(pid):
+                return
+            time.sleep(_POLL / 5)
+
+    def _is_our_keeper(self, pid: int) -> bool:
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:
+            return not Path("/proc/self").exists() and _exists(pid)
+        except OSError:
+            return False
+        return b"pa_client.chain.node_keeper" in args and str(self.dir).encode() in args
 
     def _argv(self, binary: Path, port: int) -> list[str]:
         s = self.settings
@@ -320,9 +481,10 @@ class EmbeddedNode:
             os.close(null)
         return pid, offset
 
-    def _write_info(self, pid: int, port: int, binary: Path) -> None:
+    def _write_info(self, pid: int, port: int, binary: Path, keeper: int | None = None) -> None:
         info = {
             "pid": pid,
+            "keeper": keeper,
             "port": port,
             "chain_id": self.settings.chain_id,
             "state_file": str(self.state_file),
@@ -451,6 +613,24 @@ def _exit_code(pid: int) -> int | None:
     if done == pid:
         return os.waitstatus_to_exitcode(status)
     return None
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: the state, then the parent's pid, …; [] without it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return []
+
+
+def _process_state(pid: int) -> str | None:
+    fields = _stat_fields(pid)
+    return fields[0] if fields else None
+
+
+def _parent_of(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if len(fields) > 1 else None
 
 
 def _alive(pid: int) -> bool:

@@ -75,6 +75,11 @@ def status(ctx: typer.Context) -> None:
             rows.append(("latest block", f"{st.block_number:,}"))
     size = human_size(st.state_size) if st.state_size is not None else "none yet"
     rows.append(("state file", f"{st.state_file} ({size})"))
+    if st.snapshots:
+        newest = f"newest at block {st.snapshots[0]:,}"
+        rows.append(
+            ("snapshots", f"{len(st.snapshots)} consistent, {newest} ({st.state_file.parent / 'snapshots'})")
+        )
     rows.append(("log", str(st.log_file)))
     # Plain aligned lines rather than a rich table: paths must never be cut to the terminal width.
     width = max(len(label) for label, _ in rows) + 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -12,11 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pa_client.chain.connection import open_ledger
 from pa_client.commands import console, err_console, settings_from
 from pa_client.errors import InputError
-from pa_client.records.entries_file import read_entries
+from pa_client.records.entries_file import LIMITS, read_entries
 from pa_client.records.rejects import write_rejects
 from pa_client.submission.service import file_items
 from pa_client.submission.service import submit as submit_items
-from pa_client.submission.submitter import DEFAULT_BATCH_SIZE
+from pa_client.submission.submitter import DEFAULT_BATCH_SIZE, SIMULATION_WINDOW
 
 
 class OnError(enum.StrEnum):
@@ -49,7 +50,10 @@ def submit(
     """Validate a file of entries, simulate it on the ledger, then record it (resumable: a re-run
     records only what is missing)."""
     skip = on_error is OnError.SKIP
-    entries_file = read_entries(file)
+    # A dry run simulates one window of entries at most: a larger file is refused while it is read,
+    # not after it was read and checked whole (a 1.29 M-row file took 176 s and 6.2 GB to be refused).
+    limits = replace(LIMITS, entries=SIMULATION_WINDOW) if dry_run else LIMITS
+    entries_file = read_entries(file, limits)
     items, reasons = file_items(entries_file, skip=skip)  # ProblemsError: `pa` prints each problem
     settings = settings_from(ctx)
     ledger = open_ledger(settings)

@@ -42,6 +42,7 @@ from pa_client.records.columns import (
     FileEntry,
     Role,
 )
+from pa_client.records.limits import MAX_PROBLEMS
 from pa_client.records.results import Problem, SourcedEntry, shown
 
 _MOMENT: Final = TypeAdapter(Moment)
@@ -144,6 +145,7 @@ class Checker:
         self.path = path
         self.table = table
         self.problems: list[Problem] = list(table.problems)
+        self.more_problems = 0  # found beyond MAX_PROBLEMS, counted only
         self.bad_rows: set[int] = set()
         self.reported: set[tuple[int, str | None]] = set()
         self.columns: dict[str, int] = {}
@@ -151,7 +153,11 @@ class Checker:
         self.unnamed = [index for index, cell in enumerate(table.header) if not cell.strip()]
 
     def add(self, row: int, column: str | None, value: str | None, message: str) -> None:
-        self.problems.append(Problem(self.path, row, column, value, message))
+        # The header's problems are always kept: they are few, and say the most.
+        if row > 1 and len(self.problems) >= MAX_PROBLEMS:
+            self.more_problems += 1
+        else:
+            self.problems.append(Problem(self.path, row, column, value, message))
         self.reported.add((row, column))
         if row > 1:
             self.bad_rows.add(row)

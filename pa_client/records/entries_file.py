@@ -26,16 +26,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from pa_client.errors import InputError
-from pa_client.records.cells import read_csv, read_xlsx
+from pa_client.records.cells import Table, read_csv, read_xlsx
 from pa_client.records.checks import Checker
 from pa_client.records.columns import COLUMNS, KINDS, FileEntry
+from pa_client.records.limits import LIMITS, FileTooLargeError, Limits, too_many_entries
 from pa_client.records.results import EntriesFile, Problem, SourcedEntry, unresolved_lots
 
 __all__ = [
     "COLUMNS",
     "KINDS",
+    "LIMITS",
     "EntriesFile",
     "FileEntry",
+    "FileTooLargeError",
+    "Limits",
     "Problem",
     "SourcedEntry",
     "read_entries",
@@ -43,16 +47,18 @@ __all__ = [
 ]
 
 
-def read_entries(path: Path) -> EntriesFile:
+def read_entries(path: Path, limits: Limits = LIMITS) -> EntriesFile:
     """The entries of a CSV or XLSX file and every problem found in it (docs/spec/interfaces.md §1).
 
     Raises InputError only when the file cannot be read at all (missing, not .csv/.xlsx, a broken
-    workbook); every problem of its content is a `Problem` of the result."""
+    workbook) and FileTooLargeError (an InputError) as soon as it passes one of `limits`
+    (records/limits.py); every problem of its content is a `Problem` of the result."""
     suffix = path.suffix.lower()
+    watch = _EntryCounter(path, limits.entries) if limits.entries is not None else None
     if suffix == ".csv":
-        table = read_csv(path)
+        table = read_csv(path, limits, watch)
     elif suffix in (".xlsx", ".xlsm"):
-        table = read_xlsx(path)
+        table = read_xlsx(path, limits, watch)
     elif suffix == ".xls":
         raise InputError(f"{path}: an old Excel .xls workbook; save it as .xlsx or as CSV UTF-8")
     else:
@@ -61,10 +67,34 @@ def read_entries(path: Path) -> EntriesFile:
     entries = [] if table.problems and not table.header else checker.run()
     if table.problems:
         entries = []  # part of the file could not be read: no entry is safe to send
-    return EntriesFile(
-        path,
-        entries,
-        checker.problems,
-        tuple(table.header),
-        {number: tuple(cells) for number, cells in table.rows if any(cell.strip() for cell in cells)},
-    )
+    raw_rows = {number: tuple(cells) for number, cells in table.rows}
+    table.rows.clear()  # the cells are kept once, as `raw_rows`, not twice until the table goes
+    return EntriesFile(path, entries, checker.problems, tuple(table.header), raw_rows, checker.more_problems)
+
+
+class _EntryCounter:
+    """Counts the entries as the rows come, as the check groups them (a processing's rows share its
+    entry_ref and follow one another), and stops the reading at entry `limit` + 1."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        self.path = path
+        self.limit = limit
+        self.count = 0
+        self.columns: tuple[int, int] | None = None
+        self.last: tuple[str, str] = ("", "")
+
+    def __call__(self, table: Table, number: int, cells: list[str]) -> None:
+        if self.columns is None:
+            header = [cell.strip().lower() for cell in table.header]
+            if "kind" not in header or "entry_ref" not in header:
+                return  # the header is refused by the check, whatever the number of rows
+            self.columns = (header.index("kind"), header.index("entry_ref"))
+        kind_at, ref_at = self.columns
+        kind = cells[kind_at].strip().lower() if kind_at < len(cells) else ""
+        ref = cells[ref_at].strip() if ref_at < len(cells) else ""
+        same = kind == "processing" and ref != "" and self.last == (kind, ref)
+        self.last = (kind, ref)
+        if not same:
+            self.count += 1
+            if self.count > self.limit:
+                raise too_many_entries(self.path, self.limit, number)

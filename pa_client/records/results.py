@@ -14,6 +14,8 @@ from pa_client.errors import InputError
 from pa_client.records.columns import FileEntry
 
 SHOWN_LENGTH: Final = 80
+PROBLEMS_SHOWN: Final = 50
+"""Problems printed of a file's list; the count of the rest follows them."""
 
 
 def shown(value: str) -> str:
@@ -96,10 +98,27 @@ class EntriesFile:
     problems: list[Problem]
     header: tuple[str, ...] = ()
     raw_rows: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    more_problems: int = 0
+    """Problems found beyond those kept in `problems` (records/limits.py: MAX_PROBLEMS), counted only."""
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems) + self.more_problems
+
+    def problem_lines(self, shown: int = PROBLEMS_SHOWN) -> list[str]:
+        """The first `shown` problems, one a line, then how many more there are, if any."""
+        lines = [str(problem) for problem in self.problems[:shown]]
+        rest = self.problem_count - len(lines)
+        if rest > 0:
+            lines.append(
+                f"… and {rest:,} more problem{'' if rest == 1 else 's'} (--on-error skip records the good rows "
+                f"and writes every refused row, with why, to {self.path.stem}.rejects.csv)"
+            )
+        return lines
 
     def rejected_rows(self) -> list[int]:
         """Data rows that gave no entry (their own or their entry's problems)."""
@@ -107,12 +126,11 @@ class EntriesFile:
         return sorted(row for row in self.raw_rows if row not in used)
 
     def raise_if_problems(self) -> None:
-        """InputError listing every problem, one per line, after a first line with their count."""
+        """InputError listing the first problems, one per line, after a first line with their count."""
         if not self.problems:
             return
-        count = len(self.problems)
-        lines = [f"{count} problem{'' if count == 1 else 's'} found in {self.path}:"]
-        lines.extend(str(problem) for problem in self.problems)
+        count = self.problem_count
+        lines = [f"{count:,} problem{'' if count == 1 else 's'} found in {self.path}:", *self.problem_lines()]
         raise InputError("\n".join(lines))
 
 

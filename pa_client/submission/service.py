@@ -46,13 +46,23 @@ def file_items(entries_file: EntriesFile, *, skip: bool) -> tuple[list[Item], di
     (ProblemsError, every problem a line of its details)."""
     source = str(entries_file.path)
     if entries_file.problems and not skip:
+        # The first problems and the count of the rest: a file with thousands of bad rows needs
+        # fixing at its source, and its full list would bury the one line that says what happened.
         raise ProblemsError(
-            f"{_problems(len(entries_file.problems))} found in {source}: nothing was sent",
-            [str(problem) for problem in entries_file.problems],
+            f"{_problems(entries_file.problem_count)} found in {source}: nothing was sent",
+            entries_file.problem_lines(),
         )
     reasons: dict[int, list[str]] = defaultdict(list)
     for problem in entries_file.problems:
         reasons[problem.row].append(f"{problem.column or 'row'}: {problem.message}")
+    if entries_file.more_problems:
+        # Rows whose problems were only counted are refused all the same, and said to be.
+        for row in entries_file.rejected_rows():
+            if row not in reasons:
+                reasons[row].append(
+                    f"row: has problems not listed (the file has {entries_file.problem_count:,}; "
+                    "fix the rows listed first)"
+                )
     items = [Item(sourced.entry, sourced.rows, source) for sourced in entries_file.entries]
     return items, reasons
 

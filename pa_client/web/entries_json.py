@@ -28,7 +28,7 @@ from typing import Any
 from pa_client.domain.text import escaped
 from pa_client.records.cells import Table
 from pa_client.records.checks import Checker
-from pa_client.records.entries_file import COLUMNS, Problem
+from pa_client.records.entries_file import COLUMNS, LIMITS, Problem
 from pa_client.submission.submitter import Item
 
 SOURCE = "entries"
@@ -132,8 +132,49 @@ def read_json_entries(entries: Sequence[Mapping[str, Any]]) -> JsonEntries:
             )
     if result.problems:
         return result
+    if len(rows) > LIMITS.rows:
+        # The file's limit, said in the request's terms (the file is this module's own).
+        result.problems.append(
+            JsonProblem(
+                None,
+                SOURCE,
+                None,
+                None,
+                f"{len(rows):,} rows of entries (a processing has one per input and output) and a request may "
+                f"hold at most {LIMITS.rows:,}: send them in several requests, in order",
+            )
+        )
+        return result
     extra = [name for row in rows for name in row if name not in COLUMNS]
     header = [*COLUMNS, *dict.fromkeys(extra)]
+    if len(header) > LIMITS.cells:
+        result.problems.append(
+            JsonProblem(
+                None,
+                SOURCE,
+                None,
+                None,
+                f"the entries use {len(header):,} different fields and the entries file they are checked as "
+                f"has at most {LIMITS.cells} columns ({len(COLUMNS)} known ones): remove the unknown fields",
+            )
+        )
+        return result
+    for entry, row in enumerate(rows):
+        size = sum(len(str(value)) for value in row.values())
+        if size > LIMITS.record_chars:  # an entry of millions of characters
+            result.problems.append(
+                JsonProblem(
+                    None,
+                    SOURCE,
+                    None,
+                    None,
+                    f"entries[{entry}] holds more than {LIMITS.record_chars:,} characters, the most a row of "
+                    "an entries file may hold (is it an entries file?): fix or remove that row",
+                )
+            )
+            return result
+    if result.problems:
+        return result
     table = Table(
         header=header,
         rows=[(number, [row.get(name, "") for name in header]) for number, row in enumerate(rows, start=2)],

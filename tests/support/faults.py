@@ -18,6 +18,7 @@ from pathlib import Path
 from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
 
+from pa_client.audit.run import AuditRun
 from pa_client.chain import rpc
 from pa_client.chain.accounts import dev_account
 from pa_client.chain.deployment import Deployment, deploy, save_deployment
@@ -129,3 +130,17 @@ def wait_until_idle(w3: Web3, address: str, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"transactions of {address} still pending after {timeout:.0f} s")
         time.sleep(0.05)
+
+
+def audit_summary(run: AuditRun) -> tuple[object, ...]:
+    """What an audit concludes, to compare runs: integrity, records, stocks and alerts."""
+    result = run.result
+    integrity = {r: (c.verified, c.entries, c.sequence, c.head) for r, c in result.integrity.items()}
+    stock = result.stock.drop(columns=[c for c in result.stock.columns if "block" in c or "time" in c])
+    return (
+        integrity,
+        len(result.placements),
+        len(result.discharges),
+        stock.sort_values(list(stock.columns)).to_csv(index=False),
+        sorted(result.alerts["kind"]) if "kind" in result.alerts else len(result.alerts),
+    )
