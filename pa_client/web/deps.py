@@ -26,6 +26,7 @@ session_cookie = APIKeyCookie(
 )
 
 READY_WAIT_SECONDS = 15.0
+UNAUTHENTICATED = "sign in (POST /api/v1/auth/session) or send a valid API token (Authorization: Bearer …)"
 
 
 def context(request: Request) -> WebContext:
@@ -55,7 +56,7 @@ def api_principal(
     if principal is None:
         raise HTTPException(
             status_code=401,
-            detail="sign in (POST /api/v1/auth/session) or send a valid API token (Authorization: Bearer …)",
+            detail=UNAUTHENTICATED,
             headers={"WWW-Authenticate": "Bearer"},
         )
     return principal

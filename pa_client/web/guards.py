@@ -36,6 +36,7 @@ from starlette.requests import Request
 from pa_client.domain.text import escaped
 from pa_client.web.auth import SESSION_COOKIE, principal_from
 from pa_client.web.context import WebContext
+from pa_client.web.deps import UNAUTHENTICATED
 from pa_client.web.signin import origin_of
 
 __all__ = ["AUTHENTICATED_BODIES", "SECURITY_HEADERS", "SMALL_BODY_BYTES", "STATE_CHANGING", "RequestGuard"]
@@ -59,9 +60,6 @@ SECURITY_HEADERS: Final[dict[str, str]] = {
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
-UNAUTHENTICATED: Final = (
-    "sign in (POST /api/v1/auth/session) or send a valid API token (Authorization: Bearer …)"
-)
 
 
 class _TooLargeError(Exception):
