@@ -17,6 +17,7 @@ from pa_client.cli import main
 from pa_client.dev.demo import SAMPLE_SEASON
 from pa_client.errors import AccountError
 from pa_client.records.entries_file import COLUMNS, LIMITS, read_entries
+from pa_client.records.limits import MAX_PROBLEMS
 from pa_client.settings import Settings
 from pa_client.web.auth import new_challenge, verify_sign_in
 from pa_client.web.entries_json import cell_text, read_json_entries
@@ -238,3 +239,11 @@ def test_entries_past_the_files_limits_are_one_problem_of_the_request() -> None:
         "entries: entries[0] holds more than 4,194,304 characters, the most a row of an entries file may "
         "hold (is it an entries file?): fix or remove that row"
     ]
+
+
+def test_problems_beyond_those_kept_are_counted_in_the_request() -> None:
+    bad = dict(_season_rows()[0], quantity="0")
+    rows = [dict(bad, entry_ref=f"PL-{n}", lot=f"L-{n}") for n in range(MAX_PROBLEMS + 5)]
+    problems = read_json_entries(rows).problems
+    assert len(problems) == MAX_PROBLEMS + 1
+    assert problems[-1].text == "entries: … and 5 more problems, not listed: fix the entries listed first"

@@ -183,6 +183,17 @@ def read_json_entries(entries: Sequence[Mapping[str, Any]]) -> JsonEntries:
     checked = checker.run()
     for problem in checker.problems:
         result.problems.extend(_translate(problem, rows, origins))
+    if checker.more_problems:
+        # Beyond the problems kept with their entry (records/limits.py): the count, not silence.
+        result.problems.append(
+            JsonProblem(
+                None,
+                SOURCE,
+                None,
+                None,
+                f"… and {checker.more_problems:,} more problems, not listed: fix the entries listed first",
+            )
+        )
     for sourced in checked:
         entry = origins[sourced.row - 2][0]
         result.items.append(Item(sourced.entry, (entry,), SOURCE))
