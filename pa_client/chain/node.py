@@ -366,26 +366,11 @@ class EmbeddedNode:
         """Launches the keeper (node_keeper.py) beside Anvil, detached like it; None if it cannot run
         (the node then works as before, without snapshots of its periodic saves)."""
         argv = [sys.executable, "-m", "pa_client.chain.node_keeper", str(self.dir), str(anvil_pid)]
-        out = os.open(self.keeper_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        null = os.open(os.devnull, os.O_RDONLY)
         try:
-            return os.posix_spawn(
-                sys.executable,
-                argv,
-                os.environ,
-                file_actions=[
-                    (os.POSIX_SPAWN_DUP2, null, 0),
-                    (os.POSIX_SPAWN_DUP2, out, 1),
-                    (os.POSIX_SPAWN_DUP2, out, 2),
-                ],
-                setsid=True,
-            )
+            return _spawn_detached(sys.executable, argv, self.keeper_log)
         except OSError as exc:
             log.warning("the node's keeper cannot run (%s): its periodic saves are not snapshotted", exc)
             return None
-        finally:
-            os.close(out)
-            os.close(null)
 
     def _end_keeper(self, pid: Any) -> None:
         """Stops the keeper of a node that stopped or died, and reaps it when it is our child: the state
@@ -458,27 +443,10 @@ class EmbeddedNode:
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
             handle.write(f"--- {stamp} pa node start: port {port}\n".encode())
             offset = handle.tell()
-        out = os.open(self.log_file, os.O_WRONLY | os.O_APPEND)
-        null = os.open(os.devnull, os.O_RDONLY)
         try:
-            # posix_spawn rather than Popen: no Popen object outlives the call to warn
-            # "subprocess is still running"; setsid detaches Anvil from the terminal's signals.
-            pid = os.posix_spawn(
-                str(binary),
-                argv,
-                os.environ,
-                file_actions=[
-                    (os.POSIX_SPAWN_DUP2, null, 0),
-                    (os.POSIX_SPAWN_DUP2, out, 1),
-                    (os.POSIX_SPAWN_DUP2, out, 2),
-                ],
-                setsid=True,
-            )
+            pid = _spawn_detached(str(binary), argv, self.log_file)
         except OSError as exc:
             raise NodeError(f"cannot run anvil at '{binary}': {exc.strerror or exc}") from None
-        finally:
-            os.close(out)
-            os.close(null)
         return pid, offset
 
     def _write_info(self, pid: int, port: int, binary: Path, keeper: int | None = None) -> None:
@@ -558,6 +526,29 @@ def rpc_url_for(settings: Settings) -> str:
     if settings.rpc_url is not None:
         return settings.rpc_url
     return EmbeddedNode(settings).ensure_running()
+
+
+def _spawn_detached(program: str, argv: list[str], log_file: Path) -> int:
+    """Starts `argv` in a session of its own (detached from the terminal's signals), stdin from
+    /dev/null, stdout and stderr appended to `log_file`; its pid. posix_spawn rather than Popen: no
+    Popen object outlives the call to warn "subprocess is still running"."""
+    out = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        return os.posix_spawn(
+            program,
+            argv,
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, null, 0),
+                (os.POSIX_SPAWN_DUP2, out, 1),
+                (os.POSIX_SPAWN_DUP2, out, 2),
+            ],
+            setsid=True,
+        )
+    finally:
+        os.close(out)
+        os.close(null)
 
 
 def local_rpc(url: str, method: str, params: Sequence[Any] = (), timeout: float = 3.0) -> Any:

@@ -113,12 +113,17 @@ def _rows(entries: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, str]], l
     return rows, origins
 
 
+def _of_request(message: str) -> JsonProblem:
+    """A problem of the request as a whole, not of one entry."""
+    return JsonProblem(None, SOURCE, None, None, message)
+
+
 def read_json_entries(entries: Sequence[Mapping[str, Any]]) -> JsonEntries:
     """Checks the entries whole (docs/spec/interfaces.md §1, docs/entries-file.md) and returns the items to
     submit, in order, and every problem."""
     result = JsonEntries()
     if not entries:
-        result.problems.append(JsonProblem(None, SOURCE, None, None, "no entries were given"))
+        result.problems.append(_of_request("no entries were given"))
         return result
     rows, origins = _rows(entries)
     for row_index, row in enumerate(rows):
@@ -135,11 +140,7 @@ def read_json_entries(entries: Sequence[Mapping[str, Any]]) -> JsonEntries:
     if len(rows) > LIMITS.rows:
         # The file's limit, said in the request's terms (the file is this module's own).
         result.problems.append(
-            JsonProblem(
-                None,
-                SOURCE,
-                None,
-                None,
+            _of_request(
                 f"{len(rows):,} rows of entries (a processing has one per input and output) and a request may "
                 f"hold at most {LIMITS.rows:,}: send them in several requests, in order",
             )
@@ -149,11 +150,7 @@ def read_json_entries(entries: Sequence[Mapping[str, Any]]) -> JsonEntries:
     header = [*COLUMNS, *dict.fromkeys(extra)]
     if len(header) > LIMITS.cells:
         result.problems.append(
-            JsonProblem(
-                None,
-                SOURCE,
-                None,
-                None,
+            _of_request(
                 f"the entries use {len(header):,} different fields and the entries file they are checked as "
                 f"has at most {LIMITS.cells} columns ({len(COLUMNS)} known ones): remove the unknown fields",
             )
@@ -163,18 +160,12 @@ def read_json_entries(entries: Sequence[Mapping[str, Any]]) -> JsonEntries:
         size = sum(len(str(value)) for value in row.values())
         if size > LIMITS.record_chars:  # an entry of millions of characters
             result.problems.append(
-                JsonProblem(
-                    None,
-                    SOURCE,
-                    None,
-                    None,
+                _of_request(
                     f"entries[{entry}] holds more than {LIMITS.record_chars:,} characters, the most a row of "
                     "an entries file may hold (is it an entries file?): fix or remove that row",
                 )
             )
             return result
-    if result.problems:
-        return result
     table = Table(
         header=header,
         rows=[(number, [row.get(name, "") for name in header]) for number, row in enumerate(rows, start=2)],
@@ -186,11 +177,7 @@ def read_json_entries(entries: Sequence[Mapping[str, Any]]) -> JsonEntries:
     if checker.more_problems:
         # Beyond the problems kept with their entry (records/limits.py): the count, not silence.
         result.problems.append(
-            JsonProblem(
-                None,
-                SOURCE,
-                None,
-                None,
+            _of_request(
                 f"… and {checker.more_problems:,} more problems, not listed: fix the entries listed first",
             )
         )

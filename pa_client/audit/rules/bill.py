@@ -303,17 +303,7 @@ def bill_of_discharge(
         if row["extended"] and period_start <= row["period_deadline"] <= period_end < row["deadline"]:
             # Extended past the span: charged in the bill of its new period, only carried forward here.
             if display_equivalent(row["remaining"]) != 0:
-                carried.append(
-                    BillCarriedForward(
-                        row["entry_ref"],
-                        row["goods_code"],
-                        row["unit"],
-                        row["remaining"],
-                        row["deadline"],
-                        "extended",
-                        row["extension"],
-                    )
-                )
+                carried.append(_carried_forward(row, "extended"))
             continue
         if not period_start <= row["deadline"] <= period_end:
             continue
@@ -341,16 +331,7 @@ def bill_of_discharge(
         if display_equivalent(row["remaining"]) != 0 and not (
             row["deemed_release"] and row["status"] == "overdue"
         ):
-            carried.append(
-                BillCarriedForward(
-                    row["entry_ref"],
-                    row["goods_code"],
-                    row["unit"],
-                    row["remaining"],
-                    row["deadline"],
-                    "not discharged",
-                )
-            )
+            carried.append(_carried_forward(row, "not discharged"))
     refs = {p.entry_ref for p in covered}
 
     discharges = [
@@ -426,6 +407,19 @@ def bill_of_discharge(
         released=tuple(released),
         deemed_released=tuple(deemed),
         carried_forward=tuple(carried),
+    )
+
+
+def _carried_forward(row: dict[str, Any], reason: str) -> BillCarriedForward:
+    """A placement's remaining goods carried forward, with the extension's reference when extended."""
+    return BillCarriedForward(
+        row["entry_ref"],
+        row["goods_code"],
+        row["unit"],
+        row["remaining"],
+        row["deadline"],
+        reason,
+        row["extension"] if reason == "extended" else None,
     )
 
 
