@@ -226,6 +226,26 @@ contract PaLedger is IPaLedger {
     }
 
     /// @inheritdoc IPaLedger
+    function lodgeBill(BillLodging calldata lodging) external {
+        string calldata entryRef = lodging.header.entryRef;
+        bytes32 authorisationId = Ids.authorisationId(lodging.header.authorisation);
+        (address holder,, uint32 version,,) = _registry.authorisationOf(authorisationId);
+        if (version == 0) revert IAuthorisationRegistry.RegistryUnknownAuthorisation(authorisationId);
+        // Not {_begin}: a suspended or revoked authorisation's bills are still due.
+        if (msg.sender != holder && !_registry.isDeclarant(authorisationId, msg.sender)) {
+            revert IAuthorisationRegistry.RegistryNotRecorder(msg.sender, authorisationId);
+        }
+        bytes32 entryId = _newEntryId(authorisationId, entryRef);
+        _notInFuture(entryRef, lodging.header.occurredAt);
+        if (lodging.periodEnd < lodging.periodStart) {
+            revert LedgerInvalidBillPeriod(entryRef, lodging.periodStart, lodging.periodEnd);
+        }
+        if (lodging.billSha256 == bytes32(0)) revert LedgerMissingField(entryRef, "billSha256");
+        uint64 sequence = _chains[authorisationId].next();
+        _commit(EntryKind.BillLodging, BillLodged.selector, authorisationId, entryId, abi.encode(sequence, lodging));
+    }
+
+    /// @inheritdoc IPaLedger
     function recordBatch(bytes[] calldata entries) external {
         for (uint256 i; i < entries.length; ++i) {
             bytes4 selector = bytes4(entries[i]);
@@ -338,7 +358,7 @@ contract PaLedger is IPaLedger {
         return selector == this.recordPlacement.selector || selector == this.recordMovement.selector
             || selector == this.recordProcessing.selector || selector == this.recordHandling.selector
             || selector == this.recordDischarge.selector || selector == this.recordCorrection.selector
-            || selector == this.extendDeadline.selector;
+            || selector == this.extendDeadline.selector || selector == this.lodgeBill.selector;
     }
 
     // ---------------------------------------------------------------- lots and stock

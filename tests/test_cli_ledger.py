@@ -180,3 +180,38 @@ def test_the_data_folder_and_what_pa_writes_in_it_are_its_users_only(pa: Pa) -> 
     written = sorted(pa.data_dir.rglob("*"))
     assert any(p.name == "web.sqlite3" for p in written) and any(p.suffix == ".json" for p in written)
     assert [(str(p), oct(stat.S_IMODE(p.stat().st_mode))) for p in written if p.stat().st_mode & 0o077] == []
+
+
+def test_bill_lodged_on_the_ledger_ends_its_overdue_alert(pa: Pa) -> None:
+    """UCC-DA art. 175(1): `pa bill --lodge` records the bill's SHA-256 and due date; an unlodged bill past
+    its due date is a critical alert until then; a correction after lodging makes the lodged bill
+    outdated (a warning). Lodging again the same bill sends nothing."""
+    pa("deploy", account="customs")
+    pa("authorise", str(EXAMPLES / "authorisation-bourges.toml"), account="customs")
+    pa("appoint", REFERENCE, BROKER, account="holder")
+    broker = pa.ledger("broker")
+    broker.record(factories.placement(REFERENCE, "IM-1", "LOT-1", when=factories.WHEN.replace(year=2019)))
+    code, out, _ = pa("alerts", account="customs")
+    assert code == 0
+    [overdue] = [line for line in out.splitlines() if "bill_overdue" in line]
+    assert overdue.startswith("critical") and "IM-1" in overdue and "is not lodged" in overdue
+    span = ["--from", "2019-01-01", "--to", "2021-12-31"]
+    code, _, err = pa("bill", REFERENCE, *span, "--lodge", account="stranger")
+    assert code == 1 and err.count("\n") == 1
+    assert "is neither the holder nor an appointed declarant" in err
+    code, out, _ = pa("bill", REFERENCE, *span, "--lodge", account="holder")
+    assert code == 0, out
+    [lodged] = [line for line in out.splitlines() if " lodged as " in line]
+    entry_ref = lodged.split(" lodged as ")[1].split()[0]
+    assert entry_ref.startswith("BILL-20190101-20211231-")
+    assert broker.entry_state(REFERENCE, entry_ref).kind == "bill"
+    sequence = broker.chain_of(REFERENCE)[0]
+    code, out, _ = pa("alerts", account="customs")
+    assert "bill_overdue" not in out and "bill_outdated" not in out
+    code, out, _ = pa("bill", REFERENCE, *span, "--lodge", account="broker")
+    assert code == 0 and f"already lodged as {entry_ref}" in out
+    assert broker.chain_of(REFERENCE)[0] == sequence  # nothing sent
+    broker.record(factories.correction(REFERENCE, "C-1", "IM-1"))
+    code, out, _ = pa("alerts", account="customs")
+    [outdated] = [line for line in out.splitlines() if "bill_outdated" in line]
+    assert outdated.startswith("warning") and entry_ref in outdated

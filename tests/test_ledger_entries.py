@@ -898,20 +898,30 @@ def test_correcting_an_unknown_entry_is_refused(parties: Parties, auth: str) -> 
     expect(caught.value, "LedgerUnknownEntry", authorisationId=ids.authorisation_id(auth), entryRef="P1")
 
 
-@pytest.mark.parametrize("kind", ["correction", "extension"])
-def test_corrections_and_extensions_are_not_correctable(parties: Parties, auth: str, kind: str) -> None:
-    """A correction or a deadline extension cannot itself be corrected, even with its exact data."""
+@pytest.mark.parametrize("kind", ["correction", "extension", "bill"])
+def test_corrections_extensions_and_lodged_bills_are_not_correctable(
+    parties: Parties, auth: str, kind: str
+) -> None:
+    """A correction, a deadline extension or a lodged bill cannot itself be corrected, even with its
+    exact data."""
     holder = parties.holder
     holder.record(factories.placement(auth, "P1", "T1", "100"))
     if kind == "correction":
         sent = holder.record(factories.correction(auth, "E1", "P1"))
+    elif kind == "bill":
+        sent = holder.record(factories.bill_lodging(auth, "E1"))
     else:
         sent = parties.customs.extend(factories.extension(auth, "E1", "P1", date(2025, 3, 31)))
     (log,) = sent.receipt["logs"]
     function, struct = encode_entry(factories.correction(auth, "C2", "E1"), bytes(log["data"]))
     with pytest.raises(ContractError) as caught:
         send_raw(holder, function, struct)
-    expect(caught.value, "LedgerNotCorrectable", entryRef="E1", kind=6 if kind == "correction" else 7)
+    expect(
+        caught.value,
+        "LedgerNotCorrectable",
+        entryRef="E1",
+        kind={"correction": 6, "extension": 7, "bill": 8}[kind],
+    )
     assert holder.entry_state(auth, "E1") == EntryState(kind, False)
 
 
@@ -988,6 +998,57 @@ def test_deadline_extension_is_allowed_on_an_inactive_authorisation(
     getattr(parties.customs, status)(auth, "audit")
     parties.customs.extend(factories.extension(auth, "E1", "P1", date(2025, 3, 31)))
     assert parties.reader.entry_state(auth, "E1") == EntryState("extension", False)
+
+
+# ---------------------------------------------------------------- lodged bills of discharge
+
+
+def test_a_lodged_bill_is_the_next_record_logged_with_its_digest(parties: Parties, auth: str) -> None:
+    """Lodging a bill extends the authorisation's chain like any record: logged as sent, read back."""
+    parties.holder.record(factories.placement(auth, "P1", "T1", "100"))
+    lodging = factories.bill_lodging(auth, "B1", date(2024, 7, 1), date(2024, 7, 31), "0f" * 32)
+    parties.broker.record(lodging)
+    assert parties.reader.entry_state(auth, "B1") == EntryState("bill", False)
+    last = parties.reader.records(auth)[-1]
+    assert (last.kind, last.sequence, last.entry) == ("bill", 2, lodging)
+    assert Web3.to_checksum_address(last.account) == parties.broker.sender.address
+    with pytest.raises(ContractError) as caught:
+        parties.holder.record(lodging)
+    expect(caught.value, "LedgerEntryExists", authorisationId=ids.authorisation_id(auth), entryRef="B1")
+
+
+@pytest.mark.parametrize("status", ["suspend", "revoke"])
+def test_bills_are_lodged_on_an_inactive_authorisation(parties: Parties, auth: str, status: str) -> None:
+    """The bill of discharge is due whatever became of the authorisation."""
+    parties.holder.record(factories.placement(auth, "P1", "T1", "100"))
+    getattr(parties.customs, status)(auth, "audit")
+    parties.holder.record(factories.bill_lodging(auth, "B1"))
+    assert parties.reader.entry_state(auth, "B1") == EntryState("bill", False)
+
+
+def test_a_bill_with_a_reversed_period_or_no_digest_is_refused_by_the_contract(
+    parties: Parties, auth: str
+) -> None:
+    """The model refuses both; the contract does too, for a client that sends them anyway."""
+    function, (header, _start, _end, due, digest) = encode_entry(factories.bill_lodging(auth, "B1"))
+    with pytest.raises(ContractError) as caught:
+        send_raw(
+            parties.holder,
+            function,
+            (header, day_start(date(2024, 7, 31)), day_start(date(2024, 7, 1)), due, digest),
+        )
+    expect(
+        caught.value,
+        "LedgerInvalidBillPeriod",
+        entryRef="B1",
+        periodStart=day_start(date(2024, 7, 31)),
+        periodEnd=day_start(date(2024, 7, 1)),
+    )
+    function, struct = encode_entry(factories.bill_lodging(auth, "B2"))
+    with pytest.raises(ContractError) as caught:
+        send_raw(parties.holder, function, (*struct[:4], bytes(32)))
+    expect(caught.value, "LedgerMissingField", entryRef="B2", field="billSha256")
+    assert parties.reader.chain_of(auth)[0] == 0
 
 
 # ---------------------------------------------------------------- inactive authorisations

@@ -221,6 +221,13 @@ CASES: dict[str, Case] = {
         "AccessControlUnauthorizedAccount",
         bytes(CUSTOMS_ROLE),
     ),
+    "lodgeBill": Case(
+        _placed,
+        lambda c, a: c.record(factories.bill_lodging(a, "E1")),
+        _recorded("E1", "bill"),
+        RECORDERS,
+        "RegistryNotRecorder",
+    ),
     "recordBatch": Case(
         _nothing,
         _batch,

@@ -225,10 +225,16 @@ def test_audit_json_has_the_keys_of_interfaces_4_with_exact_strings(season: Seas
     kinds = {(a["kind"], a["severity"]) for a in document["alerts"]}
     assert kinds == {
         ("overdue", "critical"),
+        ("bill_overdue", "critical"),  # August's bill, due 30 September, not lodged on 5 October
         ("bill_due", "warning"),
         ("yield_deviation", "warning"),
         ("late_record", "info"),
     }
+    bills = {b["period_end"]: b for b in document["bills"]}
+    assert (bills["2019-08-31"]["due"], bills["2019-08-31"]["lodged"], bills["2019-08-31"]["days_late"]) == (
+        "2019-09-30", False, 5,
+    )  # fmt: skip
+    assert len(bills["2019-09-30"]["placements"]) == 10
     text = audit_json(season.result, REFERENCE)
     assert text == json.dumps(json.loads(text), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 

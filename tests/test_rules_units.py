@@ -17,7 +17,14 @@ from support.factories import IMPORT_TREAD as TREAD
 from support.factories import PRODUCT_SCRAP as SCRAP
 from support.factories import PRODUCT_TYRE as TYRE
 
-from pa_client.audit.rules import AlertThresholds, AuditResult, IntegrityResult, audit, bill_of_discharge
+from pa_client.audit.rules import (
+    AlertThresholds,
+    AuditResult,
+    BillOfDischarge,
+    IntegrityResult,
+    audit,
+    bill_of_discharge,
+)
 from pa_client.audit.rules import alerts as alert_rules
 from pa_client.audit.rules.duties import duty_cents, suspended_duty_cents
 from pa_client.audit.rules.frames import half_up, rows
@@ -168,6 +175,12 @@ class Book:
     def extend(self, entry_ref: str, placement: str, new_deadline: date, when: datetime = AT_3_6) -> None:
         self.builder.rows["extensions"].append(
             (*self._common(entry_ref, when, timedelta(hours=1)), placement, new_deadline, "granted")
+        )
+
+    def lodge(self, entry_ref: str, start: date, end: date, bill: BillOfDischarge, when: datetime) -> None:
+        """The bill lodged (as `pa bill --lodge` records it): its span, due date and SHA-256."""
+        self.builder.rows["bills"].append(
+            (*self._common(entry_ref, when, timedelta(0)), start, end, bill.due, bill.content_sha256())
         )
 
     def tables(self) -> LedgerTables:
@@ -641,17 +654,78 @@ def test_deadline_near_and_bill_due_thresholds() -> None:
     assert not deadline_near(date(2024, 6, 30), deadline_near_days=9)
 
     def bill_due(today: date, bill_due_days: int = 30) -> list[date | None]:
-        thresholds = AlertThresholds(bill_due_days=bill_due_days)
-        return [a.due for a in alert_rules.bill_due_alerts(placements, today, thresholds)]
+        result = book.audit(today, AlertThresholds(bill_due_days=bill_due_days))
+        return [a.due for a in alerts_of(result, "bill_due")]
 
     assert bill_due(date(2024, 7, 9)) == []
     assert bill_due(date(2024, 7, 10)) == [date(2024, 8, 9)]
     assert bill_due(date(2024, 8, 9)) == [date(2024, 8, 9)]
-    assert bill_due(date(2024, 8, 10)) == []
+    assert bill_due(date(2024, 8, 10)) == []  # overdue from then on (test_bill_overdue_until_lodged)
     assert bill_due(date(2024, 8, 1), bill_due_days=7) == []
     assert bill_due(date(2024, 8, 2), bill_due_days=7) == [date(2024, 8, 9)]
     overdue = book.audit(date(2024, 7, 11))
     assert sorted(kinds(overdue)) == ["bill_due", "overdue"]
+    [alert] = alerts_of(overdue, "bill_due")
+    assert alert.message == (
+        "the bill of discharge of the placements whose period for discharge ended on 2024-07-10 "
+        "(1 placement: P1) is due by 2024-08-09, in 29 days: draw it and lodge it with pa bill --lodge"
+    )
+
+
+def test_bill_overdue_until_lodged() -> None:
+    """UCC-DA art. 175(1): a bill not lodged by its due date stays a critical alert until it is."""
+    book = Book(period_end="none")
+    book.place("P1", "L1", "10", when=day(1, 10))  # deadline 10 Jul, bill due 9 Aug
+    book.discharge("D1", "L1", "10", when=day(3, 1))
+    late = book.audit(date(2024, 8, 12))
+    [alert] = alerts_of(late, "bill_overdue")
+    assert (alert.severity, alert.entry_ref, alert.due) == ("critical", "P1", date(2024, 8, 9))
+    assert "was due by 2024-08-09 and is not lodged, 3 days late" in alert.message
+    [row] = records(late.bills)
+    assert (row.period_end, row.due, row.placements, row.lodged, row.days_late) == (
+        date(2024, 7, 10), date(2024, 8, 9), ("P1",), False, 3,
+    )  # fmt: skip
+    bill = bill_of_discharge(late, REF, date(2024, 7, 1), date(2024, 7, 31))
+    book.lodge("BILL-1", date(2024, 7, 1), date(2024, 7, 31), bill, when=day(8, 13))
+    lodged = book.audit(date(2024, 8, 14))
+    assert not {"bill_due", "bill_overdue", "bill_outdated"} & set(kinds(lodged))
+    [row] = records(lodged.bills)
+    assert (row.lodged, row.lodging, row.lodged_at, row.current, row.days_late) == (
+        True, "BILL-1", date(2024, 8, 13), True, 0,
+    )  # fmt: skip
+    # The bill drawn any later day is the same bill: what was lodged stays current.
+    assert bill_of_discharge(
+        book.audit(date(2025, 3, 1)), REF, date(2024, 7, 1), date(2024, 7, 31)
+    ).content_sha256() == (bill.content_sha256())
+
+
+def test_lodged_bill_outdated_by_a_later_correction() -> None:
+    """A lodged bill whose content the ledger no longer gives (a correction after lodging) is a warning
+    until the bill is lodged again; a bill lodged for another span does not cover the period."""
+    book = Book(period_end="none")
+    book.place("P1", "L1", "10", when=day(1, 10))
+    book.discharge("D1", "L1", "4", when=day(3, 1))
+    first = bill_of_discharge(book.audit(date(2024, 8, 1)), REF, date(2024, 7, 10), date(2024, 7, 10))
+    book.lodge("BILL-1", date(2024, 7, 10), date(2024, 7, 10), first, when=day(8, 2))
+    book.correct("C1", "D1", when=day(8, 3))
+    changed = book.audit(date(2024, 8, 5))
+    [alert] = alerts_of(changed, "bill_outdated")
+    assert (alert.severity, alert.entry_ref) == ("warning", "BILL-1")
+    assert "no longer the ledger's bill for that span" in alert.message
+    assert records(changed.bills)[0].current is False
+    assert "bill_overdue" not in kinds(changed)  # lodged, though outdated
+    again = bill_of_discharge(changed, REF, date(2024, 7, 10), date(2024, 7, 10))
+    assert again.content_sha256() != first.content_sha256()
+    book.lodge("BILL-2", date(2024, 7, 10), date(2024, 7, 10), again, when=day(8, 6))
+    relodged = book.audit(date(2024, 8, 7))
+    assert "bill_outdated" not in kinds(relodged)
+    assert records(relodged.bills)[0].lodging == "BILL-2"
+    # A bill of August does not cover July's period end.
+    other = Book(period_end="none")
+    other.place("P1", "L1", "10", when=day(1, 10))
+    august = bill_of_discharge(other.audit(date(2024, 9, 1)), REF, date(2024, 8, 1), date(2024, 8, 31))
+    other.lodge("BILL-8", date(2024, 8, 1), date(2024, 8, 31), august, when=day(9, 1))
+    assert "bill_overdue" in kinds(other.audit(date(2024, 9, 2)))
 
 
 def test_integrity_alerts() -> None:

@@ -51,16 +51,34 @@ from pa_client.contract import abi_codec, ids
 from pa_client.contract.encoding import RECORD_EVENTS, entry_log_data
 from pa_client.contract.events import record_events, topic_of
 from pa_client.dev.synthetic import synthetic
-from pa_client.domain.models import Correction
+from pa_client.domain.models import BillLodging, Correction
 from pa_client.domain.quantities import display_equivalent, micro_to_equivalent
 
 HOLDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 NOW = 1_795_737_856  # block times: long after the synthetic entries, so every record is late
 
 
-def _raw_logs(entries: int, authorisations: int, seed: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A synthetic ledger's records as eth_getLogs gives them, 40 records a block."""
+def _raw_logs(
+    entries: int, authorisations: int, seed: int, *, bills: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A synthetic ledger's records as eth_getLogs gives them, 40 records a block; with `bills`, each
+    authorisation's bills of discharge lodged at the end."""
     data = synthetic(entries=entries, authorisations=authorisations, holders=[HOLDER], seed=seed)
+    records: list[Any] = list(data.entries())
+    if bills:
+        records += [
+            BillLodging(
+                authorisation=a.authorisation.reference,
+                entry_ref=f"BILL-{month}",
+                occurred_at=datetime(2025, month, 1, tzinfo=UTC),
+                period_start=date(2024, month, 1),
+                period_end=date(2024, month, 28),
+                due=date(2024, month, 28) + timedelta(days=30),
+                bill_sha256=f"{month:02d}" * 32,
+            )
+            for a in data.authorisations
+            for month in (1, 2)
+        ]
     kinds = {
         "Placement": "placement",
         "Movement": "movement",
@@ -68,12 +86,13 @@ def _raw_logs(entries: int, authorisations: int, seed: int) -> tuple[dict[str, A
         "Handling": "handling",
         "Discharge": "discharge",
         "Correction": "correction",
+        "BillLodging": "bill",
     }
     sequences: dict[str, int] = {}
     logged: dict[tuple[str, str], bytes] = {}
     logs = []
     account = "0x" + "00" * 12 + HOLDER[2:].lower()
-    for position, entry in enumerate(data.entries()):
+    for position, entry in enumerate(records):
         original = (
             logged.pop((entry.authorisation, entry.corrects), b"") if isinstance(entry, Correction) else b""
         )
@@ -122,7 +141,7 @@ def _ledger(entries: int = 3000, authorisations: int = 3, seed: int = 7) -> Ledg
 
 
 def test_the_fast_path_of_the_builder_equals_its_plain_path() -> None:
-    terms, logs = _raw_logs(600, 2, 3)
+    terms, logs = _raw_logs(600, 2, 3, bills=True)
     fast, plain = _builder(terms), _builder(terms)
     # Data as hex text or as bytes (as `extract.decode_logs_answer` gives it) take the fast path.
     mixed = [raw if i % 3 else {**raw, "data": bytes.fromhex(raw["data"][2:])} for i, raw in enumerate(logs)]

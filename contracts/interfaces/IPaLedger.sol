@@ -5,7 +5,7 @@ import {IAuthorisationRegistry} from "./IAuthorisationRegistry.sol";
 
 /// @title Inward processing records (écritures, UCC art. 214)
 /// @notice The shared record of an authorisation's placements, movements, processing, usual forms of
-/// handling, discharges, corrections and deadline extensions. It keeps only the state needed to refuse
+/// handling, discharges, corrections, deadline extensions and lodged bills of discharge. It keeps only the state needed to refuse
 /// impossible records; every fact is in the event log, from which the audit is rebuilt.
 /// @dev Units and identifiers:
 /// - quantities are integers in millionths of the lot's unit;
@@ -30,7 +30,8 @@ interface IPaLedger {
         Handling,
         Discharge,
         Correction,
-        DeadlineExtension
+        DeadlineExtension,
+        BillLodging
     }
 
     /// @notice How goods leave the procedure (UCC art. 215, 218; UCC-DA art. 175).
@@ -143,6 +144,18 @@ interface IPaLedger {
         string reason;
     }
 
+    /// @notice The holder (or a declarant) lodged the bill of discharge (décompte d'apurement, UCC-DA art.
+    /// 175) of a span of ends of periods for discharge: the bill itself stays off chain, its SHA-256 (of
+    /// the bill's canonical JSON) proves which bill was lodged. Times are the first second (UTC) of the
+    /// days; `header.occurredAt` is the time of lodging.
+    struct BillLodging {
+        EntryHeader header;
+        uint64 periodStart;
+        uint64 periodEnd;
+        uint64 dueDate;
+        bytes32 billSha256;
+    }
+
     /// @notice State of a lot. `stock` is the sum of its stock at every site.
     struct Lot {
         uint128 stock;
@@ -215,6 +228,15 @@ interface IPaLedger {
         DeadlineExtension extension
     );
 
+    /// @notice A bill of discharge was lodged.
+    event BillLodged(
+        bytes32 indexed authorisationId,
+        bytes32 indexed entryId,
+        address indexed lodgedBy,
+        uint64 sequence,
+        BillLodging lodging
+    );
+
     /// @notice A processing entry's actual yield differs from the authorised one beyond the tolerance,
     /// for one import goods code. Equivalents in 10^-18 of the import goods' unit.
     event YieldDeviated(
@@ -282,7 +304,8 @@ interface IPaLedger {
     /// @notice The corrected entry was already corrected.
     error LedgerAlreadyCorrected(bytes32 authorisationId, string entryRef);
 
-    /// @notice Corrections and deadline extensions cannot be corrected (record a new one instead).
+    /// @notice Corrections, deadline extensions and lodged bills cannot be corrected (record a new one
+    /// instead).
     error LedgerNotCorrectable(string entryRef, EntryKind kind);
 
     /// @notice `original` is not the logged data of the corrected entry.
@@ -296,6 +319,9 @@ interface IPaLedger {
 
     /// @notice The extended entry is not a placement of the authorisation (or was corrected).
     error LedgerNotAPlacement(bytes32 authorisationId, string placement);
+
+    /// @notice A lodged bill's period is reversed.
+    error LedgerInvalidBillPeriod(string entryRef, uint64 periodStart, uint64 periodEnd);
 
     /// @notice A batch element is not an entry-recording call.
     error LedgerNotAnEntry(uint256 index, bytes4 selector);
@@ -330,8 +356,12 @@ interface IPaLedger {
     /// authorisation's status.
     function extendDeadline(DeadlineExtension calldata extension) external;
 
+    /// @notice Records that the bill of discharge of a period was lodged. Holder or declarant, whatever the
+    /// authorisation's status: the obligation to discharge outlives a suspension or a revocation.
+    function lodgeBill(BillLodging calldata lodging) external;
+
     /// @notice Applies entry-recording calls in order, all or nothing.
-    /// @dev Each element is the ABI-encoded call of one `record*` function or {extendDeadline}. On failure
+    /// @dev Each element is the ABI-encoded call of one `record*` function, {extendDeadline} or {lodgeBill}. On failure
     /// reverts with {LedgerBatchEntryFailed} naming the element.
     function recordBatch(bytes[] calldata entries) external;
 

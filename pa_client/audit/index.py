@@ -35,7 +35,7 @@ except ImportError:  # not POSIX: no lock between processes
 
 log = logging.getLogger("pa_client")
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the lodged bills table
 
 # Blocks asked for by the first eth_getLogs page; the range then grows while pages stay small
 # (extract.read_pages). Starting small keeps pages of a few thousand logs on a busy chain, so that
@@ -221,14 +221,14 @@ class LedgerIndex:
                     stale.unlink()
 
     def entry_blocks(self) -> dict[tuple[str, str], int]:
-        """The block of each entry the index holds (not corrections or extensions), by (authorisation,
+        """The block of each entry the index holds (not corrections, extensions or lodged bills), by (authorisation,
         entry reference): where to look first for an entry's logged data. Empty without an index."""
         if self._state() is None:
             return {}
         blocks: dict[tuple[str, str], int] = {}
         columns = ["authorisation", "entry_ref", "block"]
         for name in COLUMNS:
-            if name in ("corrections", "extensions"):
+            if name in ("corrections", "extensions", "bills"):
                 continue
             for part in sorted((self.folder / name).glob("*.parquet")):
                 frame = pd.read_parquet(part, columns=columns)

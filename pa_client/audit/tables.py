@@ -50,6 +50,7 @@ COLUMNS: dict[str, list[str]] = {
     "discharges": [*COMMON, "lot", "quantity", "site", "mode", "declaration", "procedure"],
     "corrections": [*COMMON, "corrects", "reason"],
     "extensions": [*COMMON, "placement", "new_deadline", "reason"],
+    "bills": [*COMMON, "period_start", "period_end", "due", "bill_sha256"],
 }  # fmt: skip
 TABLE_OF_KIND = {
     "placement": "placements",
@@ -58,6 +59,7 @@ TABLE_OF_KIND = {
     "discharge": "discharges",
     "correction": "corrections",
     "extension": "extensions",
+    "bill": "bills",
 }
 
 
@@ -130,6 +132,11 @@ class LedgerTables:
     def extensions(self) -> pd.DataFrame:
         return self.tables["extensions"]
 
+    @property
+    def bills(self) -> pd.DataFrame:
+        """Bills of discharge lodged: the period, the due date and the SHA-256 (hex) of the bill."""
+        return self.tables["bills"]
+
     def records_per_authorisation(self) -> dict[str, int]:
         """How many records the tables hold per authorisation (a processing is one record over
         several rows): equal to the chain's sequence when no record is missing."""
@@ -195,6 +202,10 @@ def _day(seconds: int) -> Any:
     return pd.Timestamp(seconds, unit="s", tz="UTC").date()
 
 
+def _hex(raw: bytes) -> str:
+    return bytes(raw).hex()
+
+
 def _mapped(function: Callable[[Any], Any], column: Any) -> Any:
     """`function` of each value of a column, called once per distinct value (codes, units, days)."""
     if isinstance(column, np.ndarray):
@@ -249,6 +260,15 @@ _COLUMNS_OF_KIND: dict[str, tuple[str, Callable[[list[Any]], list[Any]]]] = {
     ),
     "correction": ("corrections", lambda f: [f[0](), f[1]()]),
     "extension": ("extensions", lambda f: [f[0](), _mapped(_day, f[1]()), f[2]()]),
+    "bill": (
+        "bills",
+        lambda f: [
+            _mapped(_day, f[0]()),
+            _mapped(_day, f[1]()),
+            _mapped(_day, f[2]()),
+            _mapped(_hex, f[3]()),
+        ],
+    ),
 }
 
 
@@ -564,9 +584,12 @@ class TableBuilder:
         elif kind == "correction":
             corrects, reason, _original = fields
             rows["corrections"].append((*common, corrects, reason))
-        else:  # extension
+        elif kind == "extension":
             placement, new_deadline, reason = fields
             rows["extensions"].append((*common, placement, _day(new_deadline), reason))
+        else:  # bill
+            period_start, period_end, due, digest = fields
+            rows["bills"].append((*common, _day(period_start), _day(period_end), _day(due), _hex(digest)))
         return common
 
     def _version_at(self, authorisation_id: bytes, block: int, log_index: int) -> int:

@@ -7,7 +7,7 @@ import enum
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,7 @@ from pa_client.contract.encoding import (
     ENTRY_KINDS,
     LOT_ORIGINS,
     RECORD_EVENTS,
+    UNCORRECTABLE_KINDS,
     AnyEntry,
     encode_entry,
     encode_terms,
@@ -289,6 +290,11 @@ class LedgerClient:
             )
         return int.from_bytes(answer[:32], "big"), answer[32:64]
 
+    def latest_block_time(self) -> datetime:
+        """The time of the chain's latest block (UTC)."""
+        block = self.w3.eth.get_block("latest")
+        return datetime.fromtimestamp(int(block["timestamp"]), UTC)
+
     def entry_state(self, reference: str, entry_ref: str) -> EntryState:
         kind, corrected, _ = self._call(
             self.ledger.functions.entryOf(ids.authorisation_id(reference), ids.entry_id(entry_ref)),
@@ -339,14 +345,10 @@ class LedgerClient:
         )
         if ENTRY_KINDS[kind] == "none":
             raise ChainError(f"entry {entry_ref} of {reference} is not recorded: nothing to correct")
-        if ENTRY_KINDS[kind] in ("correction", "extension"):
+        if ENTRY_KINDS[kind] in UNCORRECTABLE_KINDS:
             raise NotCorrectableError(not_correctable(entry_ref, ENTRY_KINDS[kind]))
         topics = [
-            [
-                "0x" + topic_of(RECORD_EVENTS[k]).hex()
-                for k in RECORD_EVENTS
-                if k not in ("correction", "extension")
-            ],
+            ["0x" + topic_of(RECORD_EVENTS[k]).hex() for k in RECORD_EVENTS if k not in UNCORRECTABLE_KINDS],
             "0x" + authorisation_id.hex(),
             "0x" + entry_id.hex(),
         ]

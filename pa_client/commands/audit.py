@@ -21,6 +21,7 @@ from pa_client.errors import ChainError, InputError
 from pa_client.present import write_audit, write_bill
 from pa_client.present.audit_document import audit_document
 from pa_client.settings import Settings
+from pa_client.submission.bills import lodge_bill
 
 Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")]
 Authorisations = Annotated[
@@ -182,11 +183,21 @@ def bill_command(
         Path | None, typer.Option("--out", help="Folder (default: DATA_DIR/reports/REFERENCE).")
     ] = None,
     at_block: AtBlock = None,
+    lodge: Annotated[
+        bool,
+        typer.Option(
+            "--lodge",
+            help="Also record on the ledger that this bill was lodged (its SHA-256 and due date), as the "
+            "holder or a declarant. Safe to repeat: a bill already lodged is not lodged twice.",
+        ),
+    ] = False,
 ) -> None:
     """Write the bill of discharge (décompte d'apurement) of the placements whose period for discharge
-    ends in the period."""
+    ends in the period, and with --lodge record that it was lodged."""
     if period_end < period_start:
         raise InputError(f"--to {period_end.date()} is before --from {period_start.date()}")
+    if lodge and at_block is not None:
+        raise InputError("--lodge lodges the bill as the ledger stands now: leave out --at-block")
     settings, run = _run(
         ctx, authorisations=[reference], at_block=at_block, today=None, thresholds=AlertThresholds()
     )
@@ -203,3 +214,6 @@ def bill_command(
     )
     for kind, path in written.items():
         console.print(f"  {kind:<5} {path}", markup=False)
+    if lodge:
+        lodging = lodge_bill(open_ledger(settings), bill, today=run.result.today)
+        console.print(for_terminal(lodging.summary()), markup=False)

@@ -19,6 +19,7 @@ from pa_client.domain import codes
 from pa_client.domain.models import (
     AllocationKey,
     Authorisation,
+    BillLodging,
     Correction,
     DeadlineExtension,
     Discharge,
@@ -42,7 +43,9 @@ from pa_client.domain.quantities import (
     to_micro,
 )
 
-AnyEntry = Placement | Movement | Processing | Handling | Discharge | Correction | DeadlineExtension
+AnyEntry = (
+    Placement | Movement | Processing | Handling | Discharge | Correction | DeadlineExtension | BillLodging
+)
 
 # Contract enum orders (IPaLedger.DischargeMode, IAuthorisationRegistry.PeriodEnd / AllocationKey).
 DISCHARGE_MODES: tuple[DischargeMode, ...] = tuple(DischargeMode)
@@ -57,7 +60,10 @@ ENTRY_KINDS = (
     "discharge",
     "correction",
     "extension",
+    "bill",
 )
+# Records that cannot be corrected (the contract's `LedgerNotCorrectable`): a new one replaces them.
+UNCORRECTABLE_KINDS = ("correction", "extension", "bill")
 AUTHORISATION_STATUSES = ("unknown", "active", "suspended", "revoked")
 LOT_ORIGINS = ("none", "placement", "processing")
 
@@ -70,6 +76,7 @@ RECORD_FUNCTIONS: dict[str, str] = {
     "discharge": "recordDischarge",
     "correction": "recordCorrection",
     "extension": "extendDeadline",
+    "bill": "lodgeBill",
 }
 RECORD_EVENTS: dict[str, str] = {
     "placement": "PlacementRecorded",
@@ -79,6 +86,7 @@ RECORD_EVENTS: dict[str, str] = {
     "discharge": "DischargeRecorded",
     "correction": "CorrectionRecorded",
     "extension": "DeadlineExtended",
+    "bill": "BillLodged",
 }
 KIND_OF_EVENT = {event: kind for kind, event in RECORD_EVENTS.items()}
 
@@ -165,6 +173,14 @@ def encode_entry(entry: AnyEntry, original: bytes = b"") -> tuple[str, tuple[Any
             struct = (header, entry.corrects, entry.reason, original)
         case DeadlineExtension():
             struct = (header, entry.placement, day_start(entry.new_deadline), entry.reason)
+        case BillLodging():
+            struct = (
+                header,
+                day_start(entry.period_start),
+                day_start(entry.period_end),
+                day_start(entry.due),
+                bytes.fromhex(entry.bill_sha256.removeprefix("0x")),
+            )
     return RECORD_FUNCTIONS[entry.kind], struct
 
 
@@ -250,6 +266,15 @@ def decode_entry(kind: str, struct: tuple[Any, ...]) -> AnyEntry:
                 placement=placement,
                 new_deadline=from_unix(new_deadline).date(),
                 reason=reason,
+            )
+        case "bill":
+            period_start, period_end, due, digest = fields
+            return BillLodging(
+                **base,
+                period_start=from_unix(period_start).date(),
+                period_end=from_unix(period_end).date(),
+                due=from_unix(due).date(),
+                bill_sha256=digest.hex(),
             )
     raise ValueError(f"unknown entry kind {kind!r}")
 

@@ -36,13 +36,14 @@ class DecodedError:
 _INSTEAD = {
     "correction": "to undo a correction, record the corrected entry again under a new entry_ref",
     "extension": "customs record a new deadline extension, which replaces it (the latest one applies)",
+    "bill": "lodge the bill of discharge again (`pa bill … --lodge`): the latest lodging of a period applies",
 }
 
 
 def not_correctable(entry_ref: str, kind: str) -> str:
     """Why a correction of `entry_ref`, a record of `kind`, is refused, and what to do instead."""
     instead = _INSTEAD.get(kind)
-    words = "a deadline extension" if kind == "extension" else f"a {kind}"
+    words = {"extension": "a deadline extension", "bill": "a lodged bill of discharge"}.get(kind, f"a {kind}")
     return f"entry {entry_ref} is {words}, which cannot be corrected" + (f": {instead}" if instead else "")
 
 
@@ -148,6 +149,10 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "LedgerUnknownLot": lambda a: f"lot {a['lot']} does not exist in the authorisation",
     "LedgerInsufficientStock": lambda a: (
         f"lot {a['lot']} has {_qty(a['available'])} at site {a['site']}, less than the {_qty(a['requested'])} taken"
+    ),
+    "LedgerInvalidBillPeriod": lambda a: (
+        f"entry {a['entryRef']}: the bill's period ends ({from_unix(a['periodEnd']).date()}) before it starts "
+        f"({from_unix(a['periodStart']).date()})"
     ),
     "LedgerSameSite": lambda a: f"entry {a['entryRef']}: a movement from {a['site']} to itself",
     "LedgerEmptyProcessing": lambda a: (

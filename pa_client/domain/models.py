@@ -243,6 +243,24 @@ class DeadlineExtension(EntryBase):
     reason: Text
 
 
+class BillLodging(EntryBase):
+    """The holder (or a declarant) lodged the bill of discharge of a span of ends of periods for
+    discharge (UCC-DA art. 175): its SHA-256 and due date. `occurred_at` is the time of lodging. Not a
+    row of the entries file: `pa bill --lodge` and the dashboard record it from the bill itself."""
+
+    kind: Literal["bill"] = "bill"
+    period_start: Day
+    period_end: Day
+    due: Day
+    bill_sha256: Digest
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BillLodging:
+        if self.period_end < self.period_start:
+            raise ValueError(f"the period ends ({self.period_end}) before it starts ({self.period_start})")
+        return self
+
+
 Entry = Annotated[
     Placement | Movement | Processing | Handling | Discharge | Correction | DeadlineExtension,
     Field(discriminator="kind"),

@@ -16,8 +16,8 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Final
 
-from pa_client.audit.rules.audit import AuditResult
 from pa_client.audit.rules.bill import BillOfDischarge
+from pa_client.audit.rules.result import AuditResult
 from pa_client.present.bill import bill_html, bill_name, write_bill_html, write_bill_xlsx
 from pa_client.present.csv_report import write_csv_folder
 from pa_client.present.html_report import render_audit_html, write_html

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pa_client.audit.rules.audit import AuditResult, IntegrityResult
 from pa_client.audit.rules.duties import DEEMED_RELEASE, FREE_CIRCULATION
 from pa_client.audit.rules.frames import rows
+from pa_client.audit.rules.result import AuditResult, IntegrityResult
 from pa_client.domain.quantities import display_equivalent, from_cents, from_micro, ppm_to_percent
 
 __all__ = ["audit_document"]
@@ -55,6 +55,28 @@ def audit_document(result: AuditResult, reference: str) -> dict[str, Any]:
                 "reason": row["reason"],
             }
             for row in rows(one.corrected)
+        ],
+        # Each end of a period for discharge: its bill's due date, and whether a bill covering it was
+        # lodged on the ledger (and is still the ledger's bill).
+        "bills": [
+            {
+                "period_end": _day(row["period_end"]),
+                "due": _day(row["due"]),
+                "placements": list(row["placements"]),
+                "lodged": row["lodged"],
+                "lodging": row["lodging"],
+                "lodged_at": _day(row["lodged_at"]),
+                "lodged_by": row["lodged_by"],
+                "bill_period": (
+                    {"start": _day(row["bill_period_start"]), "end": _day(row["bill_period_end"])}
+                    if row["lodged"]
+                    else None
+                ),
+                "bill_sha256": row["bill_sha256"],
+                "current": row["current"],
+                "days_late": row["days_late"],
+            }
+            for row in rows(one.bills)
         ],
     }
 

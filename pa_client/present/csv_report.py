@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from pa_client.audit.rules.audit import AuditResult
+from pa_client.audit.rules.result import AuditResult
 from pa_client.domain.text import csv_cell
 from pa_client.present.tables import Cell, ExportTable, export_tables
 

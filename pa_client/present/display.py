@@ -74,6 +74,8 @@ ALERT_KIND_LABELS: Final[dict[str, str]] = {
     "yield_deviation": "Yield deviation",
     "late_record": "Late record",
     "bill_due": "Bill of discharge due",
+    "bill_overdue": "Bill of discharge overdue",
+    "bill_outdated": "Lodged bill outdated",
     "integrity": "Integrity",
 }
 PERIOD_END_LABELS: Final[dict[str, str]] = {

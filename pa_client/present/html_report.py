@@ -22,9 +22,9 @@ from typing import Any, Final
 
 import jinja2
 
-from pa_client.audit.rules.audit import AuditResult
 from pa_client.audit.rules.frames import rows, utc_day
 from pa_client.audit.rules.placements import under_procedure
+from pa_client.audit.rules.result import AuditResult
 from pa_client.domain.models import Authorisation
 from pa_client.present import charts, display
 

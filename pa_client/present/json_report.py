@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pa_client.audit.rules.audit import AuditResult
+from pa_client.audit.rules.result import AuditResult
 from pa_client.present.audit_document import audit_document
 
 

@@ -25,8 +25,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from pa_client.audit.rules.audit import AuditResult
 from pa_client.audit.rules.frames import rows
+from pa_client.audit.rules.result import AuditResult
 from pa_client.domain.models import DischargeMode
 from pa_client.present import display
 

@@ -30,7 +30,7 @@ from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
-from pa_client.audit.rules.audit import AuditResult
+from pa_client.audit.rules.result import AuditResult
 from pa_client.domain.text import escaped
 from pa_client.present import display
 from pa_client.present.tables import CENTS, DATE, INT, TIME, Cell, ExportColumn, ExportTable, export_tables

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pa_client.audit.rules import bill_of_discharge
 from pa_client.present.audit_document import audit_document
+from pa_client.submission.bills import lodge_bill
 from pa_client.submission.service import submit as submit_items
 from pa_client.submission.submitter import Outcome, Report
 from pa_client.web.access import SEVERITY_RANK, may_submit_with, may_view, relation, visible
@@ -138,6 +139,23 @@ class EntryStatusOut(BaseModel):
     delay_seconds: int | None = None
     account: str | None = None
     head: str | None = Field(default=None, description="The authorisation's rolling hash after this record.")
+
+
+class BillLodgingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    period_start: date = Field(alias="from", description="First day of the bill's period.")
+    period_end: date = Field(alias="to", description="Last day of the bill's period.")
+
+
+class BillLodgingOut(BaseModel):
+    status: Literal["lodged", "already lodged"]
+    message: str
+    entry_ref: str = Field(description="The reference of the ledger's record of the lodging.")
+    bill_sha256: str = Field(description="SHA-256 of the bill's content (its JSON, canonical).")
+    due: date
+    transaction: str | None = None
+    block: int | None = None
 
 
 class AlertOut(BaseModel):
@@ -447,6 +465,50 @@ def bill_json(
     return bill_of_discharge(result, reference, period_start, period_end).to_json()
 
 
+@router.post(
+    "/authorisations/{reference}/bills",
+    response_model=BillLodgingOut,
+    responses={
+        **ERRORS,
+        403: {"model": Detail, "description": "The caller cannot sign, or is not the holder or a declarant."},
+        422: {"model": Detail, "description": "The period is reversed or has not ended yet."},
+    },
+    summary="Lodge a bill of discharge",
+)
+def lodge_bill_json(reference: Reference, body: BillLodgingIn, principal: Caller, ctx: Ctx) -> Any:
+    """Draws the bill of discharge of the period from the ledger as it stands and records on the
+    ledger that it was lodged (its SHA-256 and due date), signed with the token's account: the holder
+    or a declarant of the authorisation. The same bill lodged again is found lodged: nothing is sent."""
+    token = principal.token
+    if token is None or not may_submit_with(principal.via, token.can_sign):
+        return JSONResponse(
+            status_code=403,
+            content={"detail": "bills are lodged with an API token bound to a signing account"},
+        )
+    visible_reference(ctx, ctx.access(principal.address), reference)
+    if body.period_end < body.period_start:
+        return JSONResponse(
+            status_code=422,
+            content={"detail": f"'to' {body.period_end} is before 'from' {body.period_start}"},
+        )
+    result = audit_state(ctx).result
+    if reference not in result.references:
+        raise not_found(reference)
+    bill = bill_of_discharge(result, reference, body.period_start, body.period_end)
+    with ctx.signers.lock_for(principal.address):
+        lodging = lodge_bill(ctx.signers.client_for(token), bill, today=result.today)
+    ctx.tracker.nudge()
+    return BillLodgingOut(
+        status="already lodged" if lodging.sent is None else "lodged",
+        message=lodging.summary(),
+        entry_ref=lodging.entry_ref,
+        bill_sha256=lodging.bill_sha256,
+        due=lodging.due,
+        transaction=lodging.sent.tx_hash if lodging.sent else None,
+        block=lodging.sent.block_number if lodging.sent else None,
+    )
+
+
 def _alert_out(alert: AlertItem) -> AlertOut:
     return AlertOut(**alert.to_json())
 
@@ -457,7 +519,16 @@ def alerts(
     ctx: Ctx,
     authorisation: Annotated[str | None, Query(max_length=128)] = None,
     severity: Literal["critical", "warning", "info"] | None = None,
-    kind: Literal["deadline_near", "overdue", "yield_deviation", "late_record", "bill_due", "integrity"]
+    kind: Literal[
+        "deadline_near",
+        "overdue",
+        "yield_deviation",
+        "late_record",
+        "bill_due",
+        "bill_overdue",
+        "bill_outdated",
+        "integrity",
+    ]
     | None = None,
 ) -> AlertsOut:
     """The open alerts of the authorisations the caller may see, most severe first; `severity` keeps

@@ -331,6 +331,8 @@ ALERT_LABELS: Final[dict[str, dict[str, str]]] = {
         "yield_deviation": "Yield deviation",
         "late_record": "Late record",
         "bill_due": "Bill of discharge due",
+        "bill_overdue": "Bill of discharge overdue",
+        "bill_outdated": "Lodged bill outdated",
         "integrity": "Integrity",
     },
     "fr": {
@@ -339,6 +341,8 @@ ALERT_LABELS: Final[dict[str, dict[str, str]]] = {
         "yield_deviation": "Écart de rendement",
         "late_record": "Enregistrement tardif",
         "bill_due": "Décompte à remettre",
+        "bill_overdue": "Décompte en retard",
+        "bill_outdated": "Décompte remis périmé",
         "integrity": "Intégrité",
     },
 }

@@ -24,7 +24,7 @@ from typing import Any
 
 from pa_client.audit.index import READ_RANGE, block_header, prefetched
 from pa_client.audit.rules import AlertThresholds, AuditResult, audit
-from pa_client.audit.rules.alerts import BILL_DUE, CRITICAL, DEADLINE_NEAR, OVERDUE
+from pa_client.audit.rules.alerts import BILL_DUE, BILL_OVERDUE, CRITICAL, DEADLINE_NEAR, OVERDUE
 from pa_client.audit.rules.frames import gc_paused, rows
 from pa_client.audit.run import verify, verify_registry
 from pa_client.audit.tables import LedgerTables, RecordTrace, TableBuilder
@@ -120,13 +120,13 @@ def _iso(seconds: int) -> str:
 
 
 # Alerts whose message changes while the alert stays the same (days left, quantity left).
-_VOLATILE = {DEADLINE_NEAR, BILL_DUE}
+_VOLATILE = {DEADLINE_NEAR, BILL_DUE, BILL_OVERDUE}
 
 
 def alert_key(alert: Mapping[str, Any]) -> str:
     """A stable key of an alert: the same alert found by the next audit (or after a restart) has the
     same key, so that it is pushed and posted once. The message is part of the key except where it
-    changes from day to day or with each discharge (deadline near, bill due, an overdue placement)."""
+    changes from day to day or with each discharge (deadline near, bill due or overdue, an overdue placement)."""
     kind, severity = str(alert["kind"]), str(alert["severity"])
     due = alert.get("due")
     parts = [

@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from pa_client.audit.rules.audit import AuditResult
 from pa_client.audit.rules.deadlines import BILL_DUE_DAYS
 from pa_client.audit.rules.frames import rows
 from pa_client.audit.rules.placements import under_procedure
+from pa_client.audit.rules.result import AuditResult
 from pa_client.domain.models import Authorisation
 from pa_client.present import display
 from pa_client.present.html_report import Cell, Table, deadline_chart, yield_chart
@@ -88,7 +88,7 @@ def alert_view(alert: AlertItem, lang: str) -> dict[str, Any]:
 
 def _alert_url(alert: AlertItem) -> str | None:
     """Where an alert leads: the bill of discharge it is about, or the record it names."""
-    if alert.kind == "bill_due" and alert.due is not None:
+    if alert.kind in ("bill_due", "bill_overdue") and alert.due is not None:
         period_end = (alert.due - timedelta(days=BILL_DUE_DAYS)).isoformat()
         return f"{auth_url(alert.authorisation)}/bill?from={period_end}&to={period_end}"
     return record_url(alert.authorisation, alert.entry_ref) if alert.entry_ref else None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from pa_client.domain.codes import mrn_check_character
 from pa_client.domain.models import (
     Authorisation,
+    BillLodging,
     Correction,
     DeadlineExtension,
     Discharge,
@@ -164,6 +165,24 @@ def discharge(
 
 def correction(auth: str, ref: str, corrects: str, reason: str = "keyed twice by mistake") -> Correction:
     return Correction(authorisation=auth, entry_ref=ref, occurred_at=WHEN, corrects=corrects, reason=reason)
+
+
+def bill_lodging(
+    auth: str,
+    ref: str,
+    start: date = date(2024, 1, 1),
+    end: date = date(2024, 12, 31),
+    digest: str = "ab" * 32,
+) -> BillLodging:
+    return BillLodging(
+        authorisation=auth,
+        entry_ref=ref,
+        occurred_at=WHEN,
+        period_start=start,
+        period_end=end,
+        due=end + timedelta(days=30),
+        bill_sha256=digest,
+    )
 
 
 def extension(auth: str, ref: str, placement_ref: str, new_deadline: date) -> DeadlineExtension:

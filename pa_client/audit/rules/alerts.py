@@ -1,10 +1,10 @@
-"""Alerts for customs and the holder (docs/spec/interfaces.md §4): `deadline_near`, `overdue`, `yield_deviation`,
-`late_record`, `bill_due`, `integrity`, each with a severity, the entry or lot it concerns, a message
-and the date it is due where there is one. Thresholds are configurable (`AlertThresholds`)."""
+"""Alerts for customs and the holder (docs/spec/interfaces.md §4): `deadline_near`, `overdue`,
+`yield_deviation`, `late_record` and `integrity` here, the bills' (`bill_due`, `bill_overdue`,
+`bill_outdated`) in `lodging`; each with a severity, the entry or lot it concerns, a message and the
+date it is due where there is one. Thresholds are configurable (`AlertThresholds`)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pa_client.audit.rules.deadlines import bill_due_date
 from pa_client.audit.rules.frames import (
     OBJ,
     dates_of,
@@ -34,8 +33,19 @@ OVERDUE = "overdue"
 YIELD_DEVIATION = "yield_deviation"
 LATE_RECORD = "late_record"
 BILL_DUE = "bill_due"
+BILL_OVERDUE = "bill_overdue"
+BILL_OUTDATED = "bill_outdated"
 INTEGRITY = "integrity"
-KINDS = (DEADLINE_NEAR, OVERDUE, YIELD_DEVIATION, LATE_RECORD, BILL_DUE, INTEGRITY)
+KINDS = (
+    DEADLINE_NEAR,
+    OVERDUE,
+    YIELD_DEVIATION,
+    LATE_RECORD,
+    BILL_DUE,
+    BILL_OVERDUE,
+    BILL_OUTDATED,
+    INTEGRITY,
+)
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -338,38 +348,6 @@ def late_record_alert_frame(delays: pd.DataFrame, thresholds: AlertThresholds) -
         "due": None,
     }
     return _frame(columns, len(late))
-
-
-def bill_due_alerts(placements: pd.DataFrame, today: date, thresholds: AlertThresholds) -> list[Alert]:
-    """`bill_due` once per authorisation and period end whose bill of discharge falls due within the
-    threshold (from today to today + `bill_due_days`). Whether a bill was sent is not on the ledger."""
-    periods: dict[tuple[str, date], list[str]] = defaultdict(list)
-    for reference, deadline, entry_ref in zip(
-        placements["authorisation"].tolist(),
-        placements["deadline"].tolist(),
-        placements["entry_ref"].tolist(),
-        strict=True,
-    ):
-        periods[(reference, deadline)].append(entry_ref)
-    out: list[Alert] = []
-    for (reference, period_end), entries in sorted(periods.items()):
-        due = bill_due_date(period_end)
-        if not 0 <= (due - today).days <= thresholds.bill_due_days:
-            continue
-        listed = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
-        out.append(
-            Alert(
-                BILL_DUE,
-                WARNING,
-                reference,
-                entries[0] if len(entries) == 1 else None,
-                None,
-                f"bill of discharge for the period ending {period_end} due by {due} "
-                f"({len(entries)} placement{'s' if len(entries) > 1 else ''}: {listed})",
-                due,
-            )
-        )
-    return out
 
 
 def integrity_alerts(

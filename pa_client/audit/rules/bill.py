@@ -15,6 +15,8 @@ carried forward or extended.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,11 +24,11 @@ from fractions import Fraction
 from typing import Any
 
 from pa_client.audit.rules.alerts import AlertThresholds
-from pa_client.audit.rules.audit import AuditResult, audit
 from pa_client.audit.rules.deadlines import bill_due_date
 from pa_client.audit.rules.duties import DEEMED_RELEASE, FREE_CIRCULATION
 from pa_client.audit.rules.equivalents import lot_bases
 from pa_client.audit.rules.frames import live, ratio_text, rows, utc_day
+from pa_client.audit.rules.result import AuditResult
 from pa_client.audit.tables import LedgerTables
 from pa_client.domain.quantities import display_equivalent, from_cents, from_micro, ppm_to_percent
 
@@ -155,6 +157,15 @@ class BillOfDischarge:
     @property
     def duty_deemed_release_cents(self) -> int:
         return sum(d.amount_cents for d in self.deemed_released)
+
+    def content_sha256(self) -> str:
+        """The SHA-256 (hex) of the bill's content: its JSON, keys sorted, without spaces, UTF-8, without
+        the block it was drawn at (the same bill drawn a block later is the same bill). What lodging
+        records on the ledger, and what the audit compares the ledger's bill with."""
+        content = self.to_json()
+        del content["as_of_block"]
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready (decimals as strings: quantities 6 places, equivalents shown with 6, money 2)."""
@@ -286,6 +297,9 @@ def bill_of_discharge(
     if period_end < period_start:
         raise ValueError(f"the period ends ({period_end}) before it starts ({period_start})")
     if isinstance(source, LedgerTables):
+        # Here, not at the top: the audit itself builds bills (to check the lodged ones, `lodging`).
+        from pa_client.audit.rules.audit import audit
+
         source = audit(
             source,
             today=today or period_end + timedelta(days=1),

@@ -1,0 +1,205 @@
+"""Bills of discharge lodged, due and overdue (UCC-DA art. 175(1); docs/audit.md, rule 4).
+
+A placement's bill of discharge is due 30 days after its period for discharge (as extended) ends. A
+bill is lodged by a `bill` record of the ledger (`pa bill … --lodge`): the span of ends of periods it
+covers, its due date and the SHA-256 of its content. A period end is lodged when the latest lodged
+bill whose span holds it says so. Alerts:
+
+- `bill_due` (warning): not lodged, due within `bill_due_days` from today;
+- `bill_overdue` (critical): not lodged and its due date passed, until a bill covering it is lodged;
+- `bill_outdated` (warning): the latest bill lodged for a span is no longer the bill the ledger gives
+  for that span (a record changed what it covers after lodging, a correction say): lodge it again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from pa_client.audit.rules.alerts import (
+    BILL_DUE,
+    BILL_OUTDATED,
+    BILL_OVERDUE,
+    CRITICAL,
+    WARNING,
+    Alert,
+    AlertThresholds,
+    as_frame,
+    sort_alerts,
+)
+from pa_client.audit.rules.bill import bill_of_discharge
+from pa_client.audit.rules.deadlines import bill_due_date
+from pa_client.audit.rules.frames import BOOL, INT, OBJ, live, make_frame, rows, utc_day
+from pa_client.audit.rules.result import AuditResult
+
+# One row per authorisation and end of a period for discharge (as extended) of its placements.
+BILLS = {
+    "authorisation": OBJ,
+    "period_end": OBJ,  # date: the end of the placements' period for discharge
+    "due": OBJ,  # date: 30 days later
+    "placements": OBJ,  # tuple of the placements' entry refs
+    "lodged": BOOL,
+    "lodging": OBJ,  # entry ref of the bill record that covers it, or None
+    "lodged_at": OBJ,  # date of that record, or None
+    "lodged_by": OBJ,  # account, or None
+    "bill_period_start": OBJ,  # the lodged bill's span, or None
+    "bill_period_end": OBJ,
+    "bill_sha256": OBJ,  # hex, or None
+    "current": OBJ,  # True/False: whether the lodged bill is still the ledger's bill; None: not lodged
+    "days_late": INT,  # days past the due date without a bill (0 when lodged or not yet due)
+}
+
+
+def with_bills(result: AuditResult) -> AuditResult:
+    """The result with its `bills` table and the bill alerts added (the audit's last step: it needs the
+    other rules' results to draw the bills it compares with the lodged ones)."""
+    frames: list[pd.DataFrame] = []
+    found: list[Alert] = []
+    lodged = live(result.tables.bills)
+    by_reference: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows(lodged):
+        by_reference[row["authorisation"]].append(row)
+    periods: dict[str, dict[date, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for reference, deadline, entry_ref in zip(
+        result.placements["authorisation"].tolist(),
+        result.placements["deadline"].tolist(),
+        result.placements["entry_ref"].tolist(),
+        strict=True,
+    ):
+        periods[reference][deadline].append(entry_ref)
+    for reference in sorted(set(periods) | set(by_reference)):
+        lodgings = sorted(by_reference.get(reference, []), key=lambda r: int(r["sequence"]))
+        current = _current_lodgings(result, reference, lodgings)
+        table = _bills_of(reference, periods.get(reference, {}), lodgings, current, result.today)
+        frames.append(make_frame(table, BILLS))
+        found += _alerts(table, lodgings, current, result.today, result.thresholds)
+    bills = (pd.concat(frames, ignore_index=True) if frames else make_frame([], BILLS)).reset_index(drop=True)
+    return replace(result, bills=bills, alerts=sort_alerts([result.alerts, as_frame(found)]))
+
+
+def _current_lodgings(result: AuditResult, reference: str, lodgings: list[dict[str, Any]]) -> dict[str, bool]:
+    """Whether each span's latest lodged bill (by entry ref) is still the ledger's bill for the span."""
+    latest: dict[tuple[date, date], dict[str, Any]] = {}
+    for row in lodgings:
+        latest[(row["period_start"], row["period_end"])] = row
+    if not latest or reference not in result.references:
+        return {}
+    narrowed = result.for_authorisation(reference)
+    return {
+        row["entry_ref"]: bill_of_discharge(narrowed, reference, start, end).content_sha256()
+        == row["bill_sha256"]
+        for (start, end), row in latest.items()
+    }
+
+
+def _bills_of(
+    reference: str,
+    periods: dict[date, list[str]],
+    lodgings: list[dict[str, Any]],
+    current: dict[str, bool],
+    today: date,
+) -> list[dict[str, Any]]:
+    table: list[dict[str, Any]] = []
+    for period_end, placements in sorted(periods.items()):
+        due = bill_due_date(period_end)
+        cover = next(
+            (row for row in reversed(lodgings) if row["period_start"] <= period_end <= row["period_end"]),
+            None,
+        )
+        table.append(
+            {
+                "authorisation": reference,
+                "period_end": period_end,
+                "due": due,
+                "placements": tuple(placements),
+                "lodged": cover is not None,
+                "lodging": cover["entry_ref"] if cover else None,
+                "lodged_at": utc_day(cover["occurred_at"]) if cover else None,
+                "lodged_by": cover["account"] if cover else None,
+                "bill_period_start": cover["period_start"] if cover else None,
+                "bill_period_end": cover["period_end"] if cover else None,
+                "bill_sha256": cover["bill_sha256"] if cover else None,
+                "current": current.get(cover["entry_ref"]) if cover else None,
+                "days_late": 0 if cover is not None else max(0, (today - due).days),
+            }
+        )
+    return table
+
+
+def _listed(placements: tuple[str, ...]) -> str:
+    shown = ", ".join(placements[:5])
+    more = f" and {len(placements) - 5} more" if len(placements) > 5 else ""
+    return f"{len(placements)} placement{'s' if len(placements) > 1 else ''}: {shown}{more}"
+
+
+def _alerts(
+    table: list[dict[str, Any]],
+    lodgings: list[dict[str, Any]],
+    current: dict[str, bool],
+    today: date,
+    thresholds: AlertThresholds,
+) -> list[Alert]:
+    out: list[Alert] = []
+    for row in table:
+        if row["lodged"]:
+            continue
+        reference, placements, due = row["authorisation"], row["placements"], row["due"]
+        single = placements[0] if len(placements) == 1 else None
+        what = (
+            f"the bill of discharge of the placements whose period for discharge ended on "
+            f"{row['period_end']} ({_listed(placements)})"
+        )
+        if due < today:
+            late = row["days_late"]
+            out.append(
+                Alert(
+                    BILL_OVERDUE,
+                    CRITICAL,
+                    reference,
+                    single,
+                    None,
+                    f"{what} was due by {due} and is not lodged, {late} day{'s' if late > 1 else ''} "
+                    f"late (UCC-DA art. 175(1)): draw it and lodge it with pa bill --lodge",
+                    due,
+                )
+            )
+        elif (due - today).days <= thresholds.bill_due_days:
+            left = (due - today).days
+            out.append(
+                Alert(
+                    BILL_DUE,
+                    WARNING,
+                    reference,
+                    single,
+                    None,
+                    f"{what} is due by {due}, "
+                    + ("today" if left == 0 else f"in {left} day{'s' if left > 1 else ''}")
+                    + ": draw it and lodge it with pa bill --lodge",
+                    due,
+                )
+            )
+    shown: set[str] = set()
+    for row in reversed(lodgings):
+        entry_ref = row["entry_ref"]
+        if current.get(entry_ref, True) or entry_ref in shown:
+            continue
+        shown.add(entry_ref)
+        out.append(
+            Alert(
+                BILL_OUTDATED,
+                WARNING,
+                row["authorisation"],
+                entry_ref,
+                None,
+                f"the bill of discharge lodged on {utc_day(row['occurred_at'])} for "
+                f"{row['period_start']} to {row['period_end']} is no longer the "
+                f"ledger's bill for that span: a record recorded since changed what it covers; draw it "
+                f"again and lodge it",
+                row["due"],
+            )
+        )
+    return out
