@@ -37,6 +37,7 @@ from schemathesis.checks import not_a_server_error
 from support import factories
 from support.chain import AnvilNode
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 
 from pa_client.audit.run import run_audit
 from pa_client.chain.accounts import dev_account
@@ -1187,6 +1188,8 @@ window.ethereum = {
   request: async ({method, params}) => {
     if (method === 'eth_requestAccounts') { return [window.__paWalletAddress]; }
     if (method === 'personal_sign') { return await window.__paWalletSign(params[0]); }
+    if (method === 'eth_sendTransaction') { return await window.__paWalletSend(params[0]); }
+    if (method === 'eth_getTransactionReceipt') { return await window.__paWalletReceipt(params[0]); }
     throw new Error('unsupported ' + method);
   },
 };
@@ -1195,13 +1198,38 @@ window.ethereum = {
 
 def signed_in_page(browser: Any, served: Served, account: LocalAccount) -> Any:
     """A page whose browser wallet (an injected EIP-1193 provider) holds `account`, signed in with it
-    through the sign-in page's wallet button."""
+    through the sign-in page's wallet button. The wallet signs transactions with the account's key
+    and sends them to the node, as a wallet does."""
     context = browser.new_context(viewport={"width": 1360, "height": 900})
+    node = Web3(Web3.HTTPProvider(served.settings.rpc_url))
 
     def wallet_sign(hex_message: str) -> str:
         return sign_message(account, bytes.fromhex(hex_message[2:]).decode("utf-8"))
 
+    def wallet_send(call: dict[str, str]) -> str:
+        assert Web3.to_checksum_address(call["from"]) == account.address
+        transaction: dict[str, Any] = {
+            "from": account.address,
+            "to": Web3.to_checksum_address(call["to"]),
+            "data": call["data"],
+            "nonce": node.eth.get_transaction_count(account.address, "pending"),
+            "chainId": node.eth.chain_id,
+        }
+        transaction["gas"] = node.eth.estimate_gas(transaction)  # type: ignore[arg-type]
+        transaction["gasPrice"] = node.eth.gas_price
+        signed = account.sign_transaction(transaction)
+        return "0x" + node.eth.send_raw_transaction(signed.raw_transaction).hex().removeprefix("0x")
+
+    def wallet_receipt(tx_hash: str) -> dict[str, str] | None:
+        try:
+            receipt = node.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return None
+        return {"status": hex(receipt["status"]), "blockNumber": hex(receipt["blockNumber"])}
+
     context.expose_function("__paWalletSign", wallet_sign)
+    context.expose_function("__paWalletSend", wallet_send)
+    context.expose_function("__paWalletReceipt", wallet_receipt)
     context.add_init_script(f"window.__paWalletAddress = '{account.address}';" + WALLET)
     page = context.new_page()
     page.goto(served.base + "/")
@@ -1332,3 +1360,57 @@ def test_screenshots(browser: Any, served: Served, tmp_path: Path) -> None:
         context.close()
         server.stop()
         thread.join(15)
+
+
+def test_a_bill_is_lodged_through_the_api_once(served: Served) -> None:
+    """POST …/bills lodges the bill drawn from the served audit, signed by the token's account; the same
+    bill again sends nothing; a read-only token cannot lodge; the overdue alert of the period ends."""
+    path = f"/api/v1/authorisations/{REFERENCE}/bills"
+    december = {"from": "2019-12-01", "to": "2019-12-31"}
+
+    def overdue_december() -> list[dict[str, Any]]:
+        found = served.get("/api/v1/alerts?kind=bill_overdue", served.tokens["customs"]).json()["alerts"]
+        return [a for a in found if a["authorisation"] == REFERENCE and a["due"] == "2020-01-30"]
+
+    assert overdue_december()
+    assert served.post(path, december, served.tokens["customs"]).status_code == 403
+    call = served.get(f"{path}/transaction?from=2019-12-01&to=2019-12-31", served.tokens["broker"]).json()
+    assert (call["lodged"], call["audited"]) == (False, False)
+    assert call["to"].lower() == served.ctx.ledger.ledger.address.lower() and call["data"].startswith("0x")
+    first = served.post(path, december, served.tokens["broker"])
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["status"] == "lodged" and body["entry_ref"] == call["entry_ref"]
+    assert body["bill_sha256"] == call["bill_sha256"] and body["due"] == "2020-01-30"
+    assert served.customs.entry_state(REFERENCE, body["entry_ref"]).kind == "bill"
+    again = served.post(path, december, served.tokens["broker"]).json()
+    assert again["status"] == "already lodged" and again["transaction"] is None
+    assert _wait(lambda: not overdue_december())
+    document = served.get(f"/api/v1/authorisations/{REFERENCE}/audit", served.tokens["customs"]).json()
+    [row] = [b for b in document["bills"] if b["period_end"] == "2019-12-31"]
+    assert (row["lodged"], row["lodging"], row["current"]) == (True, body["entry_ref"], True)
+    reversed_period = served.post(path, {"from": "2019-12-31", "to": "2019-12-01"}, served.tokens["broker"])
+    assert reversed_period.status_code == 422
+
+
+def test_the_holder_lodges_a_bill_from_the_bill_page_with_its_wallet(browser: Any, served: Served) -> None:
+    """The bill page says whether the bill is lodged; the holder's wallet signs the lodging; the page
+    then shows it lodged, and the authorisation page's bills table too (as customs see it)."""
+    page = signed_in_page(browser, served, dev_account("holder"))
+    page.goto(f"{served.base}/authorisations/{REFERENCE}/bill?from=2019-09-01&to=2019-09-30")
+    assert "Not lodged" in page.locator("#lodging").inner_text()
+    assert "--lodge" in page.locator("#lodge-cli").inner_text()
+    page.click("#lodge-bill")
+    page.wait_for_selector("#lodging .lodged", timeout=30_000)
+    shown = page.locator("#lodging").inner_text()
+    assert "Lodged" in shown and "BILL-20190901-20190930-" in shown and "It is the bill shown here." in shown
+    assert page.locator("#lodge-bill").count() == 0
+    entry_ref = page.locator("#lodging .lodged a").inner_text()
+    assert served.customs.entry_state(REFERENCE, entry_ref).kind == "bill"
+    page.context.close()
+    customs = signed_in_page(browser, served, dev_account("customs"))
+    customs.goto(f"{served.base}/authorisations/{REFERENCE}")
+    row = customs.locator('#bills tr[data-period-end="2019-09-30"]')
+    assert row.count() == 1 and "Lodged" in row.inner_text() and entry_ref in row.inner_text()
+    assert customs.locator("#lodge-bill").count() == 0  # customs do not lodge
+    customs.context.close()

@@ -7,7 +7,7 @@ lodging the same bill again is safe: it is found lodged and nothing is sent."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from pa_client.audit.rules import BillOfDischarge
@@ -45,12 +45,12 @@ def lodging_ref(bill: BillOfDischarge) -> str:
     return f"BILL-{bill.period_start:%Y%m%d}-{bill.period_end:%Y%m%d}-{bill.content_sha256()[:12]}"
 
 
-def lodge_bill(
+def lodging_of(
     ledger: LedgerClient, bill: BillOfDischarge, *, today: date, now: datetime | None = None
-) -> Lodging:
-    """Records on the ledger that `bill` was lodged, as the ledger's account (the holder or a declarant
-    of the authorisation; the contract refuses anyone else). A bill is lodged once its span has ended:
-    before, what it covers can still change."""
+) -> tuple[Lodging, BillLodging | None]:
+    """What lodging `bill` takes: its lodging, and the record to send (None when the same bill is
+    already lodged). A bill is lodged once its span has ended: before, what it covers can still
+    change. Used by `lodge_bill` and by the dashboard, whose users' wallets send the record."""
     if today <= bill.period_end:
         raise InputError(
             f"the bill of discharge of {bill.authorisation} for {bill.period_start} to {bill.period_end} can "
@@ -58,12 +58,11 @@ def lodge_bill(
         )
     digest = bill.content_sha256()
     entry_ref = lodging_ref(bill)
-    found = ledger.entry_state(bill.authorisation, entry_ref)
-    lodged = Lodging(
+    lodging = Lodging(
         bill.authorisation, entry_ref, bill.period_start, bill.period_end, bill.due, digest, None
     )
-    if found.kind == "bill":
-        return lodged
+    if ledger.entry_state(bill.authorisation, entry_ref).kind == "bill":
+        return lodging, None
     # Now, but never beyond the clock skew the ledger allows past its latest block (a node whose
     # clock is behind, the demo's chain set to the season's days).
     moment = min(now or datetime.now(UTC), ledger.latest_block_time() + timedelta(minutes=30))
@@ -76,12 +75,15 @@ def lodge_bill(
         due=bill.due,
         bill_sha256=digest,
     )
-    return Lodging(
-        bill.authorisation,
-        entry_ref,
-        bill.period_start,
-        bill.period_end,
-        bill.due,
-        digest,
-        ledger.record(record),
-    )
+    return lodging, record
+
+
+def lodge_bill(
+    ledger: LedgerClient, bill: BillOfDischarge, *, today: date, now: datetime | None = None
+) -> Lodging:
+    """Records on the ledger that `bill` was lodged, as the ledger's account (the holder or a declarant
+    of the authorisation; the contract refuses anyone else). Lodging the same bill again sends nothing."""
+    lodging, record = lodging_of(ledger, bill, today=today, now=now)
+    if record is None:
+        return lodging
+    return replace(lodging, sent=ledger.record(record))

@@ -12,12 +12,15 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from pa_client.audit.rules import bill_of_discharge
+from pa_client.audit.rules import AuditResult, BillOfDischarge, bill_of_discharge
+from pa_client.errors import InputError
 from pa_client.present.audit_document import audit_document
-from pa_client.submission.bills import lodge_bill
+from pa_client.submission.bills import lodge_bill, lodging_of
 from pa_client.submission.service import submit as submit_items
 from pa_client.submission.submitter import Outcome, Report
 from pa_client.web.access import SEVERITY_RANK, may_submit_with, may_view, relation, visible
+from pa_client.web.auth import Principal
+from pa_client.web.context import WebContext
 from pa_client.web.deps import (
     Caller,
     Ctx,
@@ -156,6 +159,16 @@ class BillLodgingOut(BaseModel):
     due: date
     transaction: str | None = None
     block: int | None = None
+
+
+class BillTransactionOut(BaseModel):
+    entry_ref: str
+    bill_sha256: str
+    due: date
+    lodged: bool = Field(description="The same bill is already lodged on the ledger.")
+    audited: bool = Field(description="The served audit already counts that lodging.")
+    to: str | None = Field(default=None, description="The ledger contract to send the transaction to.")
+    data: str | None = Field(default=None, description="The transaction's input: the `lodgeBill` call.")
 
 
 class AlertOut(BaseModel):
@@ -454,15 +467,20 @@ def bill_json(
 ) -> Any:
     """The bill of discharge (UCC-DA art. 175) of the placements whose period for discharge ends in
     the period."""
+    return _drawn_bill(ctx, principal, reference, period_start, period_end)[1].to_json()
+
+
+def _drawn_bill(
+    ctx: WebContext, principal: Principal, reference: str, period_start: date, period_end: date
+) -> tuple[AuditResult, BillOfDischarge]:
+    """The served audit and the bill of discharge of the period, for a caller who may see it."""
     visible_reference(ctx, ctx.access(principal.address), reference)
     if period_end < period_start:
-        return JSONResponse(
-            status_code=422, content={"detail": f"'to' {period_end} is before 'from' {period_start}"}
-        )
+        raise InputError(f"'to' {period_end} is before 'from' {period_start}")
     result = audit_state(ctx).result
     if reference not in result.references:
         raise not_found(reference)
-    return bill_of_discharge(result, reference, period_start, period_end).to_json()
+    return result, bill_of_discharge(result, reference, period_start, period_end)
 
 
 @router.post(
@@ -485,16 +503,7 @@ def lodge_bill_json(reference: Reference, body: BillLodgingIn, principal: Caller
             status_code=403,
             content={"detail": "bills are lodged with an API token bound to a signing account"},
         )
-    visible_reference(ctx, ctx.access(principal.address), reference)
-    if body.period_end < body.period_start:
-        return JSONResponse(
-            status_code=422,
-            content={"detail": f"'to' {body.period_end} is before 'from' {body.period_start}"},
-        )
-    result = audit_state(ctx).result
-    if reference not in result.references:
-        raise not_found(reference)
-    bill = bill_of_discharge(result, reference, body.period_start, body.period_end)
+    result, bill = _drawn_bill(ctx, principal, reference, body.period_start, body.period_end)
     with ctx.signers.lock_for(principal.address):
         lodging = lodge_bill(ctx.signers.client_for(token), bill, today=result.today)
     ctx.tracker.nudge()
@@ -507,6 +516,41 @@ def lodge_bill_json(reference: Reference, body: BillLodgingIn, principal: Caller
         transaction=lodging.sent.tx_hash if lodging.sent else None,
         block=lodging.sent.block_number if lodging.sent else None,
     )
+
+
+@router.get(
+    "/authorisations/{reference}/bills/transaction",
+    response_model=BillTransactionOut,
+    responses={
+        **ERRORS,
+        422: {"model": Detail, "description": "The period is reversed or has not ended yet."},
+    },
+    summary="The transaction that lodges a bill of discharge",
+)
+def bill_transaction(
+    reference: Reference,
+    principal: Caller,
+    ctx: Ctx,
+    period_start: Annotated[date, Query(alias="from", description="First day of the period.")],
+    period_end: Annotated[date, Query(alias="to", description="Last day of the period.")],
+) -> Any:
+    """For a person's wallet (the dashboard's bill page): the unsigned `lodgeBill` call that lodges
+    the bill of the period as the ledger gives it now, to be signed by the holder or a declarant; or
+    that it is lodged already. The server holds no key of a person: the wallet signs and sends."""
+    result, bill = _drawn_bill(ctx, principal, reference, period_start, period_end)
+    lodging, record = lodging_of(ctx.ledger, bill, today=result.today)
+    audited = lodging.entry_ref in set(result.tables.bills["entry_ref"].tolist())
+    out = BillTransactionOut(
+        entry_ref=lodging.entry_ref,
+        bill_sha256=lodging.bill_sha256,
+        due=lodging.due,
+        lodged=record is None,
+        audited=audited,
+    )
+    if record is not None:
+        out.to = ctx.ledger.ledger.address
+        out.data = "0x" + ctx.ledger.batch_call_data([record])[0].hex()
+    return out
 
 
 def _alert_out(alert: AlertItem) -> AlertOut:

@@ -23,7 +23,7 @@ from pa_client.contract.events import decode_record
 from pa_client.present import display
 from pa_client.present.bill import bill_html, bill_view, write_bill_xlsx
 from pa_client.web import i18n, views
-from pa_client.web.access import Access, event_for, may_subscribe, visible
+from pa_client.web.access import DECLARANT, HOLDER, Access, event_for, may_subscribe, relation, visible
 from pa_client.web.auth import (
     SESSION_COOKIE,
     Principal,
@@ -357,9 +357,12 @@ def bill_page(request: Request, reference: str) -> HTMLResponse:
     ctx, principal, access = signed_in(request)
     visible_reference(ctx, access, reference)
     start, end, error = _period(request, ctx, reference)
-    bill = None
+    bill = lodged = None
+    result = _audited(ctx, reference).result
     if not error:
-        bill = bill_view(bill_of_discharge(_audited(ctx, reference).result, reference, start, end))
+        drawn = bill_of_discharge(result, reference, start, end)
+        bill = bill_view(drawn)
+        lodged = views.lodged_bill(result, reference, start, end, drawn.content_sha256())
     return render(
         request,
         "bill.html.j2",
@@ -371,6 +374,11 @@ def bill_page(request: Request, reference: str) -> HTMLResponse:
         error=error,
         bill=bill is not None,
         b=bill,
+        lodged=lodged,
+        # The holder and its declarants lodge, from their wallet, once the period has ended.
+        may_lodge=relation(access, reference) in (HOLDER, DECLARANT),
+        period_ended=result.today > end,
+        lodge_command=f"pa --account ACCOUNT bill {reference} --from {start} --to {end} --lodge",
     )
 
 

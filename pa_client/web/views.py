@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pa_client.audit.rules.deadlines import BILL_DUE_DAYS
-from pa_client.audit.rules.frames import rows
+from pa_client.audit.rules.frames import live, rows, utc_day
 from pa_client.audit.rules.placements import under_procedure
 from pa_client.audit.rules.result import AuditResult
 from pa_client.domain.models import Authorisation
@@ -341,9 +341,51 @@ def authorisation(state: AuditState, tracker: Tracker, reference: str, lang: str
         "deadline_chart": deadline_chart(one),
         "discharges": _discharges_table(one, t, lang),
         "yield_chart": yield_chart(one),
+        "bills": bills_of(one, reference),
         "records": [record_view(r, lang) for r in tracker.records(reference, limit=LATEST_RECORDS)],
         "record_count": tracker.record_count(reference),
     }
+
+
+def lodged_bill(
+    result: AuditResult, reference: str, start: date, end: date, digest: str
+) -> dict[str, Any] | None:
+    """The latest bill lodged on the ledger for exactly this span, and whether it is the bill the
+    ledger gives now (`digest`); None when none was lodged."""
+    found = None
+    for row in rows(live(result.tables.bills)):
+        if row["authorisation"] == reference and (row["period_start"], row["period_end"]) == (start, end):
+            found = row  # rows are in ledger order: the last is the latest
+    if found is None:
+        return None
+    return {
+        "entry_ref": found["entry_ref"],
+        "date": display.day(utc_day(found["occurred_at"])),
+        "account": found["account"],
+        "bill_sha256": found["bill_sha256"],
+        "current": found["bill_sha256"] == digest,
+        "url": record_url(reference, found["entry_ref"]),
+    }
+
+
+def bills_of(result: AuditResult, reference: str) -> list[dict[str, Any]]:
+    """Each end of a period for discharge with its bill's due date and whether it is lodged."""
+    return [
+        {
+            "period_end": display.day(row["period_end"]),
+            "due": display.day(row["due"]),
+            "placements": len(row["placements"]),
+            "lodged": row["lodged"],
+            "lodging": row["lodging"],
+            "lodging_url": record_url(reference, row["lodging"]) if row["lodging"] else None,
+            "lodged_at": display.day(row["lodged_at"]) if row["lodged_at"] else "",
+            "current": row["current"],
+            "days_late": row["days_late"],
+            "url": f"{auth_url(reference)}/bill?from={row['period_end'].replace(day=1).isoformat()}"
+            f"&to={row['period_end'].isoformat()}",
+        }
+        for row in rows(result.for_authorisation(reference).bills)
+    ]
 
 
 def default_bill_period(result: AuditResult, reference: str) -> tuple[date, date]:
