@@ -417,3 +417,22 @@ def _clean_clone(target: Path) -> None:
             shutil.copytree(entry, modules / entry.name)
         else:
             (modules / entry.name).symlink_to(entry)
+
+
+@pytest.mark.ape
+@needs_ape
+def test_ape_run_lodge_bill(season: Season) -> None:
+    """The use case of `pa bill --lodge`: the bill drawn from the ledger, its lodging recorded once."""
+    args = ("run", "lodge_bill", REFERENCE, "--from", "2019-08-01", "--to", "2019-08-31")
+    out = ok(ape(*args, env=season.env))
+    assert (
+        f"bill of discharge of {REFERENCE} for 2019-08-01 to 2019-08-31 lodged as BILL-20190801-20190831-"
+        in out
+    )
+    entry_ref = out.split(" lodged as ")[1].split()[0]
+    assert season.reader.entry_state(REFERENCE, entry_ref).kind == "bill"
+    assert f"already lodged as {entry_ref}" in ok(ape(*args, env=season.env))
+    september = ("run", "lodge_bill", REFERENCE, "--from", "2019-09-01", "--to", "2019-09-30")
+    refused = ape(*september, "--account", "stranger", env=season.env)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr + refused.stdout
+    assert "is neither the holder nor an appointed declarant" in refused.stderr + refused.stdout

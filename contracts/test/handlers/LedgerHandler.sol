@@ -56,6 +56,7 @@ library Fixture {
         if (kind == IPaLedger.EntryKind.Handling) return IPaLedger.HandlingRecorded.selector;
         if (kind == IPaLedger.EntryKind.Discharge) return IPaLedger.DischargeRecorded.selector;
         if (kind == IPaLedger.EntryKind.Correction) return IPaLedger.CorrectionRecorded.selector;
+        if (kind == IPaLedger.EntryKind.BillLodging) return IPaLedger.BillLodged.selector;
         return IPaLedger.DeadlineExtended.selector;
     }
 }
@@ -218,13 +219,41 @@ contract LedgerHandler {
         }
     }
 
+    /// @notice The holder or a declarant (or someone else, refused) lodges a bill of discharge; a suspended
+    /// authorisation's bills are lodged too. One call in 8 sends a reversed period, one in 8 no digest.
+    function lodge(uint256 actorSeed, uint256 seed) external {
+        address actor = _actor(actorSeed);
+        IPaLedger.BillLodging memory lodging;
+        lodging.header = _header(_newRef());
+        lodging.periodStart = uint64(block.timestamp - 60 days);
+        lodging.periodEnd = uint64(block.timestamp - 30 days);
+        lodging.dueDate = uint64(block.timestamp);
+        lodging.billSha256 = keccak256(abi.encode(seed));
+        if (seed % 8 == 1) (lodging.periodStart, lodging.periodEnd) = (lodging.periodEnd, lodging.periodStart);
+        if (seed % 8 == 2) lodging.billSha256 = bytes32(0);
+        bytes memory expected = _lodgerRefusal(actor);
+        if (expected.length == 0 && seed % 8 == 1) {
+            expected = abi.encodeWithSelector(
+                IPaLedger.LedgerInvalidBillPeriod.selector, lodging.header.entryRef, lodging.periodStart, lodging.periodEnd
+            );
+        } else if (expected.length == 0 && seed % 8 == 2) {
+            expected = abi.encodeWithSelector(IPaLedger.LedgerMissingField.selector, lodging.header.entryRef, "billSha256");
+        }
+        bytes memory callData = abi.encodeCall(IPaLedger.lodgeBill, (lodging));
+        bytes memory data = abi.encode(_nextSequence(), lodging);
+        if (_send(actor, callData, expected)) {
+            _recorded(IPaLedger.EntryKind.BillLodging, actor, lodging.header.entryRef, data, callData);
+        }
+    }
+
     /// @notice Sends a recorded entry's call again, as it was: the reference is used, so it is refused.
     function resend(uint256 actorSeed, uint256 entrySeed) external {
         if (_entries.length == 0) return _placeInstead(actorSeed, entrySeed);
         EntryModel storage sent = _entries[entrySeed % _entries.length];
         address actor = sent.kind == IPaLedger.EntryKind.DeadlineExtension ? Fixture.CUSTOMS : _actor(actorSeed);
-        bytes memory expected =
-            sent.kind == IPaLedger.EntryKind.DeadlineExtension ? bytes("") : _recorderRefusal(actor);
+        bytes memory expected = sent.kind == IPaLedger.EntryKind.DeadlineExtension
+            ? bytes("")
+            : sent.kind == IPaLedger.EntryKind.BillLodging ? _lodgerRefusal(actor) : _recorderRefusal(actor);
         if (expected.length == 0) {
             expected = abi.encodeWithSelector(IPaLedger.LedgerEntryExists.selector, Fixture.AUTH_A, sent.ref);
         }
@@ -303,7 +332,7 @@ contract LedgerHandler {
 
     /// @notice The selectors of the actions above, for `targetSelector`.
     function actions() external pure returns (bytes4[] memory selectors) {
-        selectors = new bytes4[](11);
+        selectors = new bytes4[](12);
         selectors[0] = this.place.selector;
         selectors[1] = this.move.selector;
         selectors[2] = this.process.selector;
@@ -315,6 +344,7 @@ contract LedgerHandler {
         selectors[8] = this.resend.selector;
         selectors[9] = this.toggleDeclarant.selector;
         selectors[10] = this.toggleSuspension.selector;
+        selectors[11] = this.lodge.selector;
     }
 
     // ------------------------------------------------------------ entries
@@ -634,7 +664,10 @@ contract LedgerHandler {
                     IPaLedger.LedgerLotInUse.selector, Fixture.lotRef(target.outLot), made.dependents
                 );
             }
-        } else if (kind == IPaLedger.EntryKind.Correction || kind == IPaLedger.EntryKind.DeadlineExtension) {
+        } else if (
+            kind == IPaLedger.EntryKind.Correction || kind == IPaLedger.EntryKind.DeadlineExtension
+                || kind == IPaLedger.EntryKind.BillLodging
+        ) {
             return abi.encodeWithSelector(IPaLedger.LedgerNotCorrectable.selector, target.ref, kind);
         }
         return "";
@@ -693,6 +726,12 @@ contract LedgerHandler {
                 IAuthorisationRegistry.Status.Suspended
             );
         }
+        if (actor == Fixture.HOLDER || (actor == Fixture.BROKER && brokerAppointed)) return "";
+        return abi.encodeWithSelector(IAuthorisationRegistry.RegistryNotRecorder.selector, actor, Fixture.AUTH_A);
+    }
+
+    /// @dev The ledger's refusal of `actor` lodging a bill of A (empty: none): whatever the status.
+    function _lodgerRefusal(address actor) internal view returns (bytes memory) {
         if (actor == Fixture.HOLDER || (actor == Fixture.BROKER && brokerAppointed)) return "";
         return abi.encodeWithSelector(IAuthorisationRegistry.RegistryNotRecorder.selector, actor, Fixture.AUTH_A);
     }
