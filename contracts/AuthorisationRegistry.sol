@@ -7,7 +7,8 @@ import {Ids} from "./libraries/Ids.sol";
 import {RollingHash} from "./libraries/RollingHash.sol";
 
 /// @title AuthorisationRegistry
-/// @notice Customs' register of inward processing authorisations and the holders' declarants.
+/// @notice Customs' register of inward processing authorisations and the holders' declarants, with the
+/// key directory (each account's encryption public key) and the authorisations' key envelopes and epochs.
 contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
     using RollingHash for RollingHash.Chain;
 
@@ -21,6 +22,10 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
     /// @notice Longest period for discharge accepted (customs may extend placements beyond it).
     uint16 public constant MAX_DISCHARGE_PERIOD_MONTHS = 120;
 
+    /// @notice Longest key envelope accepted, in bytes (the client's are 113: HPKE's encapsulated key,
+    /// two 32-byte keys and the tag, after a version byte), so that no log of the registry is unbounded.
+    uint256 public constant MAX_ENVELOPE_BYTES = 512;
+
     struct Authorisation {
         address holder;
         uint32 version;
@@ -28,6 +33,11 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
         uint32 yieldTolerancePpm;
         uint64 validFrom;
         uint64 validUntil;
+    }
+
+    struct EncryptionKey {
+        bytes32 publicKey;
+        uint32 keyVersion;
     }
 
     struct StoredProduct {
@@ -41,6 +51,8 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
         _importGoods;
     mapping(bytes32 authorisationId => mapping(uint32 version => mapping(uint32 code => StoredProduct))) private
         _products;
+    mapping(address account => EncryptionKey) private _encryptionKeys;
+    mapping(bytes32 authorisationId => uint32 epoch) private _keyEpochs;
     RollingHash.Chain private _chain;
 
     /// @param customs the first customs account: it holds the customs role and administers it.
@@ -122,6 +134,49 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
             abi.encodePacked(DeclarantRemoved.selector, authorisationId, _topic(declarant), _topic(msg.sender)), ""
         );
         emit DeclarantRemoved(authorisationId, declarant, msg.sender);
+        uint32 epoch = _keyEpochs[authorisationId] + 1;
+        _keyEpochs[authorisationId] = epoch;
+        _extend(abi.encodePacked(KeyEpochStarted.selector, authorisationId), abi.encode(epoch));
+        emit KeyEpochStarted(authorisationId, epoch);
+    }
+
+    /// @inheritdoc IAuthorisationRegistry
+    function publishEncryptionKey(bytes32 publicKey) external returns (uint32 keyVersion) {
+        if (publicKey == bytes32(0)) revert RegistryZeroEncryptionKey(msg.sender);
+        EncryptionKey storage key = _encryptionKeys[msg.sender];
+        if (key.publicKey == publicKey) revert RegistryEncryptionKeyUnchanged(msg.sender, publicKey);
+        keyVersion = key.keyVersion + 1;
+        key.publicKey = publicKey;
+        key.keyVersion = keyVersion;
+        _extend(
+            abi.encodePacked(EncryptionKeyPublished.selector, _topic(msg.sender)), abi.encode(publicKey, keyVersion)
+        );
+        emit EncryptionKeyPublished(msg.sender, publicKey, keyVersion);
+    }
+
+    /// @inheritdoc IAuthorisationRegistry
+    function publishKeyEnvelope(bytes32 authorisationId, uint32 epoch, address recipient, bytes calldata envelope)
+        external
+    {
+        Authorisation storage a = _existing(authorisationId);
+        if (!hasRole(CUSTOMS_ROLE, msg.sender)) {
+            if (msg.sender != a.holder) revert RegistryNotKeyPublisher(msg.sender, authorisationId);
+            if (recipient != a.holder && !_declarants[authorisationId][recipient] && !hasRole(CUSTOMS_ROLE, recipient))
+            {
+                revert RegistryKeyRecipientNotAllowed(authorisationId, recipient);
+            }
+        }
+        if (_encryptionKeys[recipient].keyVersion == 0) revert RegistryNoEncryptionKey(recipient);
+        uint32 current = _keyEpochs[authorisationId];
+        if (epoch > current) revert RegistryInvalidKeyEpoch(authorisationId, epoch, current);
+        if (envelope.length == 0 || envelope.length > MAX_ENVELOPE_BYTES) {
+            revert RegistryInvalidEnvelopeLength(envelope.length, MAX_ENVELOPE_BYTES);
+        }
+        _extend(
+            abi.encodePacked(KeyEnvelopePublished.selector, authorisationId, _topic(recipient), uint256(epoch)),
+            abi.encode(msg.sender, envelope)
+        );
+        emit KeyEnvelopePublished(authorisationId, recipient, epoch, msg.sender, envelope);
     }
 
     /// @inheritdoc IAuthorisationRegistry
@@ -182,6 +237,17 @@ contract AuthorisationRegistry is IAuthorisationRegistry, AccessControl {
         StoredProduct storage product = _products[authorisationId][version][productCode];
         if (product.contains.length == 0) revert RegistryUnknownProduct(authorisationId, version, productCode);
         return (product.unit, product.contains);
+    }
+
+    /// @inheritdoc IAuthorisationRegistry
+    function encryptionKeyOf(address account) external view returns (bytes32 publicKey, uint32 keyVersion) {
+        EncryptionKey storage key = _encryptionKeys[account];
+        return (key.publicKey, key.keyVersion);
+    }
+
+    /// @inheritdoc IAuthorisationRegistry
+    function keyEpochOf(bytes32 authorisationId) external view returns (uint32) {
+        return _keyEpochs[authorisationId];
     }
 
     /// @inheritdoc IAuthorisationRegistry

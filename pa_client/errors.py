@@ -19,6 +19,8 @@ __all__ = [
     "NodeError",
     "PaClientError",
     "ProblemsError",
+    "SealingError",
+    "UnreadableError",
 ]
 
 
@@ -59,6 +61,16 @@ class ProblemsError(InputError):
 
     def __reduce__(self) -> tuple[type[ProblemsError], tuple[str, tuple[str, ...]]]:
         return (type(self), (self.message, self.details))
+
+
+class SealingError(PaClientError, ValueError):
+    """A sealed payload, a key envelope or a key is malformed, altered or bound to something else:
+    it does not open (`pa_client.sealing`)."""
+
+
+class UnreadableError(SealingError):
+    """Nothing is wrong with the sealed bytes, but the keys held cannot open them: no data key for
+    their epoch (a reader without the key, a removed declarant reading a later epoch)."""
 
 
 class ChainError(PaClientError, RuntimeError):

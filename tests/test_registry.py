@@ -4,12 +4,14 @@ declarants, and every validation of the terms (sent as raw tuples, bypassing the
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from eth_utils.abi import event_signature_to_log_topic
 from support import factories
 from support.chain import Parties
 from support.factories import IMPORT_CASING, IMPORT_TREAD, PRODUCT_SCRAP, PRODUCT_TYRE
@@ -18,6 +20,7 @@ from web3.logs import DISCARD
 from pa_client.chain.ledger import AuthorisationState, EntryState, LedgerClient, LotState, Status
 from pa_client.chain.sender import Sent
 from pa_client.contract import ids
+from pa_client.contract.artifacts import abi_type
 from pa_client.contract.encoding import day_end, day_start, decode_terms, encode_terms
 from pa_client.contract.rolling_hash import next_head
 from pa_client.domain.models import Authorisation
@@ -530,9 +533,10 @@ def test_terms_at_their_bounds_are_accepted(parties: Parties) -> None:
 
 
 def test_every_registry_event_extends_the_registry_chain(parties: Parties, auth: str) -> None:
-    """Registrations, amendments, status, declarant and role changes: each log of the registry is one
-    step of `registryChain`, whose head the logs alone give (the proof that no authorisation, and no
-    change of one, is missing). A call that changes nothing logs nothing and leaves the chain."""
+    """Registrations, amendments, status, declarant and role changes, encryption keys, key envelopes and
+    key epochs: each log of the registry is one step of `registryChain`, whose head the logs alone give
+    (the proof that no authorisation, and no change of one, is missing). A call that changes nothing
+    logs nothing and leaves the chain."""
     w3 = parties.reader.w3
     start = w3.eth.block_number
     before = parties.reader.registry_chain(start)
@@ -545,6 +549,17 @@ def test_every_registry_event_extends_the_registry_chain(parties: Parties, auth:
     customs.grant_customs(parties.stranger.sender.address)
     customs.grant_customs(parties.stranger.sender.address)  # held already: no event, no step
     customs.revoke_customs(parties.stranger.sender.address)
+    # The key directory, envelopes and epochs (the removal above started epoch 1: a log of its own).
+    stranger = parties.stranger
+    stranger.sender.send(
+        stranger.registry.functions.publishEncryptionKey(os.urandom(32)), "publish an encryption key"
+    )
+    customs.sender.send(
+        customs.registry.functions.publishKeyEnvelope(
+            ids.authorisation_id(auth), 1, stranger.sender.address, b"\x02" * 113
+        ),
+        "publish a key envelope",
+    )
     end = w3.eth.block_number
     logs = w3.eth.get_logs(
         {
@@ -553,14 +568,33 @@ def test_every_registry_event_extends_the_registry_chain(parties: Parties, auth:
             "toBlock": end,
         }
     )
-    assert len(logs) == 7
+    topic_names = {
+        event_signature_to_log_topic(
+            f"{item['name']}({','.join(abi_type(i) for i in item['inputs'])})"
+        ): item["name"]
+        for item in customs.registry.abi
+        if item["type"] == "event"
+    }
+    names = [topic_names[bytes(item["topics"][0])] for item in logs]
+    assert names == [
+        "AuthorisationAmended",
+        "AuthorisationStatusChanged",
+        "AuthorisationStatusChanged",
+        "DeclarantAppointed",
+        "DeclarantRemoved",
+        "KeyEpochStarted",
+        "RoleGranted",
+        "RoleRevoked",
+        "EncryptionKeyPublished",
+        "KeyEnvelopePublished",
+    ]
     sequence, head = before
     for item in logs:
         sequence, head = (
             sequence + 1,
             next_head(head, tuple(bytes(t) for t in item["topics"]), bytes(item["data"])),
         )
-    assert sequence == before[0] + 7 and parties.reader.registry_chain(end) == (sequence, head)
+    assert sequence == before[0] + 10 and parties.reader.registry_chain(end) == (sequence, head)
     assert parties.reader.registry_chain(start) == before  # as of a block, like chainOf
 
 

@@ -96,6 +96,25 @@ interface IAuthorisationRegistry {
     /// @notice The holder removed a declarant.
     event DeclarantRemoved(bytes32 indexed authorisationId, address indexed declarant, address indexed removedBy);
 
+    /// @notice `account` published an encryption public key (HPKE, X25519) in the key directory:
+    /// version `keyVersion` of its key (1 for its first), which replaces any earlier one from now on.
+    event EncryptionKeyPublished(address indexed account, bytes32 publicKey, uint32 keyVersion);
+
+    /// @notice `publishedBy` published a key envelope: the authorisation's blinding key and the data key
+    /// of `epoch`, encrypted for `recipient`'s published encryption key. The chain keeps envelopes in its
+    /// logs only; a later one for the same authorisation, epoch and recipient (a recovery) adds to it.
+    event KeyEnvelopePublished(
+        bytes32 indexed authorisationId,
+        address indexed recipient,
+        uint32 indexed epoch,
+        address publishedBy,
+        bytes envelope
+    );
+
+    /// @notice The authorisation's data-key epoch `epoch` started (a declarant was removed): payloads
+    /// sealed from now on use a new data key, wrapped for those who remain.
+    event KeyEpochStarted(bytes32 indexed authorisationId, uint32 epoch);
+
     /// @notice No authorisation has this id.
     error RegistryUnknownAuthorisation(bytes32 authorisationId);
 
@@ -153,6 +172,28 @@ interface IAuthorisationRegistry {
     /// @notice The product code is not in the authorisation's table at that version.
     error RegistryUnknownProduct(bytes32 authorisationId, uint32 version, uint32 productCode);
 
+    /// @notice The encryption public key is zero (no key).
+    error RegistryZeroEncryptionKey(address account);
+
+    /// @notice `account` published this encryption public key already: it is its current one.
+    error RegistryEncryptionKeyUnchanged(address account, bytes32 publicKey);
+
+    /// @notice `recipient` has published no encryption key: nothing can be wrapped for it.
+    error RegistryNoEncryptionKey(address recipient);
+
+    /// @notice `account` may not publish key envelopes of the authorisation (customs and its holder may).
+    error RegistryNotKeyPublisher(address account, bytes32 authorisationId);
+
+    /// @notice The holder may wrap an authorisation's keys only for itself, its appointed declarants and
+    /// customs; `recipient` is none of them.
+    error RegistryKeyRecipientNotAllowed(bytes32 authorisationId, address recipient);
+
+    /// @notice The epoch has not started: envelopes are for the current epoch or an earlier one.
+    error RegistryInvalidKeyEpoch(bytes32 authorisationId, uint32 epoch, uint32 currentEpoch);
+
+    /// @notice A key envelope is empty or longer than the registry accepts.
+    error RegistryInvalidEnvelopeLength(uint256 length, uint256 maxLength);
+
     /// @notice Role of the customs officers who register and supervise authorisations.
     function CUSTOMS_ROLE() external view returns (bytes32);
 
@@ -177,8 +218,34 @@ interface IAuthorisationRegistry {
     /// @notice Appoints a declarant for the authorisation. Holder only.
     function appointDeclarant(bytes32 authorisationId, address declarant) external;
 
-    /// @notice Removes a declarant. Holder only.
+    /// @notice Removes a declarant. Holder only. Starts the authorisation's next data-key epoch
+    /// ({KeyEpochStarted}, logged right after {DeclarantRemoved}).
     function removeDeclarant(bytes32 authorisationId, address declarant) external;
+
+    /// @notice Publishes the sender's encryption public key (raw X25519, 32 bytes) in the key directory,
+    /// as its next key version. Anyone, for its own account only.
+    /// @dev Reverts with {RegistryZeroEncryptionKey} for a zero key and {RegistryEncryptionKeyUnchanged}
+    /// when it is the current key already.
+    /// @return keyVersion the version of the key now published (1 for an account's first)
+    function publishEncryptionKey(bytes32 publicKey) external returns (uint32 keyVersion);
+
+    /// @notice Publishes a key envelope of an authorisation for `recipient` at `epoch`. Customs, for any
+    /// authorisation and recipient (at registration: the supervising office and the holder; later: a
+    /// holder that lost its key); the authorisation's holder, for itself, its appointed declarants and
+    /// customs (at a new epoch). The registry does not read the envelope; the client's check is that it
+    /// opens with the recipient's key and is bound to this authorisation, epoch and recipient.
+    /// @dev Reverts with {RegistryUnknownAuthorisation}, {RegistryNotKeyPublisher},
+    /// {RegistryKeyRecipientNotAllowed}, {RegistryNoEncryptionKey} (the recipient published no key),
+    /// {RegistryInvalidKeyEpoch} (an epoch after the current one) or {RegistryInvalidEnvelopeLength}.
+    function publishKeyEnvelope(bytes32 authorisationId, uint32 epoch, address recipient, bytes calldata envelope)
+        external;
+
+    /// @notice The account's current encryption public key and its version (zero and 0: none published).
+    function encryptionKeyOf(address account) external view returns (bytes32 publicKey, uint32 keyVersion);
+
+    /// @notice The authorisation's current data-key epoch: 0 from registration, one more per declarant
+    /// removed (0 for an unknown authorisation).
+    function keyEpochOf(bytes32 authorisationId) external view returns (uint32);
 
     /// @notice Whether `account` has the customs role.
     function isCustoms(address account) external view returns (bool);
@@ -217,7 +284,8 @@ interface IAuthorisationRegistry {
     function authorisationIdOf(string calldata ref) external pure returns (bytes32);
 
     /// @notice The number of events the registry has logged and their rolling hash: the proof that a
-    /// reader holds every registration, amendment, status change, declarant change and role change.
+    /// reader holds every registration, amendment, status change, declarant change, role change, published
+    /// encryption key, key envelope and key epoch.
     /// @dev Each event extends `head = keccak256(head ‖ keccak256(topic0 ‖ … ‖ topicN ‖ keccak256(data)))`,
     /// from 32 zero bytes, `data` being the event's ABI-encoded non-indexed values: the formula of the
     /// ledger's per-authorisation chains ({IPaLedger-chainOf}).

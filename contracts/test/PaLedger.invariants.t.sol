@@ -111,40 +111,39 @@ contract PaLedgerInvariants is InvariantTest {
         require(otherSequence == 0 && otherHead == bytes32(0), "authorisation B has records");
     }
 
-    /// @notice The registry's chain counts its events (declarant and status changes here) and its head is
-    /// the handler's rolling hash of them.
+    /// @notice The registry's chain counts its events (declarant and status changes, encryption keys, key
+    /// envelopes and epochs here) and its head is the handler's rolling hash of them; the key directory and
+    /// A's epoch are the model's.
     function invariant_registryChainFollowsItsEvents() public view {
         (uint64 sequence, bytes32 head) = registry.registryChain();
         require(sequence == handler.registrySequence(), "registry sequence differs");
         require(head == handler.registryHead(), "registry head differs");
         require(registry.isDeclarant(Fixture.AUTH_A, Fixture.BROKER) == handler.brokerAppointed(), "declarant");
+        require(registry.keyEpochOf(Fixture.AUTH_A) == handler.keyEpoch(), "key epoch differs");
+        address[4] memory parties = [Fixture.CUSTOMS, Fixture.HOLDER, Fixture.BROKER, Fixture.STRANGER];
+        for (uint256 i; i < parties.length; ++i) {
+            (bytes32 key, uint32 version) = registry.encryptionKeyOf(parties[i]);
+            require(key == handler.encryptionKey(parties[i]), "encryption key differs");
+            require(version == handler.keyVersion(parties[i]), "encryption key version differs");
+        }
     }
 
-    /// @notice The campaign is not vacuous: one fixed sequence of 1 000 handler calls (the invariants checked
+    /// @notice The campaign is not vacuous: one fixed sequence of 1 000 handler calls and 500 of the key
+    /// directory (the invariants checked
     /// after each, the chain's every 50) records every kind of entry, corrects every correctable kind and meets every refusal
     /// the handler predicts. Deterministic, so it fails only when the contracts or the handler change (the
     /// label picks the sequence: a new action changes which calls it makes, and so may the label).
     function test_aFixedSequenceReachesEveryOutcome() public {
         bytes4[] memory actions = handler.actions();
+        // The key directory's two actions (last) are called on the side, every other step: they change
+        // nothing the ledger's actions read, so the sequence of those, and what it reaches, is theirs.
+        uint256 keyActions = 2;
         for (uint256 step; step < 1000; ++step) {
             bytes32 seed = keccak256(abi.encode("pa-ledger handler 3", step));
-            (bool ok, bytes memory reason) = address(handler).call(
-                abi.encodePacked(
-                    actions[uint256(seed) % actions.length],
-                    abi.encode(
-                        keccak256(abi.encode(seed, 1)),
-                        keccak256(abi.encode(seed, 2)),
-                        keccak256(abi.encode(seed, 3)),
-                        keccak256(abi.encode(seed, 4)),
-                        keccak256(abi.encode(seed, 5))
-                    )
-                )
-            );
-            if (!ok) {
-                assembly ("memory-safe") {
-                    revert(add(reason, 0x20), mload(reason))
-                }
+            if (step % 2 == 1) {
+                _call(actions[actions.length - keyActions + (step / 2) % keyActions], keccak256(abi.encode(seed, "keys")));
             }
+            _call(actions[uint256(seed) % (actions.length - keyActions)], seed);
             invariant_dischargedNeverExceedsPlaced();
             invariant_lotStockIsTheSumOfItsSites();
             invariant_registryChainFollowsItsEvents();
@@ -161,7 +160,7 @@ contract PaLedgerInvariants is InvariantTest {
                 require(count > 0, "an entry kind was never corrected");
             }
         }
-        bytes4[16] memory refusals = [
+        bytes4[22] memory refusals = [
             IAuthorisationRegistry.RegistryNotRecorder.selector,
             IAuthorisationRegistry.RegistryAuthorisationNotActive.selector,
             IAccessControl.AccessControlUnauthorizedAccount.selector,
@@ -177,12 +176,38 @@ contract PaLedgerInvariants is InvariantTest {
             IPaLedger.LedgerNotCorrectable.selector,
             IPaLedger.LedgerLotInUse.selector,
             IPaLedger.LedgerNotAPlacement.selector,
-            IPaLedger.LedgerInvalidBillPeriod.selector
+            IPaLedger.LedgerInvalidBillPeriod.selector,
+            IAuthorisationRegistry.RegistryZeroEncryptionKey.selector,
+            IAuthorisationRegistry.RegistryEncryptionKeyUnchanged.selector,
+            IAuthorisationRegistry.RegistryNotKeyPublisher.selector,
+            IAuthorisationRegistry.RegistryKeyRecipientNotAllowed.selector,
+            IAuthorisationRegistry.RegistryNoEncryptionKey.selector,
+            IAuthorisationRegistry.RegistryInvalidKeyEpoch.selector
         ];
         for (uint256 i; i < refusals.length; ++i) {
             uint256 count = handler.refusedWith(refusals[i]);
             log(string.concat("refused with error ", _digit(i)), count);
             require(count > 0, "a refusal was never met");
+        }
+    }
+
+    function _call(bytes4 action, bytes32 seed) internal {
+        (bool ok, bytes memory reason) = address(handler).call(
+            abi.encodePacked(
+                action,
+                abi.encode(
+                    keccak256(abi.encode(seed, 1)),
+                    keccak256(abi.encode(seed, 2)),
+                    keccak256(abi.encode(seed, 3)),
+                    keccak256(abi.encode(seed, 4)),
+                    keccak256(abi.encode(seed, 5))
+                )
+            )
+        );
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(reason, 0x20), mload(reason))
+            }
         }
     }
 
@@ -195,7 +220,7 @@ contract PaLedgerInvariants is InvariantTest {
     }
 
     function _digit(uint256 n) internal pure returns (string memory) {
-        return n < 10 ? string(abi.encodePacked(bytes1(uint8(48 + n)))) : string(abi.encodePacked("1", bytes1(uint8(38 + n))));
+        return n < 10 ? string(abi.encodePacked(bytes1(uint8(48 + n)))) : string.concat(_digit(n / 10), _digit(n % 10));
     }
 
     function _deploy(string memory artifact, bytes memory arguments) internal returns (address deployed) {

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from eth_account import Account
@@ -114,12 +115,7 @@ def decrypt_keystore(path: Path, password: SecretStr | str | None) -> LocalAccou
     if password is None:
         raise AccountError(f"keystore {path} needs its password: set PA_PASSWORD")
     secret = password.get_secret_value() if isinstance(password, SecretStr) else password
-    try:
-        keystore = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AccountError(f"cannot read keystore {path}: {exc.strerror or exc}") from None
-    except ValueError:
-        raise AccountError(f"{path} is not a keystore file (not JSON)") from None
+    keystore = read_json_file(path, "keystore", "a keystore file")
     if not isinstance(keystore, dict) or "crypto" not in {k.lower() for k in keystore}:
         raise AccountError(f"{path} is not a keystore file (no 'crypto' section)")
     try:
@@ -131,6 +127,17 @@ def decrypt_keystore(path: Path, password: SecretStr | str | None) -> LocalAccou
     except (KeyError, TypeError, NotImplementedError) as exc:
         raise AccountError(f"{path} is not a usable keystore file: {exc}") from None
     return _from_key(key)
+
+
+def read_json_file(path: Path, what: str, kind: str) -> Any:
+    """A JSON file kept beside the signing keys: `what` names it in a read error ("keystore"), `kind`
+    what it is not when it is no JSON ("a keystore file")."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AccountError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except ValueError:
+        raise AccountError(f"{path} is not {kind} (not JSON)") from None
 
 
 def create_keystore(

@@ -214,6 +214,11 @@ class LedgerClient:
 
     # ------------------------------------------------------------ reads
 
+    def read(self, function: Any, action: str, block: BlockIdentifier = "latest") -> Any:
+        """The answer of a view function of the registry or the ledger; a revert is a `ChainError`
+        saying `action`."""
+        return self._call(function, action, block)
+
     def _call(self, function: Any, action: str, block: BlockIdentifier = "latest") -> Any:
         try:
             return function.call(block_identifier=block)

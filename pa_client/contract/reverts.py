@@ -21,7 +21,12 @@ from pa_client.domain import codes
 from pa_client.domain.quantities import display_equivalent, from_micro, ppm_to_percent
 from pa_client.errors import AccessDenied, ContractError
 
-_ACCESS_ERRORS = {"AccessControlUnauthorizedAccount", "RegistryNotRecorder", "RegistryNotHolder"}
+_ACCESS_ERRORS = {
+    "AccessControlUnauthorizedAccount",
+    "RegistryNotRecorder",
+    "RegistryNotHolder",
+    "RegistryNotKeyPublisher",
+}
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,28 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "RegistryContentNotAllowed": lambda a: (
         f"product {codes.int_to_cn(a['productCode'])} contains {codes.int_to_cn(a['importGoodsCode'])}, "
         "which the authorisation does not allow"
+    ),
+    "RegistryZeroEncryptionKey": lambda a: f"account {a['account']}: an encryption key cannot be zero",
+    "RegistryEncryptionKeyUnchanged": lambda a: (
+        f"account {a['account']} has published encryption key {_hex(a['publicKey'])} already"
+    ),
+    "RegistryNoEncryptionKey": lambda a: (
+        f"account {a['recipient']} has published no encryption key: nothing can be wrapped for it "
+        "(it publishes one with 'pa keys publish')"
+    ),
+    "RegistryNotKeyPublisher": lambda a: (
+        f"account {a['account']} is neither customs nor the holder of the authorisation: it may not publish "
+        "its key envelopes"
+    ),
+    "RegistryKeyRecipientNotAllowed": lambda a: (
+        f"the holder may wrap the authorisation's keys for itself, its appointed declarants and customs, not "
+        f"for {a['recipient']}"
+    ),
+    "RegistryInvalidKeyEpoch": lambda a: (
+        f"key epoch {a['epoch']} has not started (the authorisation is at epoch {a['currentEpoch']})"
+    ),
+    "RegistryInvalidEnvelopeLength": lambda a: (
+        f"a key envelope of {a['length']} bytes (from 1 to {a['maxLength']} are accepted)"
     ),
     "LedgerEntryExists": lambda a: f"entry {a['entryRef']} is already recorded",
     "LedgerMissingField": lambda a: f"entry {a['entryRef']}: {a['field']} is missing",

@@ -106,6 +106,9 @@ contract LedgerHandler {
 
     bool public active = true;
     bool public brokerAppointed;
+    uint32 public keyEpoch; // authorisation A's data-key epoch
+    mapping(address account => bytes32 publicKey) public encryptionKey;
+    mapping(address account => uint32 version) public keyVersion;
     uint64 public registrySequence;
     bytes32 public registryHead;
 
@@ -127,6 +130,14 @@ contract LedgerHandler {
         vm.prank(Fixture.HOLDER);
         registry_.appointDeclarant(Fixture.AUTH_A, Fixture.BROKER);
         brokerAppointed = true;
+        // Customs, the holder and the broker have encryption keys; the stranger publishes one later, maybe.
+        address[3] memory withKeys = [Fixture.CUSTOMS, Fixture.HOLDER, Fixture.BROKER];
+        for (uint256 i; i < withKeys.length; ++i) {
+            bytes32 key = keccak256(abi.encode("pa-ledger test: encryption key", withKeys[i]));
+            vm.prank(withKeys[i]);
+            registry_.publishEncryptionKey(key);
+            (encryptionKey[withKeys[i]], keyVersion[withKeys[i]]) = (key, 1);
+        }
         (registrySequence, registryHead) = registry_.registryChain();
     }
 
@@ -285,6 +296,77 @@ contract LedgerHandler {
             ? IAuthorisationRegistry.DeclarantAppointed.selector
             : IAuthorisationRegistry.DeclarantRemoved.selector;
         _registryEvent(abi.encodePacked(selector, Fixture.AUTH_A, _topic(Fixture.BROKER), _topic(actor)), "");
+        if (!appoint) {
+            keyEpoch += 1; // a removal starts the next data-key epoch
+            _registryEvent(
+                abi.encodePacked(IAuthorisationRegistry.KeyEpochStarted.selector, Fixture.AUTH_A), abi.encode(keyEpoch)
+            );
+        }
+    }
+
+    /// @notice An actor publishes an encryption key: a new one, its current one again (refused) or zero
+    /// (refused). The stranger's first key makes it a possible recipient of envelopes.
+    function publishEncryptionKey(uint256 actorSeed, uint256 keySeed) external {
+        address actor = [Fixture.CUSTOMS, Fixture.HOLDER, Fixture.BROKER, Fixture.STRANGER][actorSeed % 4];
+        uint256 choice = keySeed % 4;
+        bytes32 key = choice == 0 ? bytes32(0) : choice == 1 ? encryptionKey[actor] : keccak256(abi.encode(keySeed));
+        vm.prank(actor);
+        (bool ok, bytes memory reason) =
+            address(registry).call(abi.encodeCall(IAuthorisationRegistry.publishEncryptionKey, (key)));
+        bytes memory expected;
+        if (key == bytes32(0)) {
+            expected = abi.encodeWithSelector(IAuthorisationRegistry.RegistryZeroEncryptionKey.selector, actor);
+        } else if (key == encryptionKey[actor]) {
+            expected =
+                abi.encodeWithSelector(IAuthorisationRegistry.RegistryEncryptionKeyUnchanged.selector, actor, key);
+        }
+        if (!_registryAnswer(ok, reason, expected)) return;
+        (encryptionKey[actor], keyVersion[actor]) = (key, keyVersion[actor] + 1);
+        _registryEvent(
+            abi.encodePacked(IAuthorisationRegistry.EncryptionKeyPublished.selector, _topic(actor)),
+            abi.encode(key, keyVersion[actor])
+        );
+    }
+
+    /// @notice Someone publishes a key envelope of A for someone at an epoch up to one past the current:
+    /// customs for anyone, the holder for itself, its declarant and customs, no one else; only for a
+    /// recipient with a key (holder 2 never publishes one), and an epoch that has started.
+    function publishKeyEnvelope(uint256 actorSeed, uint256 recipientSeed, uint256 epochSeed) external {
+        address[5] memory parties =
+            [Fixture.CUSTOMS, Fixture.HOLDER, Fixture.BROKER, Fixture.STRANGER, Fixture.HOLDER2];
+        address actor = parties[actorSeed % 4];
+        address recipient = parties[recipientSeed % 5];
+        uint32 epoch = uint32(epochSeed % (uint256(keyEpoch) + 2));
+        bytes memory envelope = abi.encodePacked(keccak256(abi.encode(epochSeed)), uint8(epoch));
+        vm.prank(actor);
+        (bool ok, bytes memory reason) = address(registry).call(
+            abi.encodeCall(IAuthorisationRegistry.publishKeyEnvelope, (Fixture.AUTH_A, epoch, recipient, envelope))
+        );
+        bytes memory expected;
+        if (actor != Fixture.CUSTOMS && actor != Fixture.HOLDER) {
+            expected =
+                abi.encodeWithSelector(IAuthorisationRegistry.RegistryNotKeyPublisher.selector, actor, Fixture.AUTH_A);
+        } else if (
+            actor == Fixture.HOLDER && recipient != Fixture.HOLDER && recipient != Fixture.CUSTOMS
+                && !(recipient == Fixture.BROKER && brokerAppointed)
+        ) {
+            expected = abi.encodeWithSelector(
+                IAuthorisationRegistry.RegistryKeyRecipientNotAllowed.selector, Fixture.AUTH_A, recipient
+            );
+        } else if (keyVersion[recipient] == 0) {
+            expected = abi.encodeWithSelector(IAuthorisationRegistry.RegistryNoEncryptionKey.selector, recipient);
+        } else if (epoch > keyEpoch) {
+            expected = abi.encodeWithSelector(
+                IAuthorisationRegistry.RegistryInvalidKeyEpoch.selector, Fixture.AUTH_A, epoch, keyEpoch
+            );
+        }
+        if (!_registryAnswer(ok, reason, expected)) return;
+        _registryEvent(
+            abi.encodePacked(
+                IAuthorisationRegistry.KeyEnvelopePublished.selector, Fixture.AUTH_A, _topic(recipient), uint256(epoch)
+            ),
+            abi.encode(actor, envelope)
+        );
     }
 
     /// @notice Customs suspend authorisation A (1 call in 8) or reinstate it: while suspended, every entry
@@ -332,7 +414,7 @@ contract LedgerHandler {
 
     /// @notice The selectors of the actions above, for `targetSelector`.
     function actions() external pure returns (bytes4[] memory selectors) {
-        selectors = new bytes4[](12);
+        selectors = new bytes4[](14);
         selectors[0] = this.place.selector;
         selectors[1] = this.move.selector;
         selectors[2] = this.process.selector;
@@ -345,6 +427,8 @@ contract LedgerHandler {
         selectors[9] = this.toggleDeclarant.selector;
         selectors[10] = this.toggleSuspension.selector;
         selectors[11] = this.lodge.selector;
+        selectors[12] = this.publishEncryptionKey.selector; // the key directory's two actions come last
+        selectors[13] = this.publishKeyEnvelope.selector;
     }
 
     // ------------------------------------------------------------ entries
@@ -748,6 +832,17 @@ contract LedgerHandler {
         }
         _expectRefusal(ok, reason, expected);
         refused += 1;
+        refusedWith[bytes4(expected)] += 1;
+        return false;
+    }
+
+    /// @dev Checks a registry call's answer against `expected` (empty: acceptance) and counts it.
+    function _registryAnswer(bool ok, bytes memory reason, bytes memory expected) internal returns (bool) {
+        if (expected.length == 0) {
+            _expectAcceptance(ok, reason);
+            return true;
+        }
+        _expectRefusal(ok, reason, expected);
         refusedWith[bytes4(expected)] += 1;
         return false;
     }
