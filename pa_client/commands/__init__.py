@@ -3,6 +3,12 @@
 Each module of this package defines ``register(app: typer.Typer) -> None``; `pa_client.cli` calls
 it for every module here (in name order), so adding a command is adding a file. Commands stay
 thin: read options, call `settings_from(ctx)` and the library, print for people.
+
+`pa` imports every module here before it parses its arguments, so a module imports at its top only
+what its options need (typer, rich, the standard library, `pa_client.domain.text`): the library a
+command calls (the chain, the audit, web3, pandas, the web stack) is imported in the command's body,
+where it runs. `pa --help` and `pa node status` then start in a fraction of a second
+(`tests/test_cli_startup.py` checks what `pa --help` imports; `make bench` times it).
 """
 
 from __future__ import annotations
@@ -10,13 +16,16 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
+from pa_client.data_folder import make_private
 from pa_client.domain.text import for_terminal
-from pa_client.settings import Settings, make_private
+
+if TYPE_CHECKING:
+    from pa_client.settings import Settings
 
 __all__ = [
     "CliState",
@@ -53,6 +62,8 @@ class CliState:
 
 def settings_from(ctx: typer.Context, **extra: Any) -> Settings:
     """Settings from the global options, this command's own options (`extra`), env, defaults."""
+    from pa_client.settings import Settings
+
     state = ctx.find_object(CliState)
     overrides = dict(state.overrides) if state is not None else {}
     overrides.update({name: value for name, value in extra.items() if value is not None})

@@ -5,22 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pa_client.audit.rules import AlertThresholds, bill_of_discharge
-from pa_client.audit.run import AuditRun, run_audit
-from pa_client.chain.connection import open_ledger
 from pa_client.commands import console, settings_from
-from pa_client.dev.console import AuditSummary
 from pa_client.domain.text import for_terminal
 from pa_client.errors import ChainError, InputError
-from pa_client.present import write_audit, write_bill
-from pa_client.present.audit_document import audit_document
-from pa_client.settings import Settings
+
+if TYPE_CHECKING:
+    from pa_client.audit.rules import AlertThresholds
+    from pa_client.audit.run import AuditRun
+    from pa_client.settings import Settings
 
 Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")]
 Authorisations = Annotated[
@@ -47,6 +44,11 @@ def _run(
     today: datetime | None,
     thresholds: AlertThresholds,
 ) -> tuple[Settings, AuditRun]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pa_client.audit.run import run_audit
+    from pa_client.chain.connection import open_ledger
+
     settings = settings_from(ctx)
     ledger = open_ledger(settings, signing=False)
     with Progress(
@@ -99,6 +101,10 @@ def audit_command(
 ) -> None:
     """Rebuild every authorisation's record from the logs, prove it complete, check it, and write the
     report. Exits 1 when the logs do not prove the contract's state."""
+    from pa_client.audit.rules import AlertThresholds
+    from pa_client.dev.console import AuditSummary
+    from pa_client.present.audit_document import audit_document
+
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     bad = sorted(set(wanted) - {"json", "html", "xlsx", "csv"})
     if bad:
@@ -126,6 +132,8 @@ def audit_command(
 
 def write_reports(run: AuditRun, reference: str, folder: Path, formats: list[str]) -> dict[str, Path]:
     """The report of one authorisation in the requested formats (audit.json, audit.html, …)."""
+    from pa_client.present import write_audit
+
     return write_audit(run.result, reference, folder, formats, stem="audit")
 
 
@@ -144,6 +152,8 @@ def alerts_command(
     at_block: AtBlock = None,
 ) -> None:
     """List the open alerts, most severe first."""
+    from pa_client.audit.rules import AlertThresholds
+
     _, run = _run(
         ctx, authorisations=authorisations, at_block=at_block, today=at, thresholds=AlertThresholds()
     )
@@ -185,6 +195,9 @@ def bill_command(
 ) -> None:
     """Write the bill of discharge (décompte d'apurement) of the placements whose period for discharge
     ends in the period."""
+    from pa_client.audit.rules import AlertThresholds, bill_of_discharge
+    from pa_client.present import write_bill
+
     if period_end < period_start:
         raise InputError(f"--to {period_end.date()} is before --from {period_start.date()}")
     settings, run = _run(

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pa_client.chain.node import EmbeddedNode
-from pa_client.chain.sender import connect
 from pa_client.commands import console, settings_from
-from pa_client.dev.demo import AUDIT_DAY, REFERENCE, run_demo
 from pa_client.errors import ConfigError
 
 
@@ -17,6 +14,10 @@ def register(app: typer.Typer) -> None:
 
 def demo(ctx: typer.Context) -> None:
     """Start the embedded node, deploy, register the sample authorisation and record sample entries."""
+    from pa_client.chain.node import EmbeddedNode
+    from pa_client.chain.sender import connect
+    from pa_client.dev.demo import AUDIT_DAY, REFERENCE, run_demo
+
     settings = settings_from(ctx)
     if settings.rpc_url is not None:
         raise ConfigError(

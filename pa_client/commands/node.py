@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pa_client.chain.node import EmbeddedNode, NodeStatus
 from pa_client.commands import console, human_size, settings_from
+
+if TYPE_CHECKING:
+    from pa_client.chain.node import NodeStatus
 
 node_app = typer.Typer(
     help="The embedded local chain (Anvil); its state is kept in the data folder.",
@@ -35,6 +37,8 @@ def start(
     ] = None,
 ) -> None:
     """Start the node in the background (nothing to do if it is running)."""
+    from pa_client.chain.node import EmbeddedNode
+
     node = EmbeddedNode(settings_from(ctx, node_port=port))
     was_running = node.status().running
     status = node.start()
@@ -45,6 +49,8 @@ def start(
 @node_app.command()
 def stop(ctx: typer.Context) -> None:
     """Stop the node; Anvil saves the chain to the state file first."""
+    from pa_client.chain.node import EmbeddedNode
+
     settings = settings_from(ctx)
     node = EmbeddedNode(settings)
     persists = node.status().persists  # as the node was started, whatever this command's settings
@@ -62,6 +68,8 @@ def stop(ctx: typer.Context) -> None:
 @node_app.command()
 def status(ctx: typer.Context) -> None:
     """Show whether the node runs, where, and how big its chain is."""
+    from pa_client.chain.node import EmbeddedNode
+
     st = EmbeddedNode(settings_from(ctx)).status()
     rows: list[tuple[str, str]] = []
     answering = "" if st.chain_id is not None or not st.running else " (not answering)"

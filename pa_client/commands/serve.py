@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from pa_client.audit.rules import AlertThresholds
 from pa_client.commands import console, settings_from
 from pa_client.errors import AccountError, InputError
 
@@ -97,6 +96,7 @@ def serve(
     """Serve the dashboard (pages with live updates) and the HTTP API (OpenAPI at /openapi.json)."""
     if ctx.invoked_subcommand is not None:
         return
+    from pa_client.audit.rules import AlertThresholds
     from pa_client.web import WebConfig, create_app
     from pa_client.web.server import Server
 

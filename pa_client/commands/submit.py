@@ -8,16 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pa_client.chain.connection import open_ledger
 from pa_client.commands import console, err_console, settings_from
 from pa_client.errors import InputError
-from pa_client.records.entries_file import LIMITS, read_entries
-from pa_client.records.rejects import write_rejects
-from pa_client.submission.service import file_items
-from pa_client.submission.service import submit as submit_items
-from pa_client.submission.submitter import DEFAULT_BATCH_SIZE, SIMULATION_WINDOW
+from pa_client.submission.sizes import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, SIMULATION_WINDOW
 
 
 class OnError(enum.StrEnum):
@@ -44,11 +38,19 @@ def submit(
         ),
     ] = OnError.STOP,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, max=2000, help="Entries per transaction.")
+        int, typer.Option("--batch-size", min=1, max=MAX_BATCH_SIZE, help="Entries per transaction.")
     ] = DEFAULT_BATCH_SIZE,
 ) -> None:
     """Validate a file of entries, simulate it on the ledger, then record it (resumable: a re-run
     records only what is missing)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pa_client.chain.connection import open_ledger
+    from pa_client.records.entries_file import LIMITS, read_entries
+    from pa_client.records.rejects import write_rejects
+    from pa_client.submission.service import file_items
+    from pa_client.submission.service import submit as submit_items
+
     skip = on_error is OnError.SKIP
     # A dry run simulates one window of entries at most: a larger file is refused while it is read,
     # not after it was read and checked whole (a 1.29 M-row file took 176 s and 6.2 GB to be refused).
