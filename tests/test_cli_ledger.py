@@ -144,11 +144,20 @@ def test_extend_records_a_deadline_extension(pa: Pa) -> None:
     assert broker.chain_of(REFERENCE)[0] == 2
 
 
-def test_demo_is_idempotent_and_says_what_it_did(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_is_idempotent_and_says_what_it_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     data_dir = tmp_path / "demo"
+    # As `make demo` runs it: the checkout's .venv, not activated, from the repository root.
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
     try:
         assert main(["--data-dir", str(data_dir), "demo"]) == 0
         first = capsys.readouterr().out
+        last = first.splitlines()[-2:]
+        assert last[0].endswith("stop it with './pa node stop'.")
+        assert last[1].startswith("pa is not on your PATH") and "'./pa alerts --at 2019-04-01'" in last[1]
+        assert last[1].endswith("or first '. .venv/bin/activate'")
         assert "customs registered authorisation FRIPO000000000042" in first
         assert "the broker submitted season-bourges-2019.csv: 178 recorded" in first
         assert "180 entries recorded now, 0 already there" in first

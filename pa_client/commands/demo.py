@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import typer
 
 from pa_client.commands import console, settings_from
@@ -37,7 +41,29 @@ def demo(ctx: typer.Context) -> None:
     console.print("Reports:", markup=False)
     for kind, path in report.reports.items():
         console.print(f"  {kind:<9} {path}", markup=False)
+    pa = pa_command()
     console.print(
-        "Open the HTML report in a browser. The node keeps running: stop it with 'pa node stop'.",
+        f"Open the HTML report in a browser. The node keeps running: stop it with '{pa} node stop'.",
         markup=False,
     )
+    if pa != "pa":
+        console.print(
+            f"pa is not on your PATH (it is in {Path(sys.prefix) / 'bin'}): run it as {pa} from the "
+            f"repository, e.g. '{pa} alerts --at {AUDIT_DAY.isoformat()}', or first '. .venv/bin/activate'",
+            markup=False,
+        )
+
+
+def pa_command() -> str:
+    """How to type `pa` in the shell that ran this one: `pa` in an active venv or wherever `pa` was
+    installed on PATH; `./pa` (the checkout's launcher, relative to the current folder) when this runs
+    from a checkout's `.venv` that is not active, as `make demo` does."""
+    if os.environ.get("VIRTUAL_ENV") == sys.prefix or sys.prefix == sys.base_prefix:
+        return "pa"
+    launcher = Path(__file__).resolve().parents[2] / "pa"
+    if not launcher.is_file() or Path(sys.prefix).resolve() != launcher.parent / ".venv":
+        return "pa"
+    try:
+        return f"./{launcher.relative_to(Path.cwd().resolve())}"
+    except ValueError:
+        return str(launcher)
