@@ -11,14 +11,14 @@ from typing import Annotated
 
 import typer
 
-from pa_client.commands import CliState, register_all
+from pa_client.commands import CliState, PaTyper, register_all
 from pa_client.data_folder import PRIVATE_UMASK, default_data_dir
 from pa_client.domain.text import for_terminal
 from pa_client.errors import PaClientError, ProblemsError
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
+app = PaTyper(
     name="pa",
     help="Inward processing records on a shared ledger: node, deployment, submission, audit.",
     no_args_is_help=True,
@@ -74,7 +74,11 @@ def _root(
     verbose: Annotated[
         int,
         typer.Option(
-            "-v", "--verbose", count=True, show_default=False, help="More output: -v progress, -vv debug."
+            "-v",
+            "--verbose",
+            count=True,
+            show_default=False,
+            help="Say more: -v what is being done, -vv the details for debugging.",
         ),
     ] = 0,
     _show_version: Annotated[

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from pa_client.commands import console, settings_from
+from pa_client.commands import AtBlock, DeadlineDays, LateHours, console, settings_from
 from pa_client.domain.text import for_terminal
 from pa_client.errors import ChainError, InputError
 
@@ -19,13 +19,14 @@ if TYPE_CHECKING:
     from pa_client.audit.run import AuditRun
     from pa_client.settings import Settings
 
-Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")]
 Authorisations = Annotated[
     list[str] | None,
-    typer.Option("--authorisation", "-a", help="Audit only this authorisation (repeat for several)."),
-]
-AtBlock = Annotated[
-    int | None, typer.Option("--at-block", min=0, help="Audit the ledger as it was at this block.")
+    typer.Option(
+        "--authorisation",
+        "-a",
+        metavar="REFERENCE",
+        help="Only this authorisation, e.g. FRIPO000000000042 (repeat the option for several).",
+    ),
 ]
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -87,17 +88,21 @@ def audit_command(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for the reports (default: DATA_DIR/reports).")
+        Path | None,
+        typer.Option(
+            "--out", metavar="DIR", help="Write the reports in this folder (default: DATA_DIR/reports)."
+        ),
     ] = None,
     formats: Annotated[
-        str, typer.Option("--format", help="Comma-separated: json, html, xlsx, csv.")
+        str,
+        typer.Option(
+            "--format",
+            metavar="FORMATS",
+            help="The reports to write, comma-separated: json, html, xlsx, csv.",
+        ),
     ] = "json,html",
-    deadline_days: Annotated[
-        int, typer.Option(min=0, help="Alert when a deadline is this near (days).")
-    ] = 30,
-    late_hours: Annotated[
-        int, typer.Option(min=0, help="Alert when a record arrives this late (hours).")
-    ] = 72,
+    deadline_days: DeadlineDays = 30,
+    late_hours: LateHours = 72,
 ) -> None:
     """Rebuild every authorisation's record from the logs, prove it complete, check it, and write the
     report. Exits 1 when the logs do not prove the contract's state."""
@@ -146,7 +151,7 @@ def alerts_command(
             "--at",
             formats=["%Y-%m-%d"],
             metavar="YYYY-MM-DD",
-            help="Alerts open on this day (default: today's block).",
+            help="List the alerts open on this day (default: the latest block's day).",
         ),
     ] = None,
     at_block: AtBlock = None,
@@ -179,7 +184,9 @@ def _shown(text: str) -> str:
 
 def bill_command(
     ctx: typer.Context,
-    reference: Annotated[str, typer.Argument(help="Authorisation reference.")],
+    reference: Annotated[
+        str, typer.Argument(metavar="REFERENCE", help="The authorisation, e.g. FRIPO000000000042.")
+    ],
     period_start: Annotated[
         datetime,
         typer.Option("--from", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="First day of the period."),
@@ -189,7 +196,12 @@ def bill_command(
         typer.Option("--to", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="Last day of the period."),
     ],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder (default: DATA_DIR/reports/REFERENCE).")
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Write the bill in this folder (default: DATA_DIR/reports/REFERENCE).",
+        ),
     ] = None,
     at_block: AtBlock = None,
 ) -> None:

@@ -9,14 +9,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pa_client.commands import console, settings_from
+from pa_client.commands import PaTyper, console, settings_from
 
 if TYPE_CHECKING:
     from pa_client.chain.ledger import LedgerClient
     from pa_client.chain.sender import Sent
 
-Reference = Annotated[str, typer.Argument(help="Authorisation reference, e.g. FRIPO000000000042.")]
-Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the ledger's logs).")]
+Reference = Annotated[
+    str, typer.Argument(metavar="REFERENCE", help="The authorisation, e.g. FRIPO000000000042.")
+]
+Reason = Annotated[
+    str, typer.Option("--reason", metavar="TEXT", help="Why, in a few words (kept in the ledger's logs).")
+]
+Address = Annotated[str, typer.Argument(metavar="ADDRESS", help="The account's address (0x…).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -62,7 +67,10 @@ def deploy_command(ctx: typer.Context) -> None:
 
 def authorise(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Authorisation file (TOML, see docs/authorisation-file.md).")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="The authorisation file (TOML, see docs/authorisation-file.md)."),
+    ],
 ) -> None:
     """Register an authorisation, or amend it when already registered (customs)."""
     from pa_client.records.authorisation_file import load_authorisation
@@ -92,18 +100,31 @@ def revoke(ctx: typer.Context, reference: Reference, reason: Reason) -> None:
 def extend(
     ctx: typer.Context,
     reference: Reference,
-    placement: Annotated[str, typer.Argument(help="entry_ref of the placement whose deadline moves.")],
+    placement: Annotated[
+        str,
+        typer.Argument(metavar="PLACEMENT", help="The entry_ref of the placement whose deadline moves."),
+    ],
     until: Annotated[
-        datetime, typer.Option("--until", formats=["%Y-%m-%d"], help="New deadline (YYYY-MM-DD).")
+        datetime,
+        typer.Option("--until", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="The new deadline."),
     ],
     reason: Reason,
     entry_ref: Annotated[
         str | None,
-        typer.Option("--entry-ref", help="Reference of this decision (default: EXT-<placement>-<date>)."),
+        typer.Option(
+            "--entry-ref",
+            metavar="REF",
+            help="The reference of this decision (default: EXT-PLACEMENT-YYYY-MM-DD, the new deadline).",
+        ),
     ] = None,
     decided: Annotated[
         datetime | None,
-        typer.Option("--decided", formats=["%Y-%m-%d"], help="Date of the decision (default: today)."),
+        typer.Option(
+            "--decided",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="When it was decided (default: today).",
+        ),
     ] = None,
 ) -> None:
     """Extend a placement's period for discharge (customs; UCC art. 257(2))."""
@@ -125,8 +146,12 @@ def extend(
 def appoint(
     ctx: typer.Context,
     reference: Reference,
-    declarant: Annotated[str, typer.Argument(help="The declarant's account address (0x…).")],
-    remove: Annotated[bool, typer.Option("--remove", help="Remove the declarant instead.")] = False,
+    declarant: Annotated[
+        str, typer.Argument(metavar="ADDRESS", help="The declarant's account address (0x…).")
+    ],
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Remove this declarant instead of appointing it.")
+    ] = False,
 ) -> None:
     """Appoint a declarant (customs broker) for an authorisation, or remove one (holder)."""
     ledger = _ledger(ctx)
@@ -138,22 +163,16 @@ def appoint(
         _done(f"appointed declarant {declarant} for {reference}", ledger.appoint(reference, declarant))
 
 
-customs_app = typer.Typer(
-    help="Grant or revoke the customs role (customs administrators).", no_args_is_help=True
-)
+customs_app = PaTyper(help="Grant or revoke the customs role (customs administrators).", no_args_is_help=True)
 
 
 @customs_app.command("grant")
-def grant_customs(
-    ctx: typer.Context, account: Annotated[str, typer.Argument(help="Account address (0x…).")]
-) -> None:
+def grant_customs(ctx: typer.Context, account: Address) -> None:
     """Give an account the customs role."""
     _done(f"granted the customs role to {account}", _ledger(ctx).grant_customs(account))
 
 
 @customs_app.command("revoke")
-def revoke_customs(
-    ctx: typer.Context, account: Annotated[str, typer.Argument(help="Account address (0x…).")]
-) -> None:
+def revoke_customs(ctx: typer.Context, account: Address) -> None:
     """Take the customs role away from an account."""
     _done(f"revoked the customs role of {account}", _ledger(ctx).revoke_customs(account))

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pa_client.commands import console, settings_from
+from pa_client.commands import AtBlock, console, settings_from
 from pa_client.errors import ChainError
 
 if TYPE_CHECKING:
@@ -24,11 +24,10 @@ def _chain(chain: Chain, counted: str = "records") -> str:
 
 def compare_command(
     ctx: typer.Context,
-    other_url: Annotated[str, typer.Argument(metavar="OTHER_RPC_URL", help="Another party's node.")],
-    at_block: Annotated[
-        int | None,
-        typer.Option("--at-block", min=0, help="Compare at this block (default: the audited one)."),
-    ] = None,
+    other_url: Annotated[
+        str, typer.Argument(metavar="OTHER_RPC_URL", help="The JSON-RPC URL of another party's node.")
+    ],
+    at_block: AtBlock = None,
 ) -> None:
     """Compare this node with another party's: the block's hash, the registry's event count and rolling
     hash, and every authorisation's record count and rolling hash must be equal (a node hiding records from its own party is caught here, not by

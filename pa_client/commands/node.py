@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pa_client.commands import console, human_size, settings_from
+from pa_client.commands import PaTyper, console, human_size, settings_from, within
 
 if TYPE_CHECKING:
     from pa_client.chain.node import NodeStatus
 
-node_app = typer.Typer(
+node_app = PaTyper(
     help="The embedded local chain (Anvil); its state is kept in the data folder.",
     no_args_is_help=True,
 )
@@ -30,9 +30,8 @@ def start(
         typer.Option(
             "--port",
             metavar="PORT",
-            min=1,
-            max=65535,
-            help="Port on 127.0.0.1 (env PA_NODE_PORT; default: a free port).",
+            callback=within(1, 65535),
+            help="Listen on this port of 127.0.0.1, 1 to 65535 (env PA_NODE_PORT; default: a free port).",
         ),
     ] = None,
 ) -> None:
