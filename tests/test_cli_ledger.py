@@ -189,3 +189,46 @@ def test_the_data_folder_and_what_pa_writes_in_it_are_its_users_only(pa: Pa) -> 
     written = sorted(pa.data_dir.rglob("*"))
     assert any(p.name == "web.sqlite3" for p in written) and any(p.suffix == ".json" for p in written)
     assert [(str(p), oct(stat.S_IMODE(p.stat().st_mode))) for p in written if p.stat().st_mode & 0o077] == []
+
+
+def test_pa_alerts_filters_by_severity_kind_and_authorisation_and_counts_each_kind(pa: Pa) -> None:
+    pa("deploy", account="customs")
+    pa("authorise", str(EXAMPLES / "authorisation-bourges.toml"), account="customs")
+    pa("appoint", REFERENCE, BROKER, account="holder")
+    code, _, err = pa("submit", str(EXAMPLES / "season-bourges-2019.csv"), account="broker")
+    assert code == 0, err
+    code, out, err = pa("alerts", "--at", "2019-10-05")
+    assert code == 0, err
+    *lines, total = out.strip().splitlines()  # (the progress bar's line first)
+    assert all(line.split()[0] in ("critical", "warning", "info") for line in lines)
+    assert total.startswith(f"{len(lines)} open alerts as of 2019-10-05: ")
+    counted: dict[str, int] = {}
+    for part in total.split(": ", 1)[1].split(", "):
+        number, kind = part.split(" ", 1)
+        counted[kind] = int(number)
+    assert sum(counted.values()) == len(lines)
+    assert {"overdue", "yield_deviation", "bill_due"} <= set(counted)
+    # No empty field, no date said twice: the message names what it is about and when.
+    [bill] = [line for line in lines if " bill_due " in line]
+    assert f"{REFERENCE}  bill of discharge due by 2019-10-30," in bill and bill.count("2019-10-30") == 1
+    [deviation] = [line for line in lines if " yield_deviation " in line]
+    assert "processing MIC-TR-2019-0023: 40.5 kg of 4006 10 00 went in" in deviation
+    assert "35.7 kg by the authorised rates of yield, 11.8519 % less (tolerance 2 %)" in deviation
+
+    code, out, _ = pa(
+        "alerts", "--at", "2019-10-05", "--severity", "warning", "--kind", "yield_deviation,bill_due"
+    )
+    *lines, total = out.strip().splitlines()  # (the progress bar's line first)
+    assert code == 0 and len(lines) == 2
+    assert (
+        total == f"2 of {sum(counted.values())} open alerts as of 2019-10-05: 1 yield_deviation, 1 bill_due"
+    )
+    code, out, _ = pa("alerts", "--at", "2019-10-05", "--severity", "critical", "-a", REFERENCE)
+    assert code == 0 and all(line.startswith("critical") for line in out.strip().splitlines()[:-1])
+    code, _, err = pa("alerts", "--kind", "late")
+    assert (code, err) == (
+        1,
+        "error: --kind late is not one of deadline_near, overdue, yield_deviation, late_record, bill_due, integrity\n",
+    )
+    code, _, err = pa("alerts", "-a", "FRIPO000000000099")
+    assert code == 1 and "no authorisation FRIPO000000000099" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -155,27 +156,67 @@ def alerts_command(
         ),
     ] = None,
     at_block: AtBlock = None,
+    severities: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--severity",
+            metavar="SEVERITY",
+            help="Only the alerts of this severity: critical, warning or info (repeat, or separate by commas).",
+        ),
+    ] = None,
+    kinds: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            metavar="KIND",
+            help="Only the alerts of this kind: deadline_near, overdue, yield_deviation, late_record, bill_due "
+            "or integrity (repeat, or separate by commas).",
+        ),
+    ] = None,
 ) -> None:
-    """List the open alerts, most severe first."""
+    """List the open alerts, most severe first, then how many of each kind."""
     from pa_client.audit.rules import AlertThresholds
+    from pa_client.audit.rules.alerts import KINDS, SEVERITIES
 
+    wanted_severities = _choices("--severity", severities, SEVERITIES)
+    wanted_kinds = _choices("--kind", kinds, KINDS)
     _, run = _run(
         ctx, authorisations=authorisations, at_block=at_block, today=at, thresholds=AlertThresholds()
     )
-    alerts = run.result.alerts
-    if alerts.empty:
-        console.print("no open alerts", markup=False)
+    rows = [
+        row
+        for row in run.result.alerts.to_dict("records")
+        if (not wanted_severities or row["severity"] in wanted_severities)
+        and (not wanted_kinds or row["kind"] in wanted_kinds)
+    ]
+    day = run.result.today.isoformat()
+    if not rows:
+        console.print(
+            f"no open alerts as of {day}" + (" of that kind" if severities or kinds else ""), markup=False
+        )
         return
-    for row in alerts.to_dict("records"):
+    for row in rows:
         # Record text is a declarant's: neither an escape sequence nor rich markup ("[red]") in it acts.
-        subject = _shown(row["entry_ref"] or row["lot"] or "")
-        due = f" (due {row['due']})" if row["due"] else ""
+        # Each message names its placement, processing or discharge, and its date where it has one.
         console.print(
             f"[{SEVERITY_STYLE.get(row['severity'], '')}]{row['severity']:<8}[/] {row['kind']:<16} "
-            f"{_shown(row['authorisation'])}  {subject}: {_shown(row['message'])}{due}",
+            f"{_shown(row['authorisation'])}  {_shown(row['message'])}",
             highlight=False,
         )
-    console.print(f"{len(alerts):,} open alerts as of {run.result.today.isoformat()}", markup=False)
+    counted = Counter(row["kind"] for row in rows)
+    per_kind = ", ".join(f"{counted[kind]:,} {kind}" for kind in KINDS if counted[kind])
+    total = len(run.result.alerts)
+    shown = f"{len(rows):,} of {total:,}" if len(rows) != total else f"{total:,}"
+    console.print(f"{shown} open alert{'s' if total != 1 else ''} as of {day}: {per_kind}", markup=False)
+
+
+def _choices(option: str, given: list[str] | None, allowed: tuple[str, ...]) -> set[str]:
+    """The values of a repeatable option that also takes commas; an InputError names a wrong one."""
+    values = {value.strip().lower() for item in given or () for value in item.split(",") if value.strip()}
+    wrong = sorted(values - set(allowed))
+    if wrong:
+        raise InputError(f"{option} {', '.join(wrong)} is not one of {', '.join(allowed)}")
+    return values
 
 
 def _shown(text: str) -> str:
