@@ -3,9 +3,11 @@ through the command line, against the real chain."""
 
 from __future__ import annotations
 
+import socket
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from support import factories
@@ -13,8 +15,9 @@ from support.chain import AnvilNode
 
 from pa_client.chain.connection import open_ledger
 from pa_client.chain.ledger import LedgerClient, Status
-from pa_client.chain.node import EmbeddedNode
+from pa_client.chain.node import EmbeddedNode, free_port
 from pa_client.cli import main
+from pa_client.dev import console as console_helpers
 from pa_client.dev.demo import REFERENCE
 from pa_client.settings import Settings
 
@@ -151,9 +154,14 @@ def test_demo_is_idempotent_and_says_what_it_did(
     # As `make demo` runs it: the checkout's .venv, not activated, from the repository root.
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    # Ape's port stands for 8645, which this test must not take from a developer's node.
+    monkeypatch.setattr(console_helpers, "APE_PORT", free_port())
     try:
         assert main(["--data-dir", str(data_dir), "demo"]) == 0
         first = capsys.readouterr().out
+        assert (
+            f"embedded node at http://127.0.0.1:{console_helpers.APE_PORT} " in first
+        )  # ape console finds it
         last = first.splitlines()[-2:]
         assert last[0].endswith("stop it with './pa node stop'.")
         assert last[1].startswith("pa is not on your PATH") and "'./pa alerts --at 2019-04-01'" in last[1]
@@ -232,3 +240,25 @@ def test_pa_alerts_filters_by_severity_kind_and_authorisation_and_counts_each_ki
     )
     code, _, err = pa("alerts", "-a", "FRIPO000000000099")
     assert code == 1 and "no authorisation FRIPO000000000099" in err
+
+
+def test_the_demos_node_goes_where_ape_console_looks_or_says_how_to_point_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    monkeypatch.setattr(console_helpers, "APE_PORT", taken.getsockname()[1])
+    settings = Settings(data_dir=tmp_path / "data")
+    try:
+        url = console_helpers.embedded_node_for_ape(settings)  # Ape's port is taken: a free one
+        assert urlsplit(url).port not in (None, console_helpers.APE_PORT)
+        assert console_helpers.embedded_node_for_ape(settings) == url  # running: where it runs
+        assert console_helpers.ape_console_hint(url) == (
+            f"ape console looks for the node at http://127.0.0.1:{console_helpers.APE_PORT}: point it at this "
+            f"one with 'export APE_FOUNDRY_HOST={url}' (ape run scripts find it themselves)"
+        )
+        assert console_helpers.ape_console_hint(f"http://127.0.0.1:{console_helpers.APE_PORT}") is None
+    finally:
+        EmbeddedNode(settings).stop()
+        taken.close()

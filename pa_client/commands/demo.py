@@ -18,8 +18,8 @@ def register(app: typer.Typer) -> None:
 
 def demo(ctx: typer.Context) -> None:
     """Start the embedded node, deploy, register the sample authorisation and record sample entries."""
-    from pa_client.chain.node import EmbeddedNode
     from pa_client.chain.sender import connect
+    from pa_client.dev.console import ape_console_hint, embedded_node_for_ape
     from pa_client.dev.demo import AUDIT_DAY, REFERENCE, run_demo
 
     settings = settings_from(ctx)
@@ -27,8 +27,7 @@ def demo(ctx: typer.Context) -> None:
         raise ConfigError(
             "the demo runs on the embedded node with development accounts: drop --rpc-url / PA_RPC_URL"
         )
-    node = EmbeddedNode(settings)
-    rpc_url = node.ensure_running()
+    rpc_url = embedded_node_for_ape(settings)
     console.print(f"embedded node at {rpc_url} (data in {settings.data_dir})", markup=False)
     report = run_demo(settings, connect(rpc_url), say=lambda line: console.print(f"- {line}", markup=False))
     console.print(
@@ -46,6 +45,9 @@ def demo(ctx: typer.Context) -> None:
         f"Open the HTML report in a browser. The node keeps running: stop it with '{pa} node stop'.",
         markup=False,
     )
+    hint = ape_console_hint(rpc_url)
+    if hint is not None:
+        console.print(hint, markup=False)
     if pa != "pa":
         console.print(
             f"pa is not on your PATH (it is in {Path(sys.prefix) / 'bin'}): run it as {pa} from the "
