@@ -6,21 +6,19 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pa_client.chain.transport import redact_urls
-from pa_client.commands import CliState, register_all
+from pa_client.commands import CliState, PaTyper, register_all
+from pa_client.data_folder import PRIVATE_UMASK, default_data_dir
 from pa_client.domain.text import for_terminal
 from pa_client.errors import PaClientError, ProblemsError
-from pa_client.settings import PRIVATE_UMASK, default_data_dir
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
+app = PaTyper(
     name="pa",
     help="Inward processing records on a shared ledger: node, deployment, submission, audit.",
     no_args_is_help=True,
@@ -32,6 +30,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from importlib.metadata import PackageNotFoundError, version
+
         try:
             shown = version("pa-ledger")
         except PackageNotFoundError:
@@ -74,7 +74,11 @@ def _root(
     verbose: Annotated[
         int,
         typer.Option(
-            "-v", "--verbose", count=True, show_default=False, help="More output: -v progress, -vv debug."
+            "-v",
+            "--verbose",
+            count=True,
+            show_default=False,
+            help="Say more: -v what is being done, -vv the details for debugging.",
         ),
     ] = 0,
     _show_version: Annotated[
@@ -96,6 +100,8 @@ class _StderrHandler(logging.Handler):
     """Writes to the current sys.stderr (captured streams in tests change it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        from pa_client.chain.transport import redact_urls
+
         try:
             sys.stderr.write(for_terminal(redact_urls(self.format(record)), lines=True) + "\n")
         except Exception:
@@ -149,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _shown(message: str) -> str:
     """One line even if a message (e.g. from a library) carries newlines; no escape sequence from
     record text in it, no password of a URL."""
+    from pa_client.chain.transport import redact_urls
+
     return for_terminal(redact_urls(" ".join(message.split())))
 
 

@@ -9,11 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from pa_client.data_folder import APP_NAME as APP_NAME
+from pa_client.data_folder import PRIVATE_UMASK as PRIVATE_UMASK
+from pa_client.data_folder import default_data_dir as default_data_dir
+from pa_client.data_folder import make_private as make_private
 from pa_client.errors import ConfigError
 
 __all__ = ["ENV_VARS", "PRIVATE_UMASK", "Settings", "default_anvil_path", "default_data_dir", "make_private"]
-
-APP_NAME = "pa-ledger"
 
 # Field name -> environment variable; the one list used by `Settings.load` and the docs.
 ENV_VARS: dict[str, str] = {
@@ -32,30 +34,6 @@ ENV_VARS: dict[str, str] = {
     "node_recent_states": "PA_NODE_RECENT_STATES",
     "node_persist": "PA_NODE_PERSIST",
 }
-
-
-def default_data_dir() -> Path:
-    """`$XDG_DATA_HOME/pa-ledger`, else `~/.local/share/pa-ledger`."""
-    xdg = os.environ.get("XDG_DATA_HOME", "")
-    # The XDG spec says relative paths in these variables are invalid and must be ignored.
-    if xdg and Path(xdg).is_absolute():
-        return Path(xdg) / APP_NAME
-    return Path.home() / ".local" / "share" / APP_NAME
-
-
-PRIVATE_UMASK = 0o077
-"""What `pa` creates is its user's only: folders 0700, files 0600 (the keystores' rule)."""
-
-
-def make_private(folder: Path) -> Path:
-    """Creates `folder` (and its parents) readable by its owner only, or takes the group's and others'
-    access away from an existing one: the data folder holds the sessions, tokens and webhook secrets
-    of `pa serve`, the journal and the audit index, which are its user's."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    status = folder.stat()
-    if status.st_mode & 0o077 and status.st_uid == os.getuid():
-        folder.chmod(0o700)
-    return folder
 
 
 def default_anvil_path() -> Path:

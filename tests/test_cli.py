@@ -100,3 +100,47 @@ def test_console_script_across_processes(tmp_path: Path) -> None:
     assert failed.returncode == 1
     assert failed.stderr.startswith("error: anvil not found at '/nonexistent/anvil'")
     assert failed.stderr.count("\n") == 1
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_launcher_runs_the_checkouts_pa_from_anywhere(tmp_path: Path) -> None:
+    """`./pa` at the repository root is `.venv/bin/pa` without activating the venv (README)."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # no .venv/bin on it, no VIRTUAL_ENV
+    here = subprocess.run(
+        ["./pa", "--version"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert here.returncode == 0 and here.stdout.startswith("pa "), here.stderr
+    elsewhere = subprocess.run(
+        [str(ROOT / "pa"), "--data-dir", str(tmp_path / "data"), "node", "status"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert elsewhere.returncode == 0 and "running" in elsewhere.stdout, elsewhere.stderr
+
+
+def test_the_launcher_without_a_venv_says_what_to_run(tmp_path: Path) -> None:
+    (tmp_path / "pa").write_bytes((ROOT / "pa").read_bytes())
+    (tmp_path / "pa").chmod(0o755)
+    done = subprocess.run([str(tmp_path / "pa"), "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 1 and done.stdout == ""
+    assert (
+        done.stderr
+        == f"error: {tmp_path}/.venv/bin/pa is not there yet: run 'make setup' (or 'make demo') first\n"
+    )
+
+
+def test_how_the_demo_names_pa(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pa_client.commands.demo import pa_command
+
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.chdir(ROOT)
+    assert pa_command() == "./pa"  # the checkout's venv, not active: the launcher
+    monkeypatch.chdir(tmp_path)
+    assert pa_command() == str(ROOT / "pa")
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
+    assert pa_command() == "pa"  # activated: pa is on PATH

@@ -3,9 +3,11 @@ through the command line, against the real chain."""
 
 from __future__ import annotations
 
+import socket
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from support import factories
@@ -13,8 +15,9 @@ from support.chain import AnvilNode
 
 from pa_client.chain.connection import open_ledger
 from pa_client.chain.ledger import LedgerClient, Status
-from pa_client.chain.node import EmbeddedNode
+from pa_client.chain.node import EmbeddedNode, free_port
 from pa_client.cli import main
+from pa_client.dev import console as console_helpers
 from pa_client.dev.demo import REFERENCE
 from pa_client.settings import Settings
 
@@ -144,11 +147,25 @@ def test_extend_records_a_deadline_extension(pa: Pa) -> None:
     assert broker.chain_of(REFERENCE)[0] == 2
 
 
-def test_demo_is_idempotent_and_says_what_it_did(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_is_idempotent_and_says_what_it_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     data_dir = tmp_path / "demo"
+    # As `make demo` runs it: the checkout's .venv, not activated, from the repository root.
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    # Ape's port stands for 8645, which this test must not take from a developer's node.
+    monkeypatch.setattr(console_helpers, "APE_PORT", free_port())
     try:
         assert main(["--data-dir", str(data_dir), "demo"]) == 0
         first = capsys.readouterr().out
+        assert (
+            f"embedded node at http://127.0.0.1:{console_helpers.APE_PORT} " in first
+        )  # ape console finds it
+        last = first.splitlines()[-2:]
+        assert last[0].endswith("stop it with './pa node stop'.")
+        assert last[1].startswith("pa is not on your PATH") and "'./pa alerts --at 2019-04-01'" in last[1]
+        assert last[1].endswith("or first '. .venv/bin/activate'")
         assert "customs registered authorisation FRIPO000000000042" in first
         assert "the broker submitted season-bourges-2019.csv: 178 recorded" in first
         assert "180 entries recorded now, 0 already there" in first
@@ -193,8 +210,8 @@ def test_bill_lodged_on_the_ledger_ends_its_overdue_alert(pa: Pa) -> None:
     broker.record(factories.placement(REFERENCE, "IM-1", "LOT-1", when=factories.WHEN.replace(year=2019)))
     code, out, _ = pa("alerts", account="customs")
     assert code == 0
-    [overdue] = [line for line in out.splitlines() if "bill_overdue" in line]
-    assert overdue.startswith("critical") and "IM-1" in overdue and "is not lodged" in overdue
+    [overdue] = [line for line in out.splitlines() if " bill_overdue " in line]
+    assert overdue.startswith("critical") and "IM-1" in overdue and "bill of discharge not lodged" in overdue
     span = ["--from", "2019-01-01", "--to", "2021-12-31"]
     code, _, err = pa("bill", REFERENCE, *span, "--lodge", account="stranger")
     assert code == 1 and err.count("\n") == 1
@@ -207,11 +224,80 @@ def test_bill_lodged_on_the_ledger_ends_its_overdue_alert(pa: Pa) -> None:
     assert broker.entry_state(REFERENCE, entry_ref).kind == "bill"
     sequence = broker.chain_of(REFERENCE)[0]
     code, out, _ = pa("alerts", account="customs")
-    assert "bill_overdue" not in out and "bill_outdated" not in out
+    assert " bill_overdue " not in out and " bill_outdated " not in out
     code, out, _ = pa("bill", REFERENCE, *span, "--lodge", account="broker")
     assert code == 0 and f"already lodged as {entry_ref}" in out
     assert broker.chain_of(REFERENCE)[0] == sequence  # nothing sent
     broker.record(factories.correction(REFERENCE, "C-1", "IM-1"))
     code, out, _ = pa("alerts", account="customs")
-    [outdated] = [line for line in out.splitlines() if "bill_outdated" in line]
+    [outdated] = [line for line in out.splitlines() if " bill_outdated " in line]
     assert outdated.startswith("warning") and entry_ref in outdated
+
+
+def test_pa_alerts_filters_by_severity_kind_and_authorisation_and_counts_each_kind(pa: Pa) -> None:
+    pa("deploy", account="customs")
+    pa("authorise", str(EXAMPLES / "authorisation-bourges.toml"), account="customs")
+    pa("appoint", REFERENCE, BROKER, account="holder")
+    code, _, err = pa("submit", str(EXAMPLES / "season-bourges-2019.csv"), account="broker")
+    assert code == 0, err
+    code, out, err = pa("alerts", "--at", "2019-10-05")
+    assert code == 0, err
+    *lines, total = out.strip().splitlines()  # (the progress bar's line first)
+    assert all(line.split()[0] in ("critical", "warning", "info") for line in lines)
+    assert total.startswith(f"{len(lines)} open alerts as of 2019-10-05: ")
+    counted: dict[str, int] = {}
+    for part in total.split(": ", 1)[1].split(", "):
+        number, kind = part.split(" ", 1)
+        counted[kind] = int(number)
+    assert sum(counted.values()) == len(lines)
+    assert {"overdue", "yield_deviation", "bill_due"} <= set(counted)
+    # No empty field, no date said twice: the message names what it is about and when.
+    [bill] = [line for line in lines if " bill_due " in line]
+    assert (
+        f"{REFERENCE}  bill of discharge due by 2019-10-30 (in 25 days)," in bill
+        and bill.count("2019-10-30") == 1
+    )
+    [deviation] = [line for line in lines if " yield_deviation " in line]
+    assert "processing MIC-TR-2019-0023: 40.5 kg of 4006 10 00 went in" in deviation
+    assert "35.7 kg by the authorised rates of yield, 11.8519 % less (tolerance 2 %)" in deviation
+
+    code, out, _ = pa(
+        "alerts", "--at", "2019-10-05", "--severity", "warning", "--kind", "yield_deviation,bill_due"
+    )
+    *lines, total = out.strip().splitlines()  # (the progress bar's line first)
+    assert code == 0 and len(lines) == 2
+    assert (
+        total == f"2 of {sum(counted.values())} open alerts as of 2019-10-05: 1 yield_deviation, 1 bill_due"
+    )
+    code, out, _ = pa("alerts", "--at", "2019-10-05", "--severity", "critical", "-a", REFERENCE)
+    assert code == 0 and all(line.startswith("critical") for line in out.strip().splitlines()[:-1])
+    code, _, err = pa("alerts", "--kind", "late")
+    assert (code, err) == (
+        1,
+        "error: --kind late is not one of deadline_near, overdue, yield_deviation, late_record, bill_due, "
+        "bill_overdue, bill_outdated, integrity\n",
+    )
+    code, _, err = pa("alerts", "-a", "FRIPO000000000099")
+    assert code == 1 and "no authorisation FRIPO000000000099" in err
+
+
+def test_the_demos_node_goes_where_ape_console_looks_or_says_how_to_point_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    monkeypatch.setattr(console_helpers, "APE_PORT", taken.getsockname()[1])
+    settings = Settings(data_dir=tmp_path / "data")
+    try:
+        url = console_helpers.embedded_node_for_ape(settings)  # Ape's port is taken: a free one
+        assert urlsplit(url).port not in (None, console_helpers.APE_PORT)
+        assert console_helpers.embedded_node_for_ape(settings) == url  # running: where it runs
+        assert console_helpers.ape_console_hint(url) == (
+            f"ape console looks for the node at http://127.0.0.1:{console_helpers.APE_PORT}: point it at this "
+            f"one with 'export APE_FOUNDRY_HOST={url}' (ape run scripts find it themselves)"
+        )
+        assert console_helpers.ape_console_hint(f"http://127.0.0.1:{console_helpers.APE_PORT}") is None
+    finally:
+        EmbeddedNode(settings).stop()
+        taken.close()

@@ -88,7 +88,7 @@ def _run(strategy: str, data: bytes, suffix: str) -> None:
 
         out, err = io.StringIO(), io.StringIO()
         with (
-            mock.patch("pa_client.commands.submit.open_ledger", spy),
+            mock.patch("pa_client.chain.connection.open_ledger", spy),
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(err),
         ):

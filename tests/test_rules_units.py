@@ -406,6 +406,49 @@ def test_yield_against_tolerance(scrap: str, deviation: Decimal, beyond: bool) -
     assert ("yield_deviation" in kinds(result)) is beyond
 
 
+@pytest.mark.parametrize(
+    ("scrap", "message"),
+    [
+        ("88.5", "processing R1: 100 kg of 4006 10 00 went in, but its products contain only 88.5 kg by the "
+         "authorised rates of yield, 11.5 % less (tolerance 2 %): 11.5 kg of import goods are not accounted for"),
+        ("102.5", "processing R1: 100 kg of 4006 10 00 went in, but its products contain 102.5 kg by the "
+         "authorised rates of yield, 2.5 % more (tolerance 2 %): 2.5 kg more than was recorded as used"),
+    ],
+)  # fmt: skip
+def test_a_yield_deviation_says_in_units_what_it_means(scrap: str, message: str) -> None:
+    book = Book()
+    book.place("T1", "LT", "100")
+    book.process("R1", [("LT", "100")], [("S", SCRAP, scrap, "KGM")])
+    [alert] = alerts_of(book.audit(date(2024, 3, 1)), "yield_deviation")
+    assert alert.message == message
+
+
+def test_a_yield_deviation_without_input_says_so() -> None:
+    assert alert_rules.yield_message("R9", "4006 10 00", 0, 35_700_000 * 10**12, None, 20_000, "KGM") == (
+        "processing R9: its products contain 35.7 kg of 4006 10 00 by the authorised rates of yield, but no "
+        "import goods of that code are recorded as used"
+    )
+
+
+def test_deadline_and_bill_messages_have_units_codes_and_one_date_each() -> None:
+    book = Book(period_end="none")
+    book.place("P1", "L1", "40.5", when=day(1, 10))  # deadline 10 Jul, bill due 9 Aug
+    [near] = alerts_of(book.audit(date(2024, 6, 10)), "deadline_near")
+    assert near.message == (
+        "placement P1 (lot L1, 4006 10 00): 40.5 kg still to discharge by 2024-07-10 (30 days left): "
+        "re-export, process or otherwise discharge them before then"
+    )
+    [last_day] = alerts_of(book.audit(date(2024, 7, 10)), "deadline_near")
+    assert "(today is the last day)" in last_day.message
+    [bill] = alerts_of(book.audit(date(2024, 7, 20)), "bill_due")
+    assert (bill.entry_ref, bill.due) == ("P1", date(2024, 8, 9))
+    assert bill.message == (
+        "bill of discharge due by 2024-08-09 (in 20 days), for the placements whose period for discharge "
+        "ended on 2024-07-10 (1 placement: P1): draw it and lodge it (pa bill --lodge)"
+    )
+    assert bill.message.count("2024-08-09") == 1
+
+
 def test_yield_tolerance_threshold_overrides_the_authorisation() -> None:
     book = Book()
     book.place("T1", "LT", "100")
@@ -492,7 +535,10 @@ def test_statuses_and_deemed_release() -> None:
     )
     [overdue] = alerts_of(after, "overdue")
     assert overdue.severity == "critical"
-    assert "duty EUR 18.00 due" in overdue.message
+    assert overdue.message == (
+        "placement P1 (lot L1, 4006 10 00): 60 kg not discharged by 2024-07-10, the end of its period; "
+        "they are deemed released for free circulation, and EUR 18.00 of import duty is due"
+    )
 
 
 def test_no_deemed_release_means_regularisation_and_no_duty() -> None:
@@ -559,7 +605,7 @@ def test_deemed_release_is_fixed_at_expiry_and_a_later_discharge_takes_what_is_s
     [released] = [a for a in records(result.alerts) if a.entry_ref == "D2"]
     assert (released.kind, released.severity) == ("overdue", "critical")
     assert released.message == (
-        "discharge D2 on 2024-07-21: 5.000000 KGM of 40061000 discharged that are no longer under the "
+        "discharge D2 of 2024-07-21: 5 kg of 4006 10 00 discharged that are no longer under the "
         "procedure (deemed released at the end of their period); not allocated to any placement"
     )
     assert not [a for a in records(result.alerts) if a.kind == "integrity"]
@@ -667,8 +713,8 @@ def test_deadline_near_and_bill_due_thresholds() -> None:
     assert sorted(kinds(overdue)) == ["bill_due", "overdue"]
     [alert] = alerts_of(overdue, "bill_due")
     assert alert.message == (
-        "the bill of discharge of the placements whose period for discharge ended on 2024-07-10 "
-        "(1 placement: P1) is due by 2024-08-09, in 29 days: draw it and lodge it with pa bill --lodge"
+        "bill of discharge due by 2024-08-09 (in 29 days), for the placements whose period for discharge "
+        "ended on 2024-07-10 (1 placement: P1): draw it and lodge it (pa bill --lodge)"
     )
 
 
@@ -680,7 +726,9 @@ def test_bill_overdue_until_lodged() -> None:
     late = book.audit(date(2024, 8, 12))
     [alert] = alerts_of(late, "bill_overdue")
     assert (alert.severity, alert.entry_ref, alert.due) == ("critical", "P1", date(2024, 8, 9))
-    assert "was due by 2024-08-09 and is not lodged, 3 days late" in alert.message
+    assert alert.message.startswith(
+        "bill of discharge not lodged, due by 2024-08-09 (3 days late, UCC-DA art. 175(1))"
+    )
     [row] = records(late.bills)
     assert (row.period_end, row.due, row.placements, row.lodged, row.days_late) == (
         date(2024, 7, 10), date(2024, 8, 9), ("P1",), False, 3,

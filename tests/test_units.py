@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import csv
 import re
+from decimal import Decimal
 from importlib import resources
 
+import pytest
+
 from pa_client.domain import units
+from pa_client.domain.codes import format_cn_code
+from pa_client.domain.units import in_unit
 
 
 def _lines() -> list[str]:
@@ -25,3 +30,25 @@ def test_the_codes_of_the_sample_season_and_every_usual_mistake_are_known() -> N
     assert units.unit_name("KGM") == "kilogram" and units.unit_name("NAR") == "number of articles"
     assert units.unit_name("KG") is None  # a mistake, corrected by the reader to KGM
     assert set(units.USUAL_MISTAKES.values()) <= units.UNIT_CODES
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (Decimal("40.500000"), "KGM", "40.5 kg"),
+        (Decimal("7.000000"), "NAR", "7 p/st"),
+        (Decimal("1234.500000"), "KGM", "1,234.5 kg"),
+        (Decimal("0.000001"), "LTR", "0.000001 l"),
+        (Decimal("3"), "XYZ", "3 XYZ"),  # no usual symbol: the code
+        (Decimal("3"), "", "3"),
+    ],
+)
+def test_a_quantity_in_its_unit_shows_only_the_decimals_that_matter(
+    value: Decimal, unit: str, shown: str
+) -> None:
+    assert in_unit(value, unit) == shown
+
+
+def test_cn_codes_as_customs_write_them() -> None:
+    assert format_cn_code("40061000") == "4006 10 00"
+    assert format_cn_code("4006") == "4006"  # not a CN8 code: as it is

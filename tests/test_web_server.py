@@ -1414,3 +1414,47 @@ def test_the_holder_lodges_a_bill_from_the_bill_page_with_its_wallet(browser: An
     assert row.count() == 1 and "Lodged" in row.inner_text() and entry_ref in row.inner_text()
     assert customs.locator("#lodge-bill").count() == 0  # customs do not lodge
     customs.context.close()
+
+
+def test_the_bill_page_fits_a_1400_pixel_window(browser: Any, served: Served) -> None:
+    """The placements table shows every column, STATUS and REMAINING included, within the window, and
+    no rate or quantity is wrapped ("4.5 %" on one line)."""
+    page = signed_in_page(browser, served, dev_account("customs"))
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{served.base}/authorisations/{REFERENCE}/bill?from=2019-08-01&to=2019-09-30")
+    measured = page.evaluate(
+        """() => {
+        const tables = [...document.querySelectorAll('main table')].map((table) => {
+          const cells = [...table.querySelectorAll('th, td')];
+          return {
+            id: table.closest('section')?.id || table.id || '',
+            right: table.getBoundingClientRect().right,
+            scrolled: table.parentElement.scrollWidth > table.parentElement.clientWidth + 1,
+            cut: cells.filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => c.innerText),
+            wrapped: cells.filter((c) => /^[-−+]?[0-9][0-9,.]* ?(%|kg|p\\/st)$/.test(c.innerText.trim()))
+              .filter((c) => { const r = document.createRange(); r.selectNodeContents(c);
+                               return r.getClientRects().length > 1; })
+              .map((c) => c.innerText),
+          };
+        });
+        return {width: document.documentElement.scrollWidth, tables};
+      }"""
+    )
+    assert measured["tables"], "no table on the bill page"
+    assert measured["width"] <= 1400, measured
+    for table in measured["tables"]:
+        assert table["right"] <= 1400 and not table["scrolled"], table
+        assert not table["cut"], table
+        assert not table["wrapped"], table
+    headers = page.locator("main table").nth(1).locator("th").all_inner_texts()  # the placements
+    assert any("STATUS" in h.upper() for h in headers) and any("REMAINING" in h.upper() for h in headers)
+    page.context.close()
+
+
+def test_the_favicon_is_served(served: Served) -> None:
+    icon = served.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    old_style = served.get("/favicon.ico", allow_redirects=False)
+    assert (old_style.status_code, old_style.headers["location"]) == (308, "/static/favicon.svg")
+    signin = served.get("/signin")
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in signin.text

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pa_client.audit.rules import AlertThresholds, bill_of_discharge
-from pa_client.audit.run import AuditRun, run_audit
-from pa_client.chain.connection import open_ledger
-from pa_client.commands import console, settings_from
-from pa_client.dev.console import AuditSummary
+from pa_client.commands import AtBlock, DeadlineDays, LateHours, console, settings_from
 from pa_client.domain.text import for_terminal
 from pa_client.errors import ChainError, InputError
-from pa_client.present import write_audit, write_bill
-from pa_client.present.audit_document import audit_document
-from pa_client.settings import Settings
-from pa_client.submission.bills import lodge_bill
 
-Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")]
+if TYPE_CHECKING:
+    from pa_client.audit.rules import AlertThresholds
+    from pa_client.audit.run import AuditRun
+    from pa_client.settings import Settings
+
 Authorisations = Annotated[
     list[str] | None,
-    typer.Option("--authorisation", "-a", help="Audit only this authorisation (repeat for several)."),
-]
-AtBlock = Annotated[
-    int | None, typer.Option("--at-block", min=0, help="Audit the ledger as it was at this block.")
+    typer.Option(
+        "--authorisation",
+        "-a",
+        metavar="REFERENCE",
+        help="Only this authorisation, e.g. FRIPO000000000042 (repeat the option for several).",
+    ),
 ]
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -48,6 +46,11 @@ def _run(
     today: datetime | None,
     thresholds: AlertThresholds,
 ) -> tuple[Settings, AuditRun]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pa_client.audit.run import run_audit
+    from pa_client.chain.connection import open_ledger
+
     settings = settings_from(ctx)
     ledger = open_ledger(settings, signing=False)
     with Progress(
@@ -86,20 +89,28 @@ def audit_command(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for the reports (default: DATA_DIR/reports).")
+        Path | None,
+        typer.Option(
+            "--out", metavar="DIR", help="Write the reports in this folder (default: DATA_DIR/reports)."
+        ),
     ] = None,
     formats: Annotated[
-        str, typer.Option("--format", help="Comma-separated: json, html, xlsx, csv.")
+        str,
+        typer.Option(
+            "--format",
+            metavar="FORMATS",
+            help="The reports to write, comma-separated: json, html, xlsx, csv.",
+        ),
     ] = "json,html",
-    deadline_days: Annotated[
-        int, typer.Option(min=0, help="Alert when a deadline is this near (days).")
-    ] = 30,
-    late_hours: Annotated[
-        int, typer.Option(min=0, help="Alert when a record arrives this late (hours).")
-    ] = 72,
+    deadline_days: DeadlineDays = 30,
+    late_hours: LateHours = 72,
 ) -> None:
     """Rebuild every authorisation's record from the logs, prove it complete, check it, and write the
     report. Exits 1 when the logs do not prove the contract's state."""
+    from pa_client.audit.rules import AlertThresholds
+    from pa_client.dev.console import AuditSummary
+    from pa_client.present.audit_document import audit_document
+
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     bad = sorted(set(wanted) - {"json", "html", "xlsx", "csv"})
     if bad:
@@ -127,6 +138,8 @@ def audit_command(
 
 def write_reports(run: AuditRun, reference: str, folder: Path, formats: list[str]) -> dict[str, Path]:
     """The report of one authorisation in the requested formats (audit.json, audit.html, …)."""
+    from pa_client.present import write_audit
+
     return write_audit(run.result, reference, folder, formats, stem="audit")
 
 
@@ -139,29 +152,71 @@ def alerts_command(
             "--at",
             formats=["%Y-%m-%d"],
             metavar="YYYY-MM-DD",
-            help="Alerts open on this day (default: today's block).",
+            help="List the alerts open on this day (default: the latest block's day).",
         ),
     ] = None,
     at_block: AtBlock = None,
+    severities: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--severity",
+            metavar="SEVERITY",
+            help="Only the alerts of this severity: critical, warning or info (repeat, or separate by commas).",
+        ),
+    ] = None,
+    kinds: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            metavar="KIND",
+            help="Only the alerts of this kind: deadline_near, overdue, yield_deviation, late_record, bill_due "
+            "or integrity (repeat, or separate by commas).",
+        ),
+    ] = None,
 ) -> None:
-    """List the open alerts, most severe first."""
+    """List the open alerts, most severe first, then how many of each kind."""
+    from pa_client.audit.rules import AlertThresholds
+    from pa_client.audit.rules.alerts import KINDS, SEVERITIES
+
+    wanted_severities = _choices("--severity", severities, SEVERITIES)
+    wanted_kinds = _choices("--kind", kinds, KINDS)
     _, run = _run(
         ctx, authorisations=authorisations, at_block=at_block, today=at, thresholds=AlertThresholds()
     )
-    alerts = run.result.alerts
-    if alerts.empty:
-        console.print("no open alerts", markup=False)
+    rows = [
+        row
+        for row in run.result.alerts.to_dict("records")
+        if (not wanted_severities or row["severity"] in wanted_severities)
+        and (not wanted_kinds or row["kind"] in wanted_kinds)
+    ]
+    day = run.result.today.isoformat()
+    if not rows:
+        console.print(
+            f"no open alerts as of {day}" + (" of that kind" if severities or kinds else ""), markup=False
+        )
         return
-    for row in alerts.to_dict("records"):
+    for row in rows:
         # Record text is a declarant's: neither an escape sequence nor rich markup ("[red]") in it acts.
-        subject = _shown(row["entry_ref"] or row["lot"] or "")
-        due = f" (due {row['due']})" if row["due"] else ""
+        # Each message names its placement, processing or discharge, and its date where it has one.
         console.print(
             f"[{SEVERITY_STYLE.get(row['severity'], '')}]{row['severity']:<8}[/] {row['kind']:<16} "
-            f"{_shown(row['authorisation'])}  {subject}: {_shown(row['message'])}{due}",
+            f"{_shown(row['authorisation'])}  {_shown(row['message'])}",
             highlight=False,
         )
-    console.print(f"{len(alerts):,} open alerts as of {run.result.today.isoformat()}", markup=False)
+    counted = Counter(row["kind"] for row in rows)
+    per_kind = ", ".join(f"{counted[kind]:,} {kind}" for kind in KINDS if counted[kind])
+    total = len(run.result.alerts)
+    shown = f"{len(rows):,} of {total:,}" if len(rows) != total else f"{total:,}"
+    console.print(f"{shown} open alert{'s' if total != 1 else ''} as of {day}: {per_kind}", markup=False)
+
+
+def _choices(option: str, given: list[str] | None, allowed: tuple[str, ...]) -> set[str]:
+    """The values of a repeatable option that also takes commas; an InputError names a wrong one."""
+    values = {value.strip().lower() for item in given or () for value in item.split(",") if value.strip()}
+    wrong = sorted(values - set(allowed))
+    if wrong:
+        raise InputError(f"{option} {', '.join(wrong)} is not one of {', '.join(allowed)}")
+    return values
 
 
 def _shown(text: str) -> str:
@@ -170,7 +225,9 @@ def _shown(text: str) -> str:
 
 def bill_command(
     ctx: typer.Context,
-    reference: Annotated[str, typer.Argument(help="Authorisation reference.")],
+    reference: Annotated[
+        str, typer.Argument(metavar="REFERENCE", help="The authorisation, e.g. FRIPO000000000042.")
+    ],
     period_start: Annotated[
         datetime,
         typer.Option("--from", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="First day of the period."),
@@ -180,7 +237,12 @@ def bill_command(
         typer.Option("--to", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="Last day of the period."),
     ],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder (default: DATA_DIR/reports/REFERENCE).")
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Write the bill in this folder (default: DATA_DIR/reports/REFERENCE).",
+        ),
     ] = None,
     at_block: AtBlock = None,
     lodge: Annotated[
@@ -194,6 +256,9 @@ def bill_command(
 ) -> None:
     """Write the bill of discharge (décompte d'apurement) of the placements whose period for discharge
     ends in the period, and with --lodge record that it was lodged."""
+    from pa_client.audit.rules import AlertThresholds, bill_of_discharge
+    from pa_client.present import write_bill
+
     if period_end < period_start:
         raise InputError(f"--to {period_end.date()} is before --from {period_start.date()}")
     if lodge and at_block is not None:
@@ -215,5 +280,8 @@ def bill_command(
     for kind, path in written.items():
         console.print(f"  {kind:<5} {path}", markup=False)
     if lodge:
+        from pa_client.chain.connection import open_ledger
+        from pa_client.submission.bills import lodge_bill
+
         lodging = lodge_bill(open_ledger(settings), bill, today=run.result.today)
         console.print(for_terminal(lodging.summary()), markup=False)

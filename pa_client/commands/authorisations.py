@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pa_client.chain.connection import deploy_ledger, open_ledger
-from pa_client.chain.deployment import deployment_file
-from pa_client.chain.sender import Sent
-from pa_client.commands import console, settings_from
-from pa_client.domain.models import DeadlineExtension
-from pa_client.records.authorisation_file import load_authorisation
+from pa_client.commands import PaTyper, console, settings_from
 
-Reference = Annotated[str, typer.Argument(help="Authorisation reference, e.g. FRIPO000000000042.")]
-Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the ledger's logs).")]
+if TYPE_CHECKING:
+    from pa_client.chain.ledger import LedgerClient
+    from pa_client.chain.sender import Sent
+
+Reference = Annotated[
+    str, typer.Argument(metavar="REFERENCE", help="The authorisation, e.g. FRIPO000000000042.")
+]
+Reason = Annotated[
+    str, typer.Option("--reason", metavar="TEXT", help="Why, in a few words (kept in the ledger's logs).")
+]
+Address = Annotated[str, typer.Argument(metavar="ADDRESS", help="The account's address (0x…).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +35,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(customs_app, name="customs")
 
 
+def _ledger(ctx: typer.Context) -> LedgerClient:
+    """The ledger of the global options, signing with their account."""
+    from pa_client.chain.connection import open_ledger
+
+    return open_ledger(settings_from(ctx))
+
+
 def _done(what: str, sent: Sent) -> None:
     console.print(
         f"{what} (transaction {sent.tx_hash}, block {sent.block_number:,}, gas {sent.gas_used:,})",
@@ -40,6 +51,9 @@ def _done(what: str, sent: Sent) -> None:
 
 def deploy_command(ctx: typer.Context) -> None:
     """Deploy the registry and the ledger (customs). The account becomes the first customs account."""
+    from pa_client.chain.connection import deploy_ledger
+    from pa_client.chain.deployment import deployment_file
+
     settings = settings_from(ctx)
     deployment = deploy_ledger(settings)
     console.print(f"registry  {deployment.registry}", markup=False)
@@ -53,11 +67,16 @@ def deploy_command(ctx: typer.Context) -> None:
 
 def authorise(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Authorisation file (TOML, see docs/authorisation-file.md).")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="The authorisation file (TOML, see docs/authorisation-file.md)."),
+    ],
 ) -> None:
     """Register an authorisation, or amend it when already registered (customs)."""
+    from pa_client.records.authorisation_file import load_authorisation
+
     authorisation = load_authorisation(file)
-    ledger = open_ledger(settings_from(ctx))
+    ledger = _ledger(ctx)
     verb, sent = ledger.authorise(authorisation)
     version = ledger.authorisation_state(authorisation.reference).version
     _done(f"{verb} authorisation {authorisation.reference}, version {version}", sent)
@@ -65,37 +84,52 @@ def authorise(
 
 def suspend(ctx: typer.Context, reference: Reference, reason: Reason) -> None:
     """Suspend an authorisation: it accepts no new entries until reinstated (customs)."""
-    _done(f"suspended {reference}", open_ledger(settings_from(ctx)).suspend(reference, reason))
+    _done(f"suspended {reference}", _ledger(ctx).suspend(reference, reason))
 
 
 def reinstate(ctx: typer.Context, reference: Reference, reason: Reason) -> None:
     """Reinstate a suspended authorisation (customs)."""
-    _done(f"reinstated {reference}", open_ledger(settings_from(ctx)).reinstate(reference, reason))
+    _done(f"reinstated {reference}", _ledger(ctx).reinstate(reference, reason))
 
 
 def revoke(ctx: typer.Context, reference: Reference, reason: Reason) -> None:
     """Revoke an authorisation for good (customs)."""
-    _done(f"revoked {reference}", open_ledger(settings_from(ctx)).revoke(reference, reason))
+    _done(f"revoked {reference}", _ledger(ctx).revoke(reference, reason))
 
 
 def extend(
     ctx: typer.Context,
     reference: Reference,
-    placement: Annotated[str, typer.Argument(help="entry_ref of the placement whose deadline moves.")],
+    placement: Annotated[
+        str,
+        typer.Argument(metavar="PLACEMENT", help="The entry_ref of the placement whose deadline moves."),
+    ],
     until: Annotated[
-        datetime, typer.Option("--until", formats=["%Y-%m-%d"], help="New deadline (YYYY-MM-DD).")
+        datetime,
+        typer.Option("--until", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="The new deadline."),
     ],
     reason: Reason,
     entry_ref: Annotated[
         str | None,
-        typer.Option("--entry-ref", help="Reference of this decision (default: EXT-<placement>-<date>)."),
+        typer.Option(
+            "--entry-ref",
+            metavar="REF",
+            help="The reference of this decision (default: EXT-PLACEMENT-YYYY-MM-DD, the new deadline).",
+        ),
     ] = None,
     decided: Annotated[
         datetime | None,
-        typer.Option("--decided", formats=["%Y-%m-%d"], help="Date of the decision (default: today)."),
+        typer.Option(
+            "--decided",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="When it was decided (default: today).",
+        ),
     ] = None,
 ) -> None:
     """Extend a placement's period for discharge (customs; UCC art. 257(2))."""
+    from pa_client.domain.models import DeadlineExtension
+
     new_deadline: date = until.date()
     extension = DeadlineExtension(
         authorisation=reference,
@@ -105,18 +139,22 @@ def extend(
         new_deadline=new_deadline,
         reason=reason,
     )
-    sent = open_ledger(settings_from(ctx)).extend(extension)
+    sent = _ledger(ctx).extend(extension)
     _done(f"extended {placement} of {reference} to {new_deadline.isoformat()}", sent)
 
 
 def appoint(
     ctx: typer.Context,
     reference: Reference,
-    declarant: Annotated[str, typer.Argument(help="The declarant's account address (0x…).")],
-    remove: Annotated[bool, typer.Option("--remove", help="Remove the declarant instead.")] = False,
+    declarant: Annotated[
+        str, typer.Argument(metavar="ADDRESS", help="The declarant's account address (0x…).")
+    ],
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Remove this declarant instead of appointing it.")
+    ] = False,
 ) -> None:
     """Appoint a declarant (customs broker) for an authorisation, or remove one (holder)."""
-    ledger = open_ledger(settings_from(ctx))
+    ledger = _ledger(ctx)
     if remove:
         _done(
             f"removed declarant {declarant} from {reference}", ledger.remove_declarant(reference, declarant)
@@ -125,22 +163,16 @@ def appoint(
         _done(f"appointed declarant {declarant} for {reference}", ledger.appoint(reference, declarant))
 
 
-customs_app = typer.Typer(
-    help="Grant or revoke the customs role (customs administrators).", no_args_is_help=True
-)
+customs_app = PaTyper(help="Grant or revoke the customs role (customs administrators).", no_args_is_help=True)
 
 
 @customs_app.command("grant")
-def grant_customs(
-    ctx: typer.Context, account: Annotated[str, typer.Argument(help="Account address (0x…).")]
-) -> None:
+def grant_customs(ctx: typer.Context, account: Address) -> None:
     """Give an account the customs role."""
-    _done(f"granted the customs role to {account}", open_ledger(settings_from(ctx)).grant_customs(account))
+    _done(f"granted the customs role to {account}", _ledger(ctx).grant_customs(account))
 
 
 @customs_app.command("revoke")
-def revoke_customs(
-    ctx: typer.Context, account: Annotated[str, typer.Argument(help="Account address (0x…).")]
-) -> None:
+def revoke_customs(ctx: typer.Context, account: Address) -> None:
     """Take the customs role away from an account."""
-    _done(f"revoked the customs role of {account}", open_ledger(settings_from(ctx)).revoke_customs(account))
+    _done(f"revoked the customs role of {account}", _ledger(ctx).revoke_customs(account))

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pa_client.audit.comparison import Chain, compare_nodes
-from pa_client.chain.connection import open_ledger
-from pa_client.chain.extract import head_block
-from pa_client.chain.sender import connect
-from pa_client.commands import console, settings_from
+from pa_client.commands import AtBlock, console, settings_from
 from pa_client.errors import ChainError
+
+if TYPE_CHECKING:
+    from pa_client.audit.comparison import Chain
 
 
 def register(app: typer.Typer) -> None:
@@ -25,15 +24,19 @@ def _chain(chain: Chain, counted: str = "records") -> str:
 
 def compare_command(
     ctx: typer.Context,
-    other_url: Annotated[str, typer.Argument(metavar="OTHER_RPC_URL", help="Another party's node.")],
-    at_block: Annotated[
-        int | None,
-        typer.Option("--at-block", min=0, help="Compare at this block (default: the audited one)."),
-    ] = None,
+    other_url: Annotated[
+        str, typer.Argument(metavar="OTHER_RPC_URL", help="The JSON-RPC URL of another party's node.")
+    ],
+    at_block: AtBlock = None,
 ) -> None:
     """Compare this node with another party's: the block's hash, the registry's event count and rolling
     hash, and every authorisation's record count and rolling hash must be equal (a node hiding records from its own party is caught here, not by
     the integrity proof alone). Exits 1 when they differ."""
+    from pa_client.audit.comparison import compare_nodes
+    from pa_client.chain.connection import open_ledger
+    from pa_client.chain.extract import head_block
+    from pa_client.chain.sender import connect
+
     settings = settings_from(ctx)
     ledger = open_ledger(settings, signing=False)
     block = at_block if at_block is not None else head_block(ledger.w3, settings.confirmations)

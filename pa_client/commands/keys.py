@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from eth_account.signers.local import LocalAccount
 
-from pa_client.chain.connection import open_ledger
-from pa_client.chain.encryption_keys import EncryptionKeyring, add_encryption_key, load_encryption_keys
-from pa_client.chain.key_directory import KeyDirectory
-from pa_client.chain.ledger import LedgerClient, Status
-from pa_client.chain.sender import Sent
-from pa_client.commands import console, settings_from
-from pa_client.contract import ids
+from pa_client.commands import PaTyper, console, settings_from
 from pa_client.errors import AccountError, ChainError
-from pa_client.settings import Settings
 
-keys_app = typer.Typer(
+if TYPE_CHECKING:  # the libraries are imported by the commands that use them (`pa --help` stays fast)
+    from eth_account.signers.local import LocalAccount
+
+    from pa_client.chain.encryption_keys import EncryptionKeyring
+    from pa_client.chain.key_directory import KeyDirectory
+    from pa_client.chain.ledger import LedgerClient
+    from pa_client.chain.sender import Sent
+    from pa_client.settings import Settings
+
+keys_app = PaTyper(
     help=(
         "Encryption keys: each account publishes an encryption public key (X25519) in the registry's key "
         "directory; the keys of an authorisation reach it wrapped for that key (key envelopes). The "
@@ -32,13 +33,23 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
 
 
+def _directory(ledger: LedgerClient) -> KeyDirectory:
+    from pa_client.chain.key_directory import KeyDirectory
+
+    return KeyDirectory(ledger)
+
+
 def _signing(settings: Settings) -> tuple[LedgerClient, str, LocalAccount]:
+    from pa_client.chain.connection import open_ledger
+
     ledger = open_ledger(settings)
     assert settings.account is not None  # open_ledger resolved it
     return ledger, settings.account, ledger.sender.account
 
 
 def _keyring(settings: Settings, spec: str, account: LocalAccount) -> EncryptionKeyring:
+    from pa_client.chain.encryption_keys import load_encryption_keys
+
     keyring = load_encryption_keys(spec, account, settings.password)
     if keyring is None:
         raise AccountError(
@@ -56,16 +67,17 @@ def _done(what: str, sent: Sent) -> None:
 def publish(ctx: typer.Context) -> None:
     """Publish the account's encryption public key in the key directory.
 
-    A keystore account without an encryption key gets one first (a new X25519 key pair, stored
-    encrypted beside the keystore). Nothing is sent when the directory already holds this key.
+    A keystore account without an encryption key gets one first (a new X25519 key pair, stored encrypted beside the keystore). Nothing is sent when the directory already holds this key.
     """
+    from pa_client.chain.encryption_keys import add_encryption_key, load_encryption_keys
+
     settings = settings_from(ctx)
     ledger, spec, account = _signing(settings)
     keyring = load_encryption_keys(spec, account, settings.password)
     if keyring is None:
         keyring = add_encryption_key(spec, account, settings.password)
         console.print(f"created an encryption key in {keyring.source}", markup=False)
-    directory = KeyDirectory(ledger)
+    directory = _directory(ledger)
     published = directory.key_of(account.address)
     public_key = keyring.current.public_key
     if published is not None and published.public_key == public_key:
@@ -90,9 +102,11 @@ def show(
 ) -> None:
     """Show an account's published encryption key and the key envelopes wrapped for it.
 
-    With the account's own keys (--account, no address), also whether the local key is the published
-    one and which envelopes it opens.
+    With the account's own keys (--account, no address), also whether the local key is the published one and which envelopes it opens.
     """
+    from pa_client.chain.connection import open_ledger
+    from pa_client.chain.encryption_keys import load_encryption_keys
+
     settings = settings_from(ctx)
     keyring: EncryptionKeyring | None = None
     address: str
@@ -103,7 +117,7 @@ def show(
     else:
         ledger = open_ledger(settings, signing=False)
         address = account
-    directory = KeyDirectory(ledger)
+    directory = _directory(ledger)
     published = directory.key_of(address)
     if published is None:
         console.print(f"{address}: no encryption key published", markup=False)
@@ -149,13 +163,14 @@ def show(
 def rotate(ctx: typer.Context) -> None:
     """Replace the account's encryption key: generate a new key pair, store it and publish it.
 
-    Keystore accounts only. The earlier keys stay in the key file, so envelopes wrapped for them still
-    open; envelopes wrapped from now on are for the new key.
+    Keystore accounts only. The earlier keys stay in the key file, so envelopes wrapped for them still open; envelopes wrapped from now on are for the new key.
     """
+    from pa_client.chain.encryption_keys import add_encryption_key
+
     settings = settings_from(ctx)
     ledger, spec, account = _signing(settings)
     keyring = add_encryption_key(spec, account, settings.password)
-    sent = KeyDirectory(ledger).publish_key(keyring.current.public_key)
+    sent = _directory(ledger).publish_key(keyring.current.public_key)
     _done(
         f"new encryption key {keyring.current.public_key.hex()} of {account.address} stored in "
         f"{keyring.source} and published",
@@ -174,17 +189,18 @@ def recover(
 ) -> None:
     """Wrap an authorisation's keys again, every epoch, for a holder that lost its key (customs).
 
-    The holder first publishes a new key ('pa keys publish' with its new keystore key, or 'pa keys
-    rotate'); customs then open their own envelopes of the authorisation and wrap each epoch's keys
-    for the holder's published key.
+    The holder first publishes a new key ('pa keys publish' with its new keystore key, or 'pa keys rotate'); customs then open their own envelopes of the authorisation and wrap each epoch's keys for the holder's published key.
     """
+    from pa_client.chain.ledger import Status
+    from pa_client.contract import ids
+
     settings = settings_from(ctx)
     ledger, spec, account = _signing(settings)
     state = ledger.authorisation_state(reference)
     if state.status is Status.UNKNOWN:
         raise ChainError(f"authorisation {reference} is not registered")
     target = recipient or state.holder
-    directory = KeyDirectory(ledger)
+    directory = _directory(ledger)
     sent = directory.recover(_keyring(settings, spec, account), ids.authorisation_id(reference), target)
     epochs = directory.epoch_of(ids.authorisation_id(reference)) + 1
     console.print(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pa_client.chain.node import EmbeddedNode, NodeStatus
-from pa_client.commands import console, human_size, settings_from
+from pa_client.commands import PaTyper, console, human_size, settings_from, within
 
-node_app = typer.Typer(
+if TYPE_CHECKING:
+    from pa_client.chain.node import NodeStatus
+
+node_app = PaTyper(
     help="The embedded local chain (Anvil); its state is kept in the data folder.",
     no_args_is_help=True,
 )
@@ -28,13 +30,14 @@ def start(
         typer.Option(
             "--port",
             metavar="PORT",
-            min=1,
-            max=65535,
-            help="Port on 127.0.0.1 (env PA_NODE_PORT; default: a free port).",
+            callback=within(1, 65535),
+            help="Listen on this port of 127.0.0.1, 1 to 65535 (env PA_NODE_PORT; default: a free port).",
         ),
     ] = None,
 ) -> None:
     """Start the node in the background (nothing to do if it is running)."""
+    from pa_client.chain.node import EmbeddedNode
+
     node = EmbeddedNode(settings_from(ctx, node_port=port))
     was_running = node.status().running
     status = node.start()
@@ -45,6 +48,8 @@ def start(
 @node_app.command()
 def stop(ctx: typer.Context) -> None:
     """Stop the node; Anvil saves the chain to the state file first."""
+    from pa_client.chain.node import EmbeddedNode
+
     settings = settings_from(ctx)
     node = EmbeddedNode(settings)
     persists = node.status().persists  # as the node was started, whatever this command's settings
@@ -62,6 +67,8 @@ def stop(ctx: typer.Context) -> None:
 @node_app.command()
 def status(ctx: typer.Context) -> None:
     """Show whether the node runs, where, and how big its chain is."""
+    from pa_client.chain.node import EmbeddedNode
+
     st = EmbeddedNode(settings_from(ctx)).status()
     rows: list[tuple[str, str]] = []
     answering = "" if st.chain_id is not None or not st.running else " (not answering)"

@@ -10,25 +10,24 @@ from typing import Annotated
 
 import typer
 
-from pa_client.audit.rules import AlertThresholds
-from pa_client.commands import console, settings_from
+from pa_client.commands import DeadlineDays, LateHours, PaTyper, console, settings_from, within
 from pa_client.errors import AccountError, InputError
 
 SEVERITIES = ("critical", "warning", "info")
 
 
 def register(app: typer.Typer) -> None:
-    serve_app = typer.Typer(
+    serve_app = PaTyper(
         help="The web dashboard and the HTTP API (docs/web.md).",
         invoke_without_command=True,
         no_args_is_help=False,
     )
     serve_app.callback()(serve)
-    token_app = typer.Typer(help="API tokens for systems, bound to an account.", no_args_is_help=True)
+    token_app = PaTyper(help="API tokens for systems, bound to an account.", no_args_is_help=True)
     token_app.command("create")(token_create)
     token_app.command("list")(token_list)
     token_app.command("revoke")(token_revoke)
-    webhook_app = typer.Typer(help="Webhooks that receive each new alert.", no_args_is_help=True)
+    webhook_app = PaTyper(help="Webhooks that receive each new alert.", no_args_is_help=True)
     webhook_app.command("add")(webhook_add)
     webhook_app.command("list")(webhook_list)
     webhook_app.command("remove")(webhook_remove)
@@ -41,8 +40,13 @@ def register(app: typer.Typer) -> None:
 
 def serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str,
+        typer.Option(metavar="ADDRESS", help="Listen on this address (0.0.0.0: every interface)."),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(metavar="PORT", callback=within(1, 65535), help="Listen on this port.")
+    ] = 8000,
     webhook: Annotated[
         list[str] | None,
         typer.Option("--webhook", metavar="URL", help="Also POST every new alert to URL (repeatable)."),
@@ -55,16 +59,20 @@ def serve(
             help="Judge deadlines as of this day (default: the latest block's).",
         ),
     ] = None,
-    session_hours: Annotated[float, typer.Option(min=0.01, help="How long a sign-in lasts.")] = 8.0,
+    session_hours: Annotated[
+        float,
+        typer.Option(metavar="HOURS", callback=within(0.01), help="Sign people out after this many hours."),
+    ] = 8.0,
     poll: Annotated[
-        float, typer.Option(min=0.05, max=60, help="Seconds between looks for new blocks.")
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            callback=within(0.05, 60),
+            help="Look for new blocks this often, 0.05 to 60 seconds.",
+        ),
     ] = 0.5,
-    deadline_days: Annotated[
-        int, typer.Option(min=0, help="Alert when a deadline is this near (days).")
-    ] = 30,
-    late_hours: Annotated[
-        int, typer.Option(min=0, help="Alert when a record arrives this late (hours).")
-    ] = 72,
+    deadline_days: DeadlineDays = 30,
+    late_hours: LateHours = 72,
     dev_sign_in: Annotated[
         bool | None,
         typer.Option(
@@ -76,13 +84,15 @@ def serve(
         bool,
         typer.Option(
             "--allow-local-webhooks",
-            help="The --webhook URLs may be on this machine (loopback) or link-local.",
+            help="Allow --webhook URLs on this machine (loopback) or on a link-local address.",
         ),
     ] = False,
     max_body_mb: Annotated[
         float,
         typer.Option(
-            min=0.1, help="The largest body of a submission (POST /api/v1/entries), in MiB; larger: 413."
+            metavar="MIB",
+            callback=within(0.1),
+            help="Refuse a submission (POST /api/v1/entries) larger than this many MiB (HTTP 413).",
         ),
     ] = 32.0,
     origin: Annotated[
@@ -97,6 +107,7 @@ def serve(
     """Serve the dashboard (pages with live updates) and the HTTP API (OpenAPI at /openapi.json)."""
     if ctx.invoked_subcommand is not None:
         return
+    from pa_client.audit.rules import AlertThresholds
     from pa_client.web import WebConfig, create_app
     from pa_client.web.server import Server
 
@@ -146,9 +157,14 @@ def _checked_url(url: str, allow_local: bool) -> str:
 
 def token_create(
     ctx: typer.Context,
-    name: Annotated[str, typer.Option("--name", help="What the token is for (e.g. the ERP's name).")],
+    name: Annotated[
+        str, typer.Option("--name", metavar="NAME", help="What the token is for (e.g. the ERP's name).")
+    ],
     days: Annotated[
-        int | None, typer.Option("--days", min=1, help="Expires after this many days (default: never).")
+        int | None,
+        typer.Option(
+            "--days", metavar="DAYS", callback=within(1), help="Expire after this many days (default: never)."
+        ),
     ] = None,
     password_env: Annotated[
         str | None,
@@ -224,7 +240,10 @@ def token_list(ctx: typer.Context) -> None:
 
 
 def token_revoke(
-    ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="The token's number.")]
+    ctx: typer.Context,
+    token_id: Annotated[
+        int, typer.Argument(metavar="NUMBER", help="The token's number (pa serve token list).")
+    ],
 ) -> None:
     """Revoke an API token: the server refuses it at once."""
     from pa_client.web.store import Store
@@ -238,10 +257,16 @@ def token_revoke(
 
 # ---------------------------------------------------------------- webhooks
 
+HookId = Annotated[
+    int, typer.Argument(metavar="NUMBER", help="The webhook's number (pa serve webhook list).")
+]
+
 
 def webhook_add(
     ctx: typer.Context,
-    url: Annotated[str, typer.Argument(help="http(s) URL that receives each new alert as JSON.")],
+    url: Annotated[
+        str, typer.Argument(metavar="URL", help="The http(s) URL that receives each new alert as JSON.")
+    ],
     for_account: Annotated[
         str | None,
         typer.Option(
@@ -251,13 +276,18 @@ def webhook_add(
         ),
     ] = None,
     min_severity: Annotated[
-        str, typer.Option("--min-severity", help="critical, warning or info (every alert).")
+        str,
+        typer.Option(
+            "--min-severity",
+            metavar="SEVERITY",
+            help="Send only alerts this severe or more: critical, warning or info (every alert).",
+        ),
     ] = "info",
     allow_local: Annotated[
         bool,
         typer.Option(
             "--allow-local",
-            help="The URL may be on this machine (loopback) or link-local (refused otherwise).",
+            help="Allow a URL on this machine (loopback) or on a link-local address (refused otherwise).",
         ),
     ] = False,
 ) -> None:
@@ -306,9 +336,7 @@ def webhook_list(ctx: typer.Context) -> None:
         )
 
 
-def webhook_remove(
-    ctx: typer.Context, hook_id: Annotated[int, typer.Argument(help="The webhook's number.")]
-) -> None:
+def webhook_remove(ctx: typer.Context, hook_id: HookId) -> None:
     """Remove a webhook (its pending deliveries are dropped)."""
     from pa_client.web.store import Store
 
@@ -319,9 +347,7 @@ def webhook_remove(
     console.print(f"webhook {hook_id} removed", markup=False)
 
 
-def webhook_secret(
-    ctx: typer.Context, hook_id: Annotated[int, typer.Argument(help="The webhook's number.")]
-) -> None:
+def webhook_secret(ctx: typer.Context, hook_id: HookId) -> None:
     """Print the secret a webhook's deliveries are signed with (for its receiver to check them)."""
     from pa_client.web.store import Store
 
@@ -338,7 +364,10 @@ def webhook_secret(
 def sign(
     ctx: typer.Context,
     file: Annotated[
-        Path | None, typer.Argument(help="The sign-in message (default: read from standard input).")
+        Path | None,
+        typer.Argument(
+            metavar="FILE", help="A file holding the sign-in message (default: read it from standard input)."
+        ),
     ] = None,
 ) -> None:
     """Sign a sign-in message with the --account account and print the signature to paste on the

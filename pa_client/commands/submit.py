@@ -8,16 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pa_client.chain.connection import open_ledger
-from pa_client.commands import console, err_console, settings_from
+from pa_client.commands import console, err_console, settings_from, within
 from pa_client.errors import InputError
-from pa_client.records.entries_file import LIMITS, read_entries
-from pa_client.records.rejects import write_rejects
-from pa_client.submission.service import file_items
-from pa_client.submission.service import submit as submit_items
-from pa_client.submission.submitter import DEFAULT_BATCH_SIZE, SIMULATION_WINDOW
+from pa_client.submission.sizes import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, SIMULATION_WINDOW
 
 
 class OnError(enum.StrEnum):
@@ -31,24 +25,41 @@ def register(app: typer.Typer) -> None:
 
 def submit(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Entries file: CSV or XLSX (docs/entries-file.md).")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The entries file: CSV or XLSX (docs/entries-file.md).")
+    ],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check against the chain; send nothing.")
+        bool, typer.Option("--dry-run", help="Check the file and simulate it on the ledger; send nothing.")
     ] = False,
     on_error: Annotated[
         OnError,
         typer.Option(
             "--on-error",
+            metavar="stop|skip",
             help="stop: send nothing while any row is refused; skip: record the good rows and write the "
             "refused ones, with why, to FILE.rejects.csv.",
         ),
     ] = OnError.STOP,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, max=2000, help="Entries per transaction.")
+        int,
+        typer.Option(
+            "--batch-size",
+            metavar="N",
+            callback=within(1, MAX_BATCH_SIZE),
+            help=f"Put up to N entries in each transaction, 1 to {MAX_BATCH_SIZE:,}.",
+        ),
     ] = DEFAULT_BATCH_SIZE,
 ) -> None:
     """Validate a file of entries, simulate it on the ledger, then record it (resumable: a re-run
     records only what is missing)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pa_client.chain.connection import open_ledger
+    from pa_client.records.entries_file import LIMITS, read_entries
+    from pa_client.records.rejects import write_rejects
+    from pa_client.submission.service import file_items
+    from pa_client.submission.service import submit as submit_items
+
     skip = on_error is OnError.SKIP
     # A dry run simulates one window of entries at most: a larger file is refused while it is read,
     # not after it was read and checked whole (a 1.29 M-row file took 176 s and 6.2 GB to be refused).

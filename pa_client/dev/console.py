@@ -23,7 +23,7 @@ from pa_client.chain.ledger import LedgerClient, LotState
 from pa_client.chain.node import EmbeddedNode
 from pa_client.chain.transport import redact
 from pa_client.domain.quantities import format_quantity
-from pa_client.errors import AccountError, InputError
+from pa_client.errors import AccountError, InputError, NodeError
 from pa_client.present.audit_document import audit_document
 from pa_client.present.display import goods_code
 from pa_client.settings import Settings
@@ -35,13 +35,16 @@ if TYPE_CHECKING:  # the audit (pandas, the rules) is imported when first asked 
     from pa_client.audit.run import AuditRun
 
 __all__ = [
+    "APE_PORT",
     "OPEN_PLACEMENT_COLUMNS",
     "AuditSummary",
     "RecordLine",
     "RecordLines",
+    "ape_console_hint",
     "audit",
     "audit_summary",
     "describe",
+    "embedded_node_for_ape",
     "embedded_node_mismatch",
     "embedded_node_url",
     "last_records",
@@ -303,6 +306,34 @@ def embedded_node_url(settings: Settings, port: int | None = None) -> str:
     if settings.node_port is None and port is not None:
         settings = settings.model_copy(update={"node_port": port})
     return EmbeddedNode(settings).ensure_running()
+
+
+APE_PORT = 8645
+"""The port of Ape's local network (ape-config.yaml, `foundry: host:`), where `ape console` looks for
+the embedded node: it connects before any code of the project runs, so it cannot follow the node to
+another port as the scripts do."""
+
+
+def embedded_node_for_ape(settings: Settings) -> str:
+    """The RPC URL of the embedded node: where it runs, else started on PA_NODE_PORT, else on Ape's
+    port (`ape console` then finds it), else, that port being taken, on a free one."""
+    if settings.node_port is not None or EmbeddedNode(settings).status().running:
+        return embedded_node_url(settings)
+    try:
+        return embedded_node_url(settings, APE_PORT)
+    except NodeError:
+        return embedded_node_url(settings)  # Ape's port is taken (the error again if it was not that)
+
+
+def ape_console_hint(rpc_url: str) -> str | None:
+    """One line on how `ape console` reaches the embedded node at `rpc_url`; None when it runs on
+    Ape's port."""
+    if urlsplit(rpc_url).port == APE_PORT:
+        return None
+    return (
+        f"ape console looks for the node at http://127.0.0.1:{APE_PORT}: point it at this one with "
+        f"'export APE_FOUNDRY_HOST={rpc_url}' (ape run scripts find it themselves)"
+    )
 
 
 def embedded_node_mismatch(rpc_url: str, settings: Settings) -> str | None:

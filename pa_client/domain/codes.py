@@ -75,6 +75,13 @@ def cn_to_int(code: str) -> int:
     return int(check_cn_code(code))
 
 
+def format_cn_code(code: str) -> str:
+    """A CN code as customs write it, "4012 20 00" (anything that is not 8 digits as it is)."""
+    if len(code) == 8 and code.isdigit():
+        return f"{code[:4]} {code[4:6]} {code[6:]}"
+    return code
+
+
 def int_to_cn(code: int) -> str:
     """The ledger stores CN codes as integers; people read them with their leading zeros."""
     return f"{code:08d}"

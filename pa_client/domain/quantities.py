@@ -145,6 +145,26 @@ def round_money(amount: Decimal) -> Decimal:
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def plain(value: Decimal, *, min_decimals: int = 0) -> str:
+    """A decimal with thousands separators and only the decimals that matter (none of its trailing
+    zeros beyond `min_decimals`): `plain(Decimal("1234.500000"))` is "1,234.5"."""
+    if not value.is_finite():
+        raise ValueError(f"not a finite number: {value}")
+    if value == 0:
+        value = abs(value)  # never "-0"
+    decimals = max(min_decimals, decimals_needed(value))
+    return f"{value:,.{decimals}f}"
+
+
+def decimals_needed(value: Decimal) -> int:
+    """How many decimals show `value` exactly (0 for an integer)."""
+    if value == 0:
+        return 0
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
 def format_quantity(value: Decimal | int, unit: str = "", *, decimals: int = 3) -> str:
     """A quantity for people: thousands separators, `decimals` places, then the unit."""
     number = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)

@@ -11,7 +11,11 @@ missing there is refused; add its line (with its Rec. 20 name) if a user needs i
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from importlib import resources
+from typing import Final
+
+from pa_client.domain.quantities import plain
 
 REC20_FILE = "rec20.csv"
 
@@ -52,6 +56,46 @@ USUAL_MISTAKES: dict[str, str] = {
     "UNIT": "NAR",
     "PAIR": "PR",
 }
+
+
+# UN/ECE Rec. 20 codes and the symbols customs officers read on declarations and in the CN's
+# supplementary units (p/st for a number of articles, pa for pairs).
+UNIT_SYMBOLS: Final[dict[str, str]] = {
+    "KGM": "kg",
+    "GRM": "g",
+    "MGM": "mg",
+    "TNE": "t",
+    "DTN": "dt",
+    "LTR": "l",
+    "MLT": "ml",
+    "HLT": "hl",
+    "MTR": "m",
+    "CMT": "cm",
+    "MMT": "mm",
+    "KMT": "km",
+    "MTK": "m²",
+    "MTQ": "m³",
+    "NAR": "p/st",
+    "H87": "p/st",
+    "C62": "p/st",
+    "NPR": "pa",
+    "PR": "pa",
+    "CEN": "100 p/st",
+    "MIL": "1000 p/st",
+    "KWH": "kWh",
+    "CTM": "ct/l",
+}
+
+
+def unit_symbol(code: str) -> str:
+    """The short symbol of a unit code (the code itself when there is no usual symbol)."""
+    return UNIT_SYMBOLS.get(code, code)
+
+
+def in_unit(value: Decimal, unit: str) -> str:
+    """A quantity as people write it: only the decimals that matter, then the unit's symbol
+    ("40.5 kg", "7 p/st", "1,234.5 kg")."""
+    return f"{plain(value)} {unit_symbol(unit)}".rstrip()
 
 
 def unit_name(code: str) -> str | None:

@@ -17,36 +17,13 @@ from typing import Any, Final
 
 import pandas as pd
 
+from pa_client.domain.codes import format_cn_code
+from pa_client.domain.quantities import decimals_needed as decimals_needed
 from pa_client.domain.quantities import display_equivalent, from_cents, from_micro, ppm_to_percent
-from pa_client.domain.units import unit_name
-
-# UN/ECE Rec. 20 codes and the symbols customs officers read on declarations and in the CN's
-# supplementary units (p/st for a number of articles, pa for pairs).
-UNIT_SYMBOLS: Final[dict[str, str]] = {
-    "KGM": "kg",
-    "GRM": "g",
-    "MGM": "mg",
-    "TNE": "t",
-    "DTN": "dt",
-    "LTR": "l",
-    "MLT": "ml",
-    "HLT": "hl",
-    "MTR": "m",
-    "CMT": "cm",
-    "MMT": "mm",
-    "KMT": "km",
-    "MTK": "m²",
-    "MTQ": "m³",
-    "NAR": "p/st",
-    "H87": "p/st",
-    "C62": "p/st",
-    "NPR": "pa",
-    "PR": "pa",
-    "CEN": "100 p/st",
-    "MIL": "1000 p/st",
-    "KWH": "kWh",
-    "CTM": "ct/l",
-}
+from pa_client.domain.quantities import plain as plain
+from pa_client.domain.units import UNIT_SYMBOLS as UNIT_SYMBOLS
+from pa_client.domain.units import in_unit, unit_name
+from pa_client.domain.units import unit_symbol as unit_symbol
 
 MODE_LABELS: Final[dict[str, str]] = {
     "reexport": "Re-export",
@@ -97,42 +74,19 @@ ENTRY_KIND_LABELS: Final[dict[str, str]] = {
 DASH: Final = "—"
 
 
+goods_code = format_cn_code  # "4012 20 00"
+quantity_of = in_unit  # "40.5 kg"
+
+
 def label(labels: dict[str, str], key: str) -> str:
     """The label of a code word, or the word itself."""
     return labels.get(str(key), str(key))
-
-
-def unit_symbol(code: str) -> str:
-    """The short symbol of a unit code (the code itself when there is no usual symbol)."""
-    return UNIT_SYMBOLS.get(code, code)
 
 
 def unit_title(code: str) -> str:
     """The Rec. 20 name and code of a unit, for a tooltip: "kilogram (KGM)"."""
     name = unit_name(code)
     return f"{name} ({code})" if name else code
-
-
-def plain(value: Decimal, *, min_decimals: int = 0) -> str:
-    """A decimal with thousands separators and no trailing zeros beyond `min_decimals`:
-    `plain(Decimal("1234.500000"))` is "1,234.5"."""
-    if not value.is_finite():
-        raise ValueError(f"not a finite number: {value}")
-    if value == 0:
-        value = abs(value)  # never "-0"
-    exponent = value.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    decimals = max(min_decimals, -exponent, 0)
-    return f"{value:,.{decimals}f}"
-
-
-def decimals_needed(value: Decimal) -> int:
-    """How many decimals show `value` exactly (0 for an integer)."""
-    if value == 0:
-        return 0
-    exponent = value.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(0, -exponent)
 
 
 def micro(amount: int) -> Decimal:
@@ -157,10 +111,6 @@ def percent_of_ppm(ppm: int) -> Decimal:
 def quantity(amount_micro: int, unit: str) -> str:
     """ "1,234.5 kg" from millionths."""
     return f"{plain(micro(amount_micro))} {unit_symbol(unit)}".rstrip()
-
-
-def quantity_of(value: Decimal, unit: str) -> str:
-    return f"{plain(value)} {unit_symbol(unit)}".rstrip()
 
 
 def equivalent_quantity(amount: int, unit: str) -> str:
@@ -261,10 +211,3 @@ def short_hash(head: bytes) -> str:
 
 def mode_label(mode: str) -> str:
     return MODE_LABELS.get(mode, mode)
-
-
-def goods_code(code: str) -> str:
-    """A CN8 code as customs write it: "4012 20 00"."""
-    if len(code) == 8 and code.isdigit():
-        return f"{code[:4]} {code[4:6]} {code[6:]}"
-    return code

@@ -34,12 +34,12 @@ from pa_client.contract.reverts import decode_revert, describe
 from pa_client.domain.models import Correction
 from pa_client.errors import ChainError, InputError
 from pa_client.submission.journal import Journal, JournalLine, now
+from pa_client.submission.sizes import DEFAULT_BATCH_SIZE as DEFAULT_BATCH_SIZE
+from pa_client.submission.sizes import SIMULATION_WINDOW as SIMULATION_WINDOW
 
 log = logging.getLogger("pa_client")
 
-DEFAULT_BATCH_SIZE = 500  # make bench: 100 → 1,960, 500 → 2,170, 1000 → 2,270 entries/s
 IN_FLIGHT = 16
-SIMULATION_WINDOW = 25_000  # entries simulated in one eth_simulateV1 request (about 30 MB of JSON)
 MAX_ROUNDS = 4
 GONE_AFTER_SECONDS = 5.0  # a sent batch the node has not known for this long will never be mined
 _TX_GAS = 21_000

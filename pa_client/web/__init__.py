@@ -13,7 +13,24 @@ French labels), `errors` (the client's errors as HTTP statuses), `app` (the fact
 error handler).
 """
 
-from pa_client.web.app import create_app
-from pa_client.web.context import WebConfig
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pa_client.web.app import create_app
+    from pa_client.web.context import WebConfig
 
 __all__ = ["WebConfig", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    """`create_app` and `WebConfig` imported when first asked for: the web stack (FastAPI, the
+    audit) is not loaded by `pa serve token list`, which only needs `pa_client.web.store`."""
+    if name == "create_app":
+        from pa_client.web.app import create_app
+
+        return create_app
+    if name == "WebConfig":
+        from pa_client.web.context import WebConfig
+
+        return WebConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -266,11 +266,15 @@ def _results(report: Report, entries: list[int]) -> list[EntryResultOut]:
     response_model=SubmissionOut,
     responses={
         **ERRORS,
-        403: {"model": Detail, "description": "The caller cannot submit (no signing account)."},
+        403: {
+            "model": Detail,
+            "description": "The caller cannot submit (no signing account), or sent from another site's page.",
+        },
         413: {"model": Detail, "description": "The body is larger than the server takes (`--max-body-mb`)."},
         422: {"model": SubmissionOut, "description": "Problems found: nothing was sent."},
     },
     summary="Submit entries",
+    operation_id="submitEntries",
 )
 def submit_entries(body: EntriesIn, principal: Caller, ctx: Ctx) -> Any:
     """Checks the entries whole (the same checks and messages as `pa submit`), simulates them on the
@@ -368,6 +372,7 @@ def submit_entries(body: EntriesIn, principal: Caller, ctx: Ctx) -> Any:
     response_model=EntryStatusOut,
     responses=ERRORS,
     summary="Status of an entry",
+    operation_id="getEntryStatus",
 )
 def entry_status(reference: Reference, entry_ref: Reference, principal: Caller, ctx: Ctx) -> EntryStatusOut:
     """Whether the entry is recorded, and where: its sequence, block, transaction and times."""
@@ -412,7 +417,13 @@ def entry_status(reference: Reference, entry_ref: Reference, principal: Caller, 
 # ---------------------------------------------------------------- audit, bill, alerts
 
 
-@router.get("/authorisations", response_model=list[AuthorisationOut], responses=ERRORS)
+@router.get(
+    "/authorisations",
+    response_model=list[AuthorisationOut],
+    responses=ERRORS,
+    summary="Authorisations the caller may see",
+    operation_id="listAuthorisations",
+)
 def authorisations(principal: Caller, ctx: Ctx) -> list[AuthorisationOut]:
     """The authorisations the caller may see."""
     access = ctx.access(principal.address)
@@ -443,6 +454,7 @@ def authorisations(principal: Caller, ctx: Ctx) -> list[AuthorisationOut]:
     "/authorisations/{reference}/audit",
     responses={**ERRORS, 200: {"description": "The audit JSON of docs/spec/interfaces.md §4."}},
     summary="Audit of an authorisation",
+    operation_id="getAudit",
 )
 def audit_json(reference: Reference, principal: Caller, ctx: Ctx) -> dict[str, Any]:
     """The audit JSON (docs/spec/interfaces.md §4, as `pa audit --format json`) as of the latest final block."""
@@ -457,6 +469,7 @@ def audit_json(reference: Reference, principal: Caller, ctx: Ctx) -> dict[str, A
     "/authorisations/{reference}/bill",
     responses={**ERRORS, 200: {"description": "The bill of discharge as JSON."}, 422: {"model": Detail}},
     summary="Bill of discharge",
+    operation_id="getBillOfDischarge",
 )
 def bill_json(
     reference: Reference,
@@ -492,6 +505,7 @@ def _drawn_bill(
         422: {"model": Detail, "description": "The period is reversed or has not ended yet."},
     },
     summary="Lodge a bill of discharge",
+    operation_id="lodgeBill",
 )
 def lodge_bill_json(reference: Reference, body: BillLodgingIn, principal: Caller, ctx: Ctx) -> Any:
     """Draws the bill of discharge of the period from the ledger as it stands and records on the
@@ -526,6 +540,7 @@ def lodge_bill_json(reference: Reference, body: BillLodgingIn, principal: Caller
         422: {"model": Detail, "description": "The period is reversed or has not ended yet."},
     },
     summary="The transaction that lodges a bill of discharge",
+    operation_id="getBillLodgingTransaction",
 )
 def bill_transaction(
     reference: Reference,
@@ -557,7 +572,9 @@ def _alert_out(alert: AlertItem) -> AlertOut:
     return AlertOut(**alert.to_json())
 
 
-@router.get("/alerts", response_model=AlertsOut, responses=ERRORS, summary="Open alerts")
+@router.get(
+    "/alerts", response_model=AlertsOut, responses=ERRORS, summary="Open alerts", operation_id="listAlerts"
+)
 def alerts(
     principal: Caller,
     ctx: Ctx,
@@ -599,7 +616,13 @@ def alerts(
 # ---------------------------------------------------------------- who am I, signing in
 
 
-@router.get("/me", response_model=MeOut, responses={401: ERRORS[401]})
+@router.get(
+    "/me",
+    response_model=MeOut,
+    responses={401: ERRORS[401]},
+    summary="Who the caller is",
+    operation_id="getMe",
+)
 def me(principal: Caller, ctx: Ctx) -> MeOut:
     access = ctx.access(principal.address)
     return MeOut(
@@ -611,7 +634,12 @@ def me(principal: Caller, ctx: Ctx) -> MeOut:
     )
 
 
-@router.get("/health", response_model=HealthOut, summary="Is the server following the ledger")
+@router.get(
+    "/health",
+    response_model=HealthOut,
+    summary="Is the server following the ledger",
+    operation_id="getHealth",
+)
 def health(ctx: Ctx) -> HealthOut:
     state = ctx.tracker.audit_state
     return HealthOut(

@@ -70,6 +70,11 @@ def create_app(config: WebConfig, *, ledger: LedgerClient | None = None) -> Fast
     app.include_router(pages.router)
     app.include_router(signin.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:  # for the clients that ask before reading the page's <link rel="icon">
+        return RedirectResponse("/static/favicon.svg", status_code=308)
+
     app.add_middleware(RequestGuard, ctx=ctx)  # body limits, before any route reads a byte
 
     install_error_handlers(app)

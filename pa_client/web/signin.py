@@ -31,6 +31,12 @@ from pa_client.web.pages import render
 __all__ = ["api_router", "end_session", "host_of", "origin_of", "router", "safe_next", "start_session"]
 
 api_router = APIRouter(prefix="/api/v1")
+# What the request guard answers before a state-changing route runs (docs/web.md): another site's
+# Origin, or a body beyond the 64 KiB every request but a submission takes.
+FORM_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"model": Detail, "description": "Sent from another site's page (Origin or Referer)."},
+    413: {"model": Detail, "description": "The body is larger than 64 KiB."},
+}
 router = APIRouter(include_in_schema=False)
 DEV_SIGN_IN = ("customs", "holder", "broker", "holder2", "broker2", "stranger")
 
@@ -112,8 +118,9 @@ def requester_of(request: Request) -> str:
 @api_router.post(
     "/auth/challenge",
     response_model=ChallengeOut,
-    responses={422: {"model": Detail}, 429: {"model": Detail}},
+    responses={**FORM_ERRORS, 422: {"model": Detail}, 429: {"model": Detail}},
     summary="Sign-in message",
+    operation_id="requestSignInMessage",
 )
 def challenge(body: ChallengeIn, request: Request, ctx: Ctx) -> Any:
     """A one-time Sign-In with Ethereum message (EIP-4361) for `address` to sign."""
@@ -130,7 +137,11 @@ def challenge(body: ChallengeIn, request: Request, ctx: Ctx) -> Any:
 
 
 @api_router.post(
-    "/auth/session", response_model=SessionOut, responses={401: {"model": Detail}}, summary="Sign in"
+    "/auth/session",
+    response_model=SessionOut,
+    responses={**FORM_ERRORS, 401: {"model": Detail}},
+    summary="Sign in",
+    operation_id="signIn",
 )
 async def sign_in(body: SessionIn, request: Request, response: Response, ctx: Ctx) -> Any:
     """Opens a session (an HttpOnly cookie) for the account that signed a challenge."""
@@ -146,7 +157,13 @@ async def sign_in(body: SessionIn, request: Request, response: Response, ctx: Ct
     return SessionOut(address=address, expires=start_session(ctx, request, response, address))
 
 
-@api_router.delete("/auth/session", status_code=204, summary="Sign out")
+@api_router.delete(
+    "/auth/session",
+    status_code=204,
+    responses={403: FORM_ERRORS[403]},
+    summary="Sign out",
+    operation_id="signOut",
+)
 def sign_out(request: Request, ctx: Ctx) -> Response:
     response = Response(status_code=204)
     end_session(ctx, request, response)

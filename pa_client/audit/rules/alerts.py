@@ -26,7 +26,9 @@ from pa_client.audit.rules.frames import (
     utc_day,
     utc_days,
 )
-from pa_client.domain.quantities import display_equivalent, format_quantity, from_cents, ppm_to_percent
+from pa_client.domain.codes import format_cn_code
+from pa_client.domain.quantities import display_equivalent, from_cents, plain, ppm_to_percent
+from pa_client.domain.units import in_unit
 
 DEADLINE_NEAR = "deadline_near"
 OVERDUE = "overdue"
@@ -153,7 +155,12 @@ def alerts_frame(alerts: Iterable[Alert]) -> pd.DataFrame:
 
 
 def _qty(amount: int, unit: str) -> str:
-    return format_quantity(display_equivalent(amount), unit, decimals=6)
+    """An equivalent (10^-18) as people write a quantity: "40.5 kg" (6 decimals at most, half up)."""
+    return in_unit(display_equivalent(amount), unit)
+
+
+def _days(count: int) -> str:
+    return f"{count} day{'' if count == 1 else 's'}"
 
 
 def _by_key(frame: pd.DataFrame, first: str, second: str) -> dict[tuple[Any, Any], int]:
@@ -197,21 +204,26 @@ def deadline_alert_frame(
         strict=True,
     ):
         left = _qty(remaining, unit)
-        where = f"placement {entry_ref} (lot {lot}, {code})"
+        where = f"placement {entry_ref} (lot {lot}, {format_cn_code(code)})"
         if is_near:
             kinds.append(DEADLINE_NEAR)
             severities.append(WARNING)
-            messages.append(f"{where}: {left} still to discharge by {when} ({days} days left)")
+            left_days = "today is the last day" if days == 0 else f"{_days(days)} left"
+            messages.append(
+                f"{where}: {left} still to discharge by {when} ({left_days}): re-export, process or "
+                "otherwise discharge them before then"
+            )
         else:
             key = (reference, entry_ref)
             consequence = (
-                f"deemed released for free circulation on expiry, duty EUR {from_cents(deemed[key])} due"
+                f"they are deemed released for free circulation, and EUR {plain(from_cents(deemed[key]), min_decimals=2)} "
+                "of import duty is due"
                 if key in deemed
                 else "customs must regularise the situation (UCC art. 215(3))"
             )
             kinds.append(OVERDUE)
             severities.append(CRITICAL)
-            messages.append(f"{where}: {left} not discharged by {when}; {consequence}")
+            messages.append(f"{where}: {left} not discharged by {when}, the end of its period; {consequence}")
     columns = {
         "kind": kinds,
         "severity": severities,
@@ -252,8 +264,8 @@ def late_discharge_alert_frame(placements: pd.DataFrame, allocations: pd.DataFra
     rows_of, days, deadline = rows_of[late], days[late], deadline[late]
     units = placements["unit"].to_numpy()[rows_of]
     messages = [
-        f"discharge {discharge} on {day} discharges {_qty(amount, unit)} of placement {placement} "
-        f"after its deadline {when}"
+        f"discharge {discharge} of {day} takes {_qty(amount, unit)} from placement {placement}, whose "
+        f"period for discharge ended on {when}: a discharge after the deadline"
         for discharge, day, amount, unit, placement, when in zip(
             shares["discharge"].tolist(),
             days.tolist(),
@@ -276,11 +288,15 @@ def late_discharge_alert_frame(placements: pd.DataFrame, allocations: pd.DataFra
     return _frame(columns, len(late))
 
 
-def yield_alert_frame(yields: pd.DataFrame) -> pd.DataFrame:
-    """`yield_deviation` for each processing beyond its tolerance (the order found)."""
+def yield_alert_frame(
+    yields: pd.DataFrame, units: Mapping[tuple[str, str], str] | None = None
+) -> pd.DataFrame:
+    """`yield_deviation` for each processing beyond its tolerance (the order found). `units`:
+    (authorisation, import goods code) -> unit, for the message."""
     beyond = yields.loc[yields["beyond_tolerance"].to_numpy(dtype=bool)]
     messages = []
     names = (
+        "authorisation",
         "entry_ref",
         "goods_code",
         "input_equivalent",
@@ -288,14 +304,12 @@ def yield_alert_frame(yields: pd.DataFrame) -> pd.DataFrame:
         "deviation_percent",
         "tolerance_ppm",
     )
-    for entry_ref, code, inputs, outputs, deviation, tolerance in zip(
+    for reference, entry_ref, code, inputs, outputs, deviation, tolerance in zip(
         *(beyond[c].tolist() for c in names), strict=True
     ):
-        shown = "no input" if deviation is None else f"{deviation:+} %"
+        unit = (units or {}).get((reference, code), "")
         messages.append(
-            f"processing {entry_ref}: {code} in {display_equivalent(inputs)}, "
-            f"out {display_equivalent(outputs)} by the authorised rates ({shown}; "
-            f"tolerance {ppm_to_percent(tolerance).normalize():f} %)"
+            yield_message(entry_ref, format_cn_code(code), inputs, outputs, deviation, tolerance, unit)
         )
     columns = {
         "kind": YIELD_DEVIATION,
@@ -307,6 +321,37 @@ def yield_alert_frame(yields: pd.DataFrame) -> pd.DataFrame:
         "due": None,
     }
     return _frame(columns, len(beyond))
+
+
+def yield_message(
+    entry_ref: str,
+    code: str,
+    inputs: int,
+    outputs: int,
+    deviation: Decimal | None,
+    tolerance_ppm: int,
+    unit: str,
+) -> str:
+    """What a yield deviation means: the import goods a processing used against what its products
+    contain by the authorised rates of yield, and the difference to explain to customs."""
+    tolerance = f"tolerance {plain(ppm_to_percent(tolerance_ppm))} %"
+    by_rates = "by the authorised rates of yield"
+    if deviation is None:
+        return (
+            f"processing {entry_ref}: its products contain {_qty(outputs, unit)} of {code} {by_rates}, "
+            "but no import goods of that code are recorded as used"
+        )
+    went_in = f"processing {entry_ref}: {_qty(inputs, unit)} of {code} went in"
+    difference = _qty(abs(outputs - inputs), unit)
+    if deviation < 0:
+        return (
+            f"{went_in}, but its products contain only {_qty(outputs, unit)} {by_rates}, "
+            f"{plain(-deviation)} % less ({tolerance}): {difference} of import goods are not accounted for"
+        )
+    return (
+        f"{went_in}, but its products contain {_qty(outputs, unit)} {by_rates}, "
+        f"{plain(deviation)} % more ({tolerance}): {difference} more than was recorded as used"
+    )
 
 
 def late_record_alert_frame(delays: pd.DataFrame, thresholds: AlertThresholds) -> pd.DataFrame:
@@ -351,12 +396,15 @@ def late_record_alert_frame(delays: pd.DataFrame, thresholds: AlertThresholds) -
 
 
 def integrity_alerts(
-    checks: Mapping[str, tuple[bool, Sequence[int], str]], allocations: pd.DataFrame
+    checks: Mapping[str, tuple[bool, Sequence[int], str]],
+    allocations: pd.DataFrame,
+    units: Mapping[tuple[str, str], str] | None = None,
 ) -> list[Alert]:
     """`integrity` when the rolling hash recomputed from the logs differs from the contract's, when the
     logs miss sequence numbers, or when discharges exceed the placements of a code.
 
-    `checks`: reference -> (verified, gaps, what was compared)."""
+    `checks`: reference -> (verified, gaps, what was compared); `units`: (authorisation, import goods
+    code) -> unit, for the message."""
     out: list[Alert] = []
     for reference, (verified, gaps, compared) in sorted(checks.items()):
         if gaps:
@@ -392,7 +440,9 @@ def integrity_alerts(
                 reference,
                 discharge,
                 None,
-                f"discharge {discharge} exceeds the placements of {code} by {display_equivalent(amount)}",
+                f"discharge {discharge} exceeds the placements of {format_cn_code(code)} by "
+                f"{_qty(amount, (units or {}).get((reference, code), ''))}: more goods discharged than "
+                "were placed under the procedure",
             )
         )
     return out
@@ -420,9 +470,9 @@ def release_alerts(allocations: pd.DataFrame, units: Mapping[tuple[str, str], st
                 reference,
                 discharge,
                 None,
-                f"discharge {discharge} on {utc_day(moment)}: {_qty(amount, units.get((reference, code), ''))} of "
-                f"{code} discharged that are no longer under the procedure (deemed released at the end of "
-                "their period); not allocated to any placement",
+                f"discharge {discharge} of {utc_day(moment)}: {_qty(amount, units.get((reference, code), ''))} of "
+                f"{format_cn_code(code)} discharged that are no longer under the procedure (deemed released "
+                "at the end of their period); not allocated to any placement",
             )
         )
     return out

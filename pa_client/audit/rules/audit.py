@@ -113,11 +113,12 @@ def _audit(
     discharges = discharge_table(tables, bases, equivalents, allocation)
     del equivalents
 
+    import_units = _import_units(placements)
     found = [
         alert_rules.deadline_alert_frame(placements, duties, today, thresholds),
         alert_rules.late_discharge_alert_frame(placements, allocations),
-        alert_rules.as_frame(alert_rules.release_alerts(allocations, _import_units(placements))),
-        alert_rules.yield_alert_frame(yield_table),
+        alert_rules.as_frame(alert_rules.release_alerts(allocations, import_units)),
+        alert_rules.yield_alert_frame(yield_table, import_units),
         alert_rules.late_record_alert_frame(delays, thresholds),
         alert_rules.as_frame(
             alert_rules.integrity_alerts(
@@ -130,6 +131,7 @@ def _audit(
                     for reference, check in checks.items()
                 },
                 allocations,
+                import_units,
             )
         ),
     ]

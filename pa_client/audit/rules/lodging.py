@@ -150,8 +150,8 @@ def _alerts(
         reference, placements, due = row["authorisation"], row["placements"], row["due"]
         single = placements[0] if len(placements) == 1 else None
         what = (
-            f"the bill of discharge of the placements whose period for discharge ended on "
-            f"{row['period_end']} ({_listed(placements)})"
+            f"for the placements whose period for discharge ended on {row['period_end']} "
+            f"({_listed(placements)}): draw it and lodge it (pa bill --lodge)"
         )
         if due < today:
             late = row["days_late"]
@@ -162,13 +162,14 @@ def _alerts(
                     reference,
                     single,
                     None,
-                    f"{what} was due by {due} and is not lodged, {late} day{'s' if late > 1 else ''} "
-                    f"late (UCC-DA art. 175(1)): draw it and lodge it with pa bill --lodge",
+                    f"bill of discharge not lodged, due by {due} ({late} day{'s' if late > 1 else ''} late, "
+                    f"UCC-DA art. 175(1)), {what}",
                     due,
                 )
             )
         elif (due - today).days <= thresholds.bill_due_days:
             left = (due - today).days
+            when = "today" if left == 0 else f"in {left} day{'s' if left > 1 else ''}"
             out.append(
                 Alert(
                     BILL_DUE,
@@ -176,9 +177,7 @@ def _alerts(
                     reference,
                     single,
                     None,
-                    f"{what} is due by {due}, "
-                    + ("today" if left == 0 else f"in {left} day{'s' if left > 1 else ''}")
-                    + ": draw it and lodge it with pa bill --lodge",
+                    f"bill of discharge due by {due} ({when}), {what}",
                     due,
                 )
             )
@@ -195,7 +194,7 @@ def _alerts(
                 row["authorisation"],
                 entry_ref,
                 None,
-                f"the bill of discharge lodged on {utc_day(row['occurred_at'])} for "
+                f"the bill of discharge lodged on {utc_day(row['occurred_at'])} as {entry_ref} for "
                 f"{row['period_start']} to {row['period_end']} is no longer the "
                 f"ledger's bill for that span: a record recorded since changed what it covers; draw it "
                 f"again and lodge it",
