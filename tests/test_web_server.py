@@ -1430,7 +1430,12 @@ def test_the_bill_page_fits_a_1400_pixel_window(browser: Any, served: Served) ->
             id: table.closest('section')?.id || table.id || '',
             right: table.getBoundingClientRect().right,
             scrolled: table.parentElement.scrollWidth > table.parentElement.clientWidth + 1,
-            cut: cells.filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => c.innerText),
+            widest: [...table.querySelectorAll('th, td')].sort((a, b) => b.offsetWidth - a.offsetWidth)
+              .slice(0, 3).map((c) => `${c.offsetWidth}px ${c.innerText.slice(0, 80)}`),
+            // Cut: wider than its cell; only a code longer than 11em may be, elided with an ellipsis.
+            cut: cells.filter((c) => c.scrollWidth > c.clientWidth + 1)
+              .filter((c) => getComputedStyle(c).textOverflow !== 'ellipsis' || c.innerText.length < 24)
+              .map((c) => c.innerText),
             wrapped: cells.filter((c) => /^[-−+]?[0-9][0-9,.]* ?(%|kg|p\\/st)$/.test(c.innerText.trim()))
               .filter((c) => { const r = document.createRange(); r.selectNodeContents(c);
                                return r.getClientRects().length > 1; })
@@ -1443,7 +1448,7 @@ def test_the_bill_page_fits_a_1400_pixel_window(browser: Any, served: Served) ->
     assert measured["tables"], "no table on the bill page"
     assert measured["width"] <= 1400, measured
     for table in measured["tables"]:
-        assert table["right"] <= 1400 and not table["scrolled"], table
+        assert table["right"] <= 1400 and not table["scrolled"], repr(table)
         assert not table["cut"], table
         assert not table["wrapped"], table
     headers = page.locator("main table").nth(1).locator("th").all_inner_texts()  # the placements
