@@ -1211,3 +1211,15 @@ def test_ten_thousand_rows_are_all_read(tmp_path: Path) -> None:
     assert result.problems == []
     assert len(result.entries) == 10_000
     assert [e.rows for e in result.entries[-2:]] == [(10_000,), (10_001,)]
+
+
+def test_a_workbook_of_a_zip_version_python_cannot_read_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Found by the reader's fuzzing: a central directory saying "version 8.4 needed to extract" made
+    Python's zip reader raise NotImplementedError, a traceback instead of a refusal."""
+    path = _xlsx_valid(tmp_path / "entries.xlsx")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"PK\x01\x02")
+    data[at + 6 : at + 8] = (84).to_bytes(2, "little")  # the first part's "version needed to extract"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=f"^{re.escape(str(path))}: not a readable XLSX workbook"):
+        read_entries(path)

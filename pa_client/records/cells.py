@@ -248,8 +248,10 @@ def _check_size(path: Path, handle: BinaryIO, limits: Limits) -> None:
     try:
         with zipfile.ZipFile(handle) as archive:
             parts = [(item.file_size, item.filename) for item in archive.infolist()]
-    except (zipfile.BadZipFile, ValueError, OSError):
-        return  # not a zip file: openpyxl says so in its own words
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError):
+        # Not a zip file, or one Python cannot read (a "version needed to extract" it lacks, found by
+        # the fuzzing): openpyxl, which reads through the same module, says so in its own words.
+        return
     finally:
         handle.seek(0)
     total = sum(size for size, _ in parts)
