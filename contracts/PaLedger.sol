@@ -241,6 +241,9 @@ contract PaLedger is IPaLedger {
             revert LedgerInvalidBillPeriod(entryRef, lodging.periodStart, lodging.periodEnd);
         }
         if (lodging.billSha256 == bytes32(0)) revert LedgerMissingField(entryRef, "billSha256");
+        if (lodging.periodEnd + 1 days > block.timestamp) {
+            revert LedgerBillPeriodNotEnded(entryRef, lodging.periodEnd, uint64(block.timestamp));
+        }
         uint64 sequence = _chains[authorisationId].next();
         _commit(EntryKind.BillLodging, BillLodged.selector, authorisationId, entryId, abi.encode(sequence, lodging));
     }

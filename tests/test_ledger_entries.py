@@ -6,7 +6,7 @@ equivalents in 10^-18 of the import goods' unit. Refusals are asserted by error 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -1015,6 +1015,24 @@ def test_a_lodged_bill_is_the_next_record_logged_with_its_digest(parties: Partie
     with pytest.raises(ContractError) as caught:
         parties.holder.record(lodging)
     expect(caught.value, "LedgerEntryExists", authorisationId=ids.authorisation_id(auth), entryRef="B1")
+
+
+def test_a_bill_whose_period_has_not_ended_is_refused_by_the_contract(parties: Parties, auth: str) -> None:
+    """Before its last day is over, what a bill covers can still change (found by review: a span
+    reaching into the future would cover every period end and silence the overdue alerts)."""
+    today = datetime.fromtimestamp(parties.reader.w3.eth.get_block("latest")["timestamp"], UTC).date()
+    with pytest.raises(ContractError) as caught:
+        parties.holder.record(factories.bill_lodging(auth, "B1", date(2024, 1, 1), today))
+    expect(
+        caught.value,
+        "LedgerBillPeriodNotEnded",
+        entryRef="B1",
+        periodEnd=day_start(today),
+        blockTime=caught.value.args_by_name["blockTime"],
+    )
+    yesterday = today - timedelta(days=1)
+    parties.holder.record(factories.bill_lodging(auth, "B2", date(2024, 1, 1), yesterday))
+    assert parties.reader.entry_state(auth, "B2") == EntryState("bill", False)
 
 
 @pytest.mark.parametrize("status", ["suspend", "revoke"])

@@ -739,12 +739,41 @@ def test_bill_overdue_until_lodged() -> None:
     assert not {"bill_due", "bill_overdue", "bill_outdated"} & set(kinds(lodged))
     [row] = records(lodged.bills)
     assert (row.lodged, row.lodging, row.lodged_at, row.current, row.days_late) == (
-        True, "BILL-1", date(2024, 8, 13), True, 0,
-    )  # fmt: skip
+        True,
+        "BILL-1",
+        date(2024, 8, 13),
+        True,
+        4,
+    )  # fmt: skip — lodged late stays late: 4 days after 9 August
     # The bill drawn any later day is the same bill: what was lodged stays current.
     assert bill_of_discharge(
         book.audit(date(2025, 3, 1)), REF, date(2024, 7, 1), date(2024, 7, 31)
     ).content_sha256() == (bill.content_sha256())
+
+
+def test_a_lodging_counts_only_when_it_was_the_ledgers_bill_for_an_ended_span_by_the_audit_day() -> None:
+    """A digest that matched nothing, a span not ended when it was lodged, or a lodging after the audit
+    day does not end the overdue alert (found by review: any holder could silence it)."""
+    book = Book(period_end="none")
+    book.place("P1", "L1", "10", when=day(1, 10))  # deadline 10 Jul, bill due 9 Aug
+    good = bill_of_discharge(book.audit(date(2024, 8, 12)), REF, date(2024, 7, 1), date(2024, 7, 31))
+    junk = BillOfDischarge(**{**good.__dict__, "authorisation": "someone else's"})
+    book.lodge("BILL-JUNK", date(2000, 1, 1), date(2024, 7, 31), junk, when=day(8, 13))
+    audited = book.audit(date(2024, 8, 14))
+    assert "bill_overdue" in kinds(audited)
+    [warning] = alerts_of(audited, "bill_outdated")
+    assert warning.entry_ref == "BILL-JUNK" and "it does not count as lodged" in warning.message
+    early = Book(period_end="none")
+    early.place("P1", "L1", "10", when=day(1, 10))
+    drawn = bill_of_discharge(early.audit(date(2024, 8, 12)), REF, date(2024, 7, 1), date(2099, 12, 31))
+    early.lodge("BILL-EARLY", date(2024, 7, 1), date(2099, 12, 31), drawn, when=day(8, 13))
+    assert "bill_overdue" in kinds(early.audit(date(2024, 8, 14)))  # its span had not ended
+    later = Book(period_end="none")
+    later.place("P1", "L1", "10", when=day(1, 10))
+    month = bill_of_discharge(later.audit(date(2024, 8, 12)), REF, date(2024, 7, 1), date(2024, 7, 31))
+    later.lodge("BILL-7", date(2024, 7, 1), date(2024, 7, 31), month, when=day(8, 20))
+    assert "bill_overdue" in kinds(later.audit(date(2024, 8, 12)))  # as of a day before the lodging
+    assert records(later.audit(date(2024, 8, 21)).bills)[0].days_late == 11
 
 
 def test_lodged_bill_outdated_by_a_later_correction() -> None:

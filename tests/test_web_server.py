@@ -1189,6 +1189,7 @@ window.ethereum = {
     if (method === 'eth_requestAccounts') { return [window.__paWalletAddress]; }
     if (method === 'personal_sign') { return await window.__paWalletSign(params[0]); }
     if (method === 'eth_sendTransaction') { return await window.__paWalletSend(params[0]); }
+    if (method === 'eth_chainId') { return window.__paWalletChain; }
     if (method === 'eth_getTransactionReceipt') { return await window.__paWalletReceipt(params[0]); }
     throw new Error('unsupported ' + method);
   },
@@ -1230,7 +1231,10 @@ def signed_in_page(browser: Any, served: Served, account: LocalAccount) -> Any:
     context.expose_function("__paWalletSign", wallet_sign)
     context.expose_function("__paWalletSend", wallet_send)
     context.expose_function("__paWalletReceipt", wallet_receipt)
-    context.add_init_script(f"window.__paWalletAddress = '{account.address}';" + WALLET)
+    context.add_init_script(
+        f"window.__paWalletAddress = '{account.address}'; window.__paWalletChain = '{hex(node.eth.chain_id)}';"
+        + WALLET
+    )
     page = context.new_page()
     page.goto(served.base + "/")
     assert page.url.startswith(served.base + "/signin")

@@ -323,6 +323,9 @@ interface IPaLedger {
     /// @notice A lodged bill's period is reversed.
     error LedgerInvalidBillPeriod(string entryRef, uint64 periodStart, uint64 periodEnd);
 
+    /// @notice A bill is lodged once its period has ended (before, what it covers can still change).
+    error LedgerBillPeriodNotEnded(string entryRef, uint64 periodEnd, uint64 blockTime);
+
     /// @notice A batch element is not an entry-recording call.
     error LedgerNotAnEntry(uint256 index, bytes4 selector);
 
@@ -357,7 +360,8 @@ interface IPaLedger {
     function extendDeadline(DeadlineExtension calldata extension) external;
 
     /// @notice Records that the bill of discharge of a period was lodged. Holder or declarant, whatever the
-    /// authorisation's status: the obligation to discharge outlives a suspension or a revocation.
+    /// authorisation's status: the obligation to discharge outlives a suspension or a revocation. Only
+    /// once the period's last day is over.
     function lodgeBill(BillLodging calldata lodging) external;
 
     /// @notice Applies entry-recording calls in order, all or nothing.

@@ -652,7 +652,7 @@ class TableBuilder:
                 frame[column] = pd.to_datetime(frame[column].astype("int64"), unit="s", utc=True)
             frame["corrected"] = False
             tables[name] = frame
-        _mark_corrected(tables)
+        mark_corrected(tables)
         return LedgerTables(
             tables=tables,
             # Copies: the tables stay as they are when the builder reads on (the live tracker's does).
@@ -698,7 +698,7 @@ def _joined_column(parts: list[Any]) -> Any:
     return column
 
 
-def _mark_corrected(tables: dict[str, pd.DataFrame]) -> None:
+def mark_corrected(tables: dict[str, pd.DataFrame]) -> None:
     """Flags the entries that a correction reversed (their effects are gone on chain)."""
     corrections = tables["corrections"]
     if corrections.empty:

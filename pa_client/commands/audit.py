@@ -169,8 +169,8 @@ def alerts_command(
         typer.Option(
             "--kind",
             metavar="KIND",
-            help="Only the alerts of this kind: deadline_near, overdue, yield_deviation, late_record, bill_due "
-            "or integrity (repeat, or separate by commas).",
+            help="Only the alerts of this kind: deadline_near, overdue, yield_deviation, late_record, bill_due, "
+            "bill_overdue, bill_outdated or integrity (repeat, or separate by commas).",
         ),
     ] = None,
 ) -> None:

@@ -181,6 +181,10 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"entry {a['entryRef']}: the bill's period ends ({from_unix(a['periodEnd']).date()}) before it starts "
         f"({from_unix(a['periodStart']).date()})"
     ),
+    "LedgerBillPeriodNotEnded": lambda a: (
+        f"entry {a['entryRef']}: the bill's period ends on {from_unix(a['periodEnd']).date()}; a bill is lodged "
+        "once its period has ended"
+    ),
     "LedgerSameSite": lambda a: f"entry {a['entryRef']}: a movement from {a['site']} to itself",
     "LedgerEmptyProcessing": lambda a: (
         f"processing {a['entryRef']} needs at least one input and one output "

@@ -14,7 +14,7 @@ from pa_client.audit.rules import BillOfDischarge
 from pa_client.chain.ledger import LedgerClient
 from pa_client.chain.sender import Sent
 from pa_client.domain.models import BillLodging
-from pa_client.errors import InputError
+from pa_client.errors import ContractError, InputError
 
 
 @dataclass(frozen=True)
@@ -86,4 +86,10 @@ def lodge_bill(
     lodging, record = lodging_of(ledger, bill, today=today, now=now)
     if record is None:
         return lodging
-    return replace(lodging, sent=ledger.record(record))
+    try:
+        return replace(lodging, sent=ledger.record(record))
+    except ContractError as error:
+        # Another process lodged the same bill between the check and the sending: it is lodged.
+        if error.error_name == "LedgerEntryExists":
+            return lodging
+        raise

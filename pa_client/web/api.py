@@ -167,6 +167,9 @@ class BillTransactionOut(BaseModel):
     due: date
     lodged: bool = Field(description="The same bill is already lodged on the ledger.")
     audited: bool = Field(description="The served audit already counts that lodging.")
+    chain_id: int = Field(
+        description="The chain the transaction is for: a wallet on another one must not send it."
+    )
     to: str | None = Field(default=None, description="The ledger contract to send the transaction to.")
     data: str | None = Field(default=None, description="The transaction's input: the `lodgeBill` call.")
 
@@ -560,6 +563,7 @@ def bill_transaction(
         bill_sha256=lodging.bill_sha256,
         due=lodging.due,
         lodged=record is None,
+        chain_id=ctx.chain_id,
         audited=audited,
     )
     if record is not None:

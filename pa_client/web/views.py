@@ -381,8 +381,10 @@ def bills_of(result: AuditResult, reference: str) -> list[dict[str, Any]]:
             "lodged_at": display.day(row["lodged_at"]) if row["lodged_at"] else "",
             "current": row["current"],
             "days_late": row["days_late"],
-            "url": f"{auth_url(reference)}/bill?from={row['period_end'].replace(day=1).isoformat()}"
-            f"&to={row['period_end'].isoformat()}",
+            # The lodged bill's own span when there is one (its page then says it is lodged), else the month.
+            "url": f"{auth_url(reference)}/bill?from="
+            f"{(row['bill_period_start'] or row['period_end'].replace(day=1)).isoformat()}"
+            f"&to={(row['bill_period_end'] or row['period_end']).isoformat()}",
         }
         for row in rows(result.for_authorisation(reference).bills)
     ]

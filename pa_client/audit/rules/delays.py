@@ -24,6 +24,7 @@ KINDS = {
     "discharges": "discharge",
     "corrections": "correction",
     "extensions": "extension",
+    "bills": "bill",  # a lodging dated long before its block: backdated, a late record
 }
 
 RECORDING_DELAYS = {

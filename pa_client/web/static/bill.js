@@ -24,6 +24,10 @@
     try {
       var call = await transaction();
       if (!call.lodged) {
+        var chain = await window.ethereum.request({ method: "eth_chainId" });
+        if (parseInt(chain, 16) !== call.chain_id) {
+          throw new Error("the wallet is on chain " + parseInt(chain, 16) + ", the ledger on chain " + call.chain_id);
+        }
         var accounts = await window.ethereum.request({ method: "eth_requestAccounts" });
         var hash = await window.ethereum.request({
           method: "eth_sendTransaction",
@@ -35,13 +39,15 @@
           receipt = await window.ethereum.request({ method: "eth_getTransactionReceipt", params: [hash] });
           if (!receipt) { await pause(500); }
         }
-        if (!receipt || receipt.status !== "0x1") { throw new Error("transaction " + hash + " reverted"); }
+        if (!receipt) { throw new Error("transaction " + hash + " not in a block after 2 minutes"); }
+        if (receipt.status !== "0x1") { throw new Error("transaction " + hash + " reverted"); }
       }
       for (var j = 0; j < 120; j++) {  // until the served audit counts the lodging
         call = await transaction();
         if (call.audited) { window.location.reload(); return; }
         await pause(500);
       }
+      throw new Error("lodged, but the dashboard has not read its block yet: reload the page shortly");
     } catch (error) {
       say(labels.failed + " " + (error && error.message ? error.message : String(error)));
       button.disabled = false;
