@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from pa_client.audit.index import READ_RANGE, block_header, prefetched
 from pa_client.audit.rules import AlertThresholds, AuditResult, audit
 from pa_client.audit.rules.alerts import BILL_DUE, BILL_OVERDUE, CRITICAL, DEADLINE_NEAR, OVERDUE
 from pa_client.audit.rules.frames import gc_paused, rows
-from pa_client.audit.run import verify, verify_registry
+from pa_client.audit.run import basis, verify, verify_registry
 from pa_client.audit.tables import LedgerTables, RecordTrace, TableBuilder
 from pa_client.chain.extract import block_times, head_block, read_pages
 from pa_client.chain.ledger import LedgerClient
@@ -390,6 +390,7 @@ class Tracker:
         result = audit(
             tables, today=today, thresholds=self.thresholds, integrity=integrity, registry=registry
         )
+        result = replace(result, basis=basis(block, None, None, self.today))
         if self._first_seen is None:
             self._first_seen = dict(self._seen())
         known = self._first_seen
