@@ -790,6 +790,21 @@ def test_the_audit_and_bill_json_take_as_of(served: Served) -> None:
     assert bill["basis"].startswith("as of end of 2100-01-01 (block ")
     refused = served.get(f"{path}/audit?as_of=2001-01-01", token)
     assert refused.status_code == 422 and "the ledger was deployed after that day" in refused.text
+    # The bill page: the live audit says its basis; an as_of day is drawn as of that day's end.
+    page = served.get(f"/authorisations/{REFERENCE}/bill?from=2024-01-01&to=2024-12-31", token)
+    assert page.status_code == 200 and '<span class="basis">at block ' in page.text
+    page = served.get(
+        f"/authorisations/{REFERENCE}/bill?from=2024-01-01&to=2024-12-31&as_of=2100-01-01", token
+    )
+    assert '<span class="basis">as of end of 2100-01-01 (block ' in page.text
+    assert (
+        'name="as_of" value="2100-01-01"' in page.text
+        and "bill.xlsx?from=2024-01-01&amp;to=2024-12-31&amp;as_of=2100-01-01" in page.text
+    )
+    page = served.get(
+        f"/authorisations/{REFERENCE}/bill?from=2024-01-01&to=2024-12-31&as_of=2001-01-01", token
+    )
+    assert page.status_code == 200 and "the ledger was deployed after that day" in page.text
 
 
 def test_discharge_modes_are_named_in_the_pages_language(served: Served) -> None:
