@@ -805,6 +805,13 @@ def test_the_audit_and_bill_json_take_as_of(served: Served) -> None:
         f"/authorisations/{REFERENCE}/bill?from=2024-01-01&to=2024-12-31&as_of=2001-01-01", token
     )
     assert page.status_code == 200 and "the ledger was deployed after that day" in page.text
+    # The authorisation page: live, it says so and streams; as of a day, it says which and does not.
+    page = served.get(f"/authorisations/{REFERENCE}", token)
+    assert '<span class="basis">at block ' in page.text and "data-stream=" in page.text
+    page = served.get(f"/authorisations/{REFERENCE}?as_of=2100-01-01", token)
+    assert page.status_code == 200 and "data-stream=" not in page.text
+    assert '<span class="basis">as of end of 2100-01-01 (block ' in page.text
+    assert served.get(f"/authorisations/{REFERENCE}?as_of=2001-01-01", token).status_code == 422
 
 
 def test_discharge_modes_are_named_in_the_pages_language(served: Served) -> None:

@@ -115,6 +115,32 @@ class AuditState:
     seconds: float
 
 
+def alert_items(result: AuditResult, known: Mapping[str, float], now: float) -> dict[str, AlertItem]:
+    """The audit's alerts by key, each first seen when `known` says (else `now`)."""
+    items: dict[str, AlertItem] = {}
+    for row in rows(result.alerts):
+        key = alert_key(row)
+        if key not in items:
+            items[key] = AlertItem(
+                key,
+                row["authorisation"],
+                row["kind"],
+                row["severity"],
+                row["entry_ref"],
+                row["lot"],
+                row["message"],
+                row["due"],
+                known.get(key, now),
+            )
+    return items
+
+
+def dated_state(result: AuditResult) -> AuditState:
+    """An audit drawn as of a day (`as_of`), shown as the pages show the live one."""
+    items = alert_items(result, {}, time.time())
+    return AuditState(result, result.as_of_block, result.as_of_time, tuple(items.values()), 0.0)
+
+
 def _iso(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
@@ -395,21 +421,7 @@ class Tracker:
             self._first_seen = dict(self._seen())
         known = self._first_seen
         now = time.time()
-        items: dict[str, AlertItem] = {}
-        for row in rows(result.alerts):
-            key = alert_key(row)
-            if key not in items:
-                items[key] = AlertItem(
-                    key,
-                    row["authorisation"],
-                    row["kind"],
-                    row["severity"],
-                    row["entry_ref"],
-                    row["lot"],
-                    row["message"],
-                    row["due"],
-                    known.get(key, now),
-                )
+        items = alert_items(result, known, now)
         new = [item for key, item in items.items() if key not in known]
         if new and self._on_new_alerts is not None:
             self._on_new_alerts(new)  # stored (and queued for webhooks) before anyone is told

@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from pa_client.audit.rules import AuditResult, bill_of_discharge
+from pa_client.audit.run import end_of_day
 from pa_client.contract import ids
 from pa_client.contract.events import decode_record
 from pa_client.errors import InputError
@@ -40,6 +41,7 @@ from pa_client.web.deps import (
     visible_reference,
 )
 from pa_client.web.events import Event
+from pa_client.web.live import dated_state
 
 router = APIRouter(include_in_schema=False)
 HEARTBEAT_SECONDS = 15.0
@@ -200,14 +202,29 @@ def authorisation_page(request: Request, reference: str) -> HTMLResponse:
     ctx, principal, access = signed_in(request)
     visible_reference(ctx, access, reference)
     state = _audited(ctx, reference)
-    view = views.authorisation(state, ctx.tracker, reference, lang(request))
+    as_of = _day(request.query_params.get("as_of"))
+    cut = None
+    if as_of is not None:  # the ledger as it stood at the end of that day: no live updates
+        state = dated_state(_dated(ctx, reference, as_of))
+        cut = end_of_day(as_of)
+    view = views.authorisation(state, ctx.tracker, reference, lang(request), cut)
     return render(
         request,
         "authorisation.html.j2",
         principal=principal,
-        stream=f"/events?authorisation={quote(reference, safe='')}",
+        stream=None if as_of else f"/events?authorisation={quote(reference, safe='')}",
         a=view,
     )
+
+
+def _day(text: str | None) -> date | None:
+    """A `YYYY-MM-DD` query parameter, or 422."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(status_code=422, detail="dates are written YYYY-MM-DD") from None
 
 
 def _shown(name: str, value: Any, unit: str) -> str:
