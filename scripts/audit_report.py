@@ -28,6 +28,14 @@ FORMATS = ("json", "html", "xlsx", "csv")
     help="Audit only this authorisation (repeat for several; default: all).",
 )
 @click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Audit the ledger as it stood at the end of this day (UTC): its last block by then, the records "
+    "that occurred by then, deadlines judged that day.",
+)
+@click.option(
     "--today",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
@@ -54,6 +62,7 @@ FORMATS = ("json", "html", "xlsx", "csv")
 def cli(
     provider: ProviderAPI,
     references: tuple[str, ...],
+    as_of: datetime | None,
     today: datetime | None,
     at_block: int | None,
     out: Path | None,
@@ -67,6 +76,8 @@ def cli(
     bad = sorted(set(wanted) - set(FORMATS))
     if bad:
         raise click.BadParameter(f"unknown report format {', '.join(bad)}: use {', '.join(FORMATS)}")
+    if as_of is not None and (at_block is not None or today is not None):
+        raise click.UsageError("--as-of says the block and the day itself: leave out --at-block and --today")
     settings = settings_for(provider, account=None, data_dir=data_dir)
     ledger = open_ledger(settings, signing=False)
     run = run_audit(
@@ -75,6 +86,7 @@ def cli(
         at_block=at_block,
         today=today.date() if today else None,
         references=list(references) or None,
+        as_of=as_of.date() if as_of else None,
     )
     unknown = sorted(set(references) - set(run.result.references))
     if unknown:

@@ -49,7 +49,7 @@ IMPORT, MPP, SPP = "39011010", "39012090", "39151000"
 JAN_10 = datetime(2024, 1, 10, 8, 0, tzinfo=UTC)
 FEB_20 = datetime(2024, 2, 20, 8, 0, tzinfo=UTC)
 KEYS = {
-    "audit": {"authorisation", "as_of_block", "as_of_time", "integrity", "placements", "discharges", "duty_due", "alerts", "corrected", "bills"},
+    "audit": {"authorisation", "as_of_block", "as_of_time", "integrity", "placements", "discharges", "duty_due", "alerts", "corrected", "bills", "basis", "left_out"},
     "integrity": {"entries", "sequence", "head", "verified"},
     "placement": {
         "entry_ref", "lot", "declaration", "date", "goods_code", "quantity", "unit", "customs_value", "duty_rate",

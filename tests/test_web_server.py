@@ -775,6 +775,43 @@ def test_the_audit_json_is_that_of_pa_audit(served: Served) -> None:
     ):
         assert body[part] == expected[part], part
     assert body["integrity"]["verified"] is True
+    assert body["basis"] == f"at block {body['as_of_block']:,} (the latest)"
+
+
+def test_the_audit_and_bill_json_take_as_of(served: Served) -> None:
+    """`?as_of=DATE` as `pa audit --as-of` (tests/test_as_of.py checks its meaning on 2019's blocks):
+    a day after the last block is the latest one; a day before the deployment is refused in one line."""
+    token = served.tokens["customs"]
+    path = f"/api/v1/authorisations/{REFERENCE}"
+    body = served.get(f"{path}/audit?as_of=2100-01-01", token).json()
+    assert body["basis"] == f"as of end of 2100-01-01 (block {body['as_of_block']:,})"
+    assert body["left_out"] == 0 and body["integrity"]["verified"] is True
+    bill = served.get(f"{path}/bill?from=2024-01-01&to=2024-12-31&as_of=2100-01-01", token).json()
+    assert bill["basis"].startswith("as of end of 2100-01-01 (block ")
+    refused = served.get(f"{path}/audit?as_of=2001-01-01", token)
+    assert refused.status_code == 422 and "the ledger was deployed after that day" in refused.text
+    # The bill page: the live audit says its basis; an as_of day is drawn as of that day's end.
+    page = served.get(f"/authorisations/{REFERENCE}/bill?from=2024-01-01&to=2024-12-31", token)
+    assert page.status_code == 200 and '<span class="basis">at block ' in page.text
+    page = served.get(
+        f"/authorisations/{REFERENCE}/bill?from=2024-01-01&to=2024-12-31&as_of=2100-01-01", token
+    )
+    assert '<span class="basis">as of end of 2100-01-01 (block ' in page.text
+    assert (
+        'name="as_of" value="2100-01-01"' in page.text
+        and "bill.xlsx?from=2024-01-01&amp;to=2024-12-31&amp;as_of=2100-01-01" in page.text
+    )
+    page = served.get(
+        f"/authorisations/{REFERENCE}/bill?from=2024-01-01&to=2024-12-31&as_of=2001-01-01", token
+    )
+    assert page.status_code == 200 and "the ledger was deployed after that day" in page.text
+    # The authorisation page: live, it says so and streams; as of a day, it says which and does not.
+    page = served.get(f"/authorisations/{REFERENCE}", token)
+    assert '<span class="basis">at block ' in page.text and "data-stream=" in page.text
+    page = served.get(f"/authorisations/{REFERENCE}?as_of=2100-01-01", token)
+    assert page.status_code == 200 and "data-stream=" not in page.text
+    assert '<span class="basis">as of end of 2100-01-01 (block ' in page.text
+    assert served.get(f"/authorisations/{REFERENCE}?as_of=2001-01-01", token).status_code == 422
 
 
 def test_discharge_modes_are_named_in_the_pages_language(served: Served) -> None:

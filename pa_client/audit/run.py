@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from datetime import time as day_time
 
 from pa_client.audit.index import LedgerIndex, Progress
 from pa_client.audit.rules import AlertThresholds, AuditResult, IntegrityResult, audit
 from pa_client.audit.rules.frames import gc_paused
 from pa_client.audit.tables import LedgerTables
-from pa_client.chain.extract import head_block
+from pa_client.chain.extract import head_block, last_block_by
 from pa_client.chain.ledger import LedgerClient
-from pa_client.errors import ChainError
+from pa_client.errors import ChainError, InputError
 from pa_client.settings import Settings
 
 log = logging.getLogger("pa_client")
@@ -112,18 +113,32 @@ def run_audit(
     thresholds: AlertThresholds | None = None,
     references: list[str] | None = None,
     progress: Progress | None = None,
+    as_of: date | None = None,
 ) -> AuditRun:
-    """Audits the ledger as of `at_block` (default: the head less the confirmation depth)."""
+    """Audits the ledger as of `at_block` (default: the head less the confirmation depth), or with
+    `as_of` as it stood at the end of that day (UTC): at the last block by then, without the records
+    that say they occurred later, deadlines judged that day."""
+    if as_of is not None and (at_block is not None or today is not None):
+        raise InputError("--as-of gives both the block and the day: leave out --at-block and --today")
     w3 = ledger.w3
-    block = at_block if at_block is not None else head_block(w3, settings.confirmations)
     deployment = ledger.deployment
+    head = head_block(w3, settings.confirmations)
+    cut: int | None = None
+    if as_of is not None:
+        cut = end_of_day(as_of)
+        at_block = last_block_by(w3, cut, min(deployment.block, head), head)
+        today = as_of
+    block = at_block if at_block is not None else head
     index = LedgerIndex.for_ledger(
         settings.data_dir, deployment.chain_id, deployment.registry, deployment.ledger, deployment.block
     )
     try:
         # Reading makes millions of small objects and no cycles: a collection would walk them all.
         with gc_paused():
-            run = _audit_index(ledger, index, block, at_block, today, thresholds, references, progress)
+            run = _audit_index(ledger, index, block, at_block, today, thresholds, references, progress, cut)
+        run = AuditRun(
+            replace(run.result, basis=basis(block, as_of, at_block, today)), run.block, run.rebuilt
+        )
     except BaseException:
         try:
             index.wait()  # the part written beside the rules; the audit's own error is the one to show
@@ -143,6 +158,7 @@ def _audit_index(
     thresholds: AlertThresholds | None,
     references: list[str] | None,
     progress: Progress | None,
+    cut: int | None = None,
 ) -> AuditRun:
     w3 = ledger.w3
     started = time.perf_counter()
@@ -165,6 +181,9 @@ def _audit_index(
         integrity = verify(ledger, tables, block, registry)
         rebuilt = True
     day = today or datetime.fromtimestamp(tables.as_of_time, UTC).date()
+    left_out = 0
+    if cut is not None:
+        tables, left_out = tables.occurred_by(cut)
     started = time.perf_counter()
     try:
         result = audit(
@@ -189,4 +208,22 @@ def _audit_index(
             f"computed from them ({type(error).__name__}: {error})"
         ) from None
     log.info("rules applied in %.1f s", time.perf_counter() - started)
-    return AuditRun(result, block, rebuilt)
+    return AuditRun(replace(result, left_out=left_out), block, rebuilt)
+
+
+def end_of_day(day: date) -> int:
+    """The last second of `day` (UTC), in Unix seconds."""
+    return int(datetime.combine(day, day_time(23, 59, 59), UTC).timestamp())
+
+
+def basis(block: int, as_of: date | None, at_block: int | None, today: date | None) -> str:
+    """Which of `--as-of`, `--at-block` and `--today` an audit was drawn by, as the reports say it."""
+    if as_of is not None:
+        return f"as of end of {as_of.isoformat()} (block {block:,})"
+    if at_block is not None and today is not None:
+        return f"at block {block:,} with deadlines judged on {today.isoformat()}"
+    if at_block is not None:
+        return f"at block {block:,}"
+    if today is not None:
+        return f"deadlines judged on {today.isoformat()} (latest block {block:,})"
+    return f"at block {block:,} (the latest)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -150,6 +150,23 @@ class LedgerTables:
         pairs = np.unique(references * (int(sequences.max()) + 1) + sequences)
         counts = np.bincount(pairs // (int(sequences.max()) + 1), minlength=len(unique))
         return {str(reference): int(count) for reference, count in zip(unique, counts, strict=True)}
+
+    def occurred_by(self, moment: int) -> tuple[LedgerTables, int]:
+        """These tables without the records that say they occurred after `moment` (Unix seconds),
+        corrections re-marked, and how many records were left out."""
+        cut = pd.Timestamp(moment, unit="s", tz="UTC")
+        tables = {}
+        left_out: set[tuple[str, int]] = set()
+        for name, frame in self.tables.items():
+            late = frame["occurred_at"] > cut
+            left_out.update(
+                zip(frame["authorisation"][late], frame["sequence"][late].astype(int), strict=True)
+            )
+            kept = frame[~late].copy(deep=False)
+            kept["corrected"] = False
+            tables[name] = kept.reset_index(drop=True)
+        _mark_corrected(tables)
+        return replace(self, tables=tables), len(left_out)
 
     def version(self, reference: str, number: int) -> Authorisation:
         for version in self.authorisations[reference]:

@@ -24,7 +24,7 @@ import msgspec
 from web3 import Web3
 
 from pa_client.chain import rpc
-from pa_client.errors import ChainError
+from pa_client.errors import ChainError, InputError
 
 log = logging.getLogger("pa_client")
 
@@ -104,6 +104,32 @@ def head_block(w3: Web3, confirmations: int) -> int:
     """The newest block the audit may read: `confirmations` below the chain's head."""
     latest = int(rpc.request(w3, "eth_blockNumber", [], what="read the latest block"), 16)
     return max(0, latest - confirmations)
+
+
+def block_time(w3: Web3, block: int) -> int:
+    """The timestamp (Unix seconds) of block `block`'s header."""
+    header = rpc.request(w3, "eth_getBlockByNumber", [hex(block), False], what=f"read block {block:,}")
+    if not header:
+        raise ChainError(f"the node has no block {block:,}")
+    return int(header["timestamp"], 16)
+
+
+def last_block_by(w3: Web3, moment: int, first: int, last: int) -> int:
+    """The last block from `first` to `last` whose timestamp is at or before `moment` (Unix
+    seconds), by binary search over the headers (about log2(last - first) + 2 reads; block times
+    never decrease). `last` when even it is; an InputError when `first` (the deployment) is after."""
+    if block_time(w3, first) > moment:
+        raise InputError(f"the ledger was deployed after that day (block {first:,}): it held nothing then")
+    if block_time(w3, last) <= moment:
+        return last
+    low, high = first, last  # time(low) <= moment < time(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if block_time(w3, middle) <= moment:
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 def read_pages(

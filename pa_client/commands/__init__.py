@@ -18,6 +18,7 @@ import inspect
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from pa_client.settings import Settings
 
 __all__ = [
+    "AsOf",
     "AtBlock",
     "CliState",
     "DeadlineDays",
@@ -146,6 +148,16 @@ def within(low: float | None = None, high: float | None = None) -> Callable[[N],
     return check
 
 
+AsOf = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        metavar="YYYY-MM-DD",
+        help="Audit the ledger as it stood at the end of this day (UTC): its last block by then, the records "
+        "that occurred by then, deadlines judged that day.",
+    ),
+]
 AtBlock = Annotated[
     int | None,
     typer.Option(

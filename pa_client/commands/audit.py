@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from pa_client.commands import AtBlock, DeadlineDays, LateHours, console, settings_from
+from pa_client.commands import AsOf, AtBlock, DeadlineDays, LateHours, console, settings_from
 from pa_client.domain.text import for_terminal
 from pa_client.errors import ChainError, InputError
 
@@ -45,12 +45,17 @@ def _run(
     at_block: int | None,
     today: datetime | None,
     thresholds: AlertThresholds,
+    as_of: datetime | None = None,
+    today_option: str = "--today",
 ) -> tuple[Settings, AuditRun]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pa_client.audit.run import run_audit
     from pa_client.chain.connection import open_ledger
 
+    if as_of is not None and (at_block is not None or today is not None):
+        used = " and ".join(o for o, v in (("--at-block", at_block), (today_option, today)) if v is not None)
+        raise InputError(f"--as-of says the block and the day itself: leave out {used}")
     settings = settings_from(ctx)
     ledger = open_ledger(settings, signing=False)
     with Progress(
@@ -69,6 +74,7 @@ def _run(
             thresholds=thresholds,
             references=authorisations,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
+            as_of=as_of.date() if as_of else None,
         )
     unknown = sorted(set(authorisations or ()) - set(run.result.references))
     if unknown:
@@ -79,6 +85,7 @@ def _run(
 def audit_command(
     ctx: typer.Context,
     authorisations: Authorisations = None,
+    as_of: AsOf = None,
     at_block: AtBlock = None,
     today: Annotated[
         datetime | None,
@@ -117,7 +124,7 @@ def audit_command(
         raise InputError(f"unknown report format {', '.join(bad)}: use json, html, xlsx, csv")
     thresholds = AlertThresholds(deadline_near_days=deadline_days, late_record_hours=late_hours)
     settings, run = _run(
-        ctx, authorisations=authorisations, at_block=at_block, today=today, thresholds=thresholds
+        ctx, authorisations=authorisations, at_block=at_block, today=today, thresholds=thresholds, as_of=as_of
     )
     folder = out or settings.data_dir / "reports"
     result = run.result
@@ -155,6 +162,7 @@ def alerts_command(
             help="List the alerts open on this day (default: the latest block's day).",
         ),
     ] = None,
+    as_of: AsOf = None,
     at_block: AtBlock = None,
     severities: Annotated[
         list[str] | None,
@@ -181,7 +189,13 @@ def alerts_command(
     wanted_severities = _choices("--severity", severities, SEVERITIES)
     wanted_kinds = _choices("--kind", kinds, KINDS)
     _, run = _run(
-        ctx, authorisations=authorisations, at_block=at_block, today=at, thresholds=AlertThresholds()
+        ctx,
+        authorisations=authorisations,
+        at_block=at_block,
+        today=at,
+        thresholds=AlertThresholds(),
+        as_of=as_of,
+        today_option="--at",
     )
     rows = [
         row
@@ -192,7 +206,10 @@ def alerts_command(
     day = run.result.today.isoformat()
     if not rows:
         console.print(
-            f"no open alerts as of {day}" + (" of that kind" if severities or kinds else ""), markup=False
+            f"no open alerts as of {day}"
+            + (" of that kind" if severities or kinds else "")
+            + f" ({run.result.basis})",
+            markup=False,
         )
         return
     for row in rows:
@@ -207,7 +224,10 @@ def alerts_command(
     per_kind = ", ".join(f"{counted[kind]:,} {kind}" for kind in KINDS if counted[kind])
     total = len(run.result.alerts)
     shown = f"{len(rows):,} of {total:,}" if len(rows) != total else f"{total:,}"
-    console.print(f"{shown} open alert{'s' if total != 1 else ''} as of {day}: {per_kind}", markup=False)
+    console.print(
+        f"{shown} open alert{'s' if total != 1 else ''} as of {day} ({run.result.basis}): {per_kind}",
+        markup=False,
+    )
 
 
 def _choices(option: str, given: list[str] | None, allowed: tuple[str, ...]) -> set[str]:
@@ -244,6 +264,7 @@ def bill_command(
             help="Write the bill in this folder (default: DATA_DIR/reports/REFERENCE).",
         ),
     ] = None,
+    as_of: AsOf = None,
     at_block: AtBlock = None,
     lodge: Annotated[
         bool,
@@ -261,10 +282,15 @@ def bill_command(
 
     if period_end < period_start:
         raise InputError(f"--to {period_end.date()} is before --from {period_start.date()}")
-    if lodge and at_block is not None:
-        raise InputError("--lodge lodges the bill as the ledger stands now: leave out --at-block")
+    if lodge and (at_block is not None or as_of is not None):
+        raise InputError("--lodge lodges the bill as the ledger stands now: leave out --at-block and --as-of")
     settings, run = _run(
-        ctx, authorisations=[reference], at_block=at_block, today=None, thresholds=AlertThresholds()
+        ctx,
+        authorisations=[reference],
+        at_block=at_block,
+        today=None,
+        thresholds=AlertThresholds(),
+        as_of=as_of,
     )
     bill = bill_of_discharge(run.result, reference, period_start.date(), period_end.date())
     folder = out or settings.data_dir / "reports" / reference
@@ -274,7 +300,8 @@ def bill_command(
     console.print(
         f"bill of discharge of {reference} for {period_start.date()} to {period_end.date()} (due {bill.due}): "
         f"{len(bill.placements)} placements, {len(bill.discharges)} discharges, duty EUR "
-        f"{Decimal(bill.duty_free_circulation_cents + bill.duty_deemed_release_cents) / 100:,.2f}",
+        f"{Decimal(bill.duty_free_circulation_cents + bill.duty_deemed_release_cents) / 100:,.2f} "
+        f"({run.result.basis})",
         markup=False,
     )
     for kind, path in written.items():

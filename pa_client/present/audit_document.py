@@ -27,6 +27,8 @@ def audit_document(result: AuditResult, reference: str) -> dict[str, Any]:
         "authorisation": reference,
         "as_of_block": result.as_of_block,
         "as_of_time": datetime.fromtimestamp(result.as_of_time, UTC).isoformat().replace("+00:00", "Z"),
+        "basis": result.basis,
+        "left_out": result.left_out,
         "integrity": {
             "entries": check.entries,
             "sequence": check.sequence,

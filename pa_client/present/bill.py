@@ -348,6 +348,7 @@ def bill_view(bill: BillOfDischarge) -> dict[str, Any]:
         "period_end": display.long_day(bill.period_end),
         "due": display.long_day(bill.due),
         "as_of_block": f"{bill.as_of_block:,}",
+        "basis": bill.basis,
         "allocation_key": bill.allocation_key,
         "value_key": bill.allocation_key == "value",
         "counts": {
@@ -526,6 +527,7 @@ def write_bill_xlsx(bill: BillOfDischarge, path: Path) -> Path:
         ("Bill due by", bill.due, "yyyy-mm-dd"),
         ("Allocation key", bill.allocation_key, None),
         ("Drawn from the ledger as of block", bill.as_of_block, "0"),
+        ("Basis", bill.basis, None),
         ("Placements covered", len(bill.placements), "0"),
         (
             "Customs value of the placements (EUR)",

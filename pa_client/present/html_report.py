@@ -693,6 +693,8 @@ def audit_view(result: AuditResult, reference: str) -> dict[str, Any]:
         "as_of_time": display.moment(result.as_of_time),
         "audit_date": display.long_day(result.today),
         "audit_day": display.day(result.today),
+        "basis": result.basis,
+        "left_out": result.left_out,
         "integrity": {
             "verified": check.verified,
             "entries": f"{check.entries:,}",

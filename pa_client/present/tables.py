@@ -415,6 +415,8 @@ def summary_table(result: AuditResult, reference: str) -> ExportTable:
         ("as_of_block", result.as_of_block),
         ("as_of_time", display.as_datetime(result.as_of_time)),
         ("audit_date", result.today),
+        ("basis", result.basis),
+        ("left_out", result.left_out),
         ("integrity_verified", check.verified),
         ("integrity_entries", check.entries),
         ("integrity_sequence", check.sequence),

@@ -25,6 +25,7 @@ from pa_client.web.deps import (
     Caller,
     Ctx,
     audit_state,
+    dated_result,
     not_found,
     visible_reference,
 )
@@ -228,6 +229,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     502: {"model": Detail, "description": "The ledger's node did not answer, or refused."},
 }
 Reference = Annotated[str, Field(min_length=1, max_length=128)]
+AsOfQuery = Annotated[
+    date | None,
+    Query(
+        description="The ledger as it stood at the end of this day (UTC): its last block by then, the "
+        "records that occurred by then, deadlines judged that day (as `pa audit --as-of`)."
+    ),
+]
 
 
 # ---------------------------------------------------------------- entries
@@ -459,10 +467,11 @@ def authorisations(principal: Caller, ctx: Ctx) -> list[AuthorisationOut]:
     summary="Audit of an authorisation",
     operation_id="getAudit",
 )
-def audit_json(reference: Reference, principal: Caller, ctx: Ctx) -> dict[str, Any]:
-    """The audit JSON (docs/spec/interfaces.md §4, as `pa audit --format json`) as of the latest final block."""
+def audit_json(reference: Reference, principal: Caller, ctx: Ctx, as_of: AsOfQuery = None) -> dict[str, Any]:
+    """The audit JSON (docs/spec/interfaces.md §4, as `pa audit --format json`) as of the latest final
+    block, or with `as_of` as the ledger stood at the end of that day."""
     visible_reference(ctx, ctx.access(principal.address), reference)
-    result = audit_state(ctx).result
+    result = dated_result(ctx, as_of)
     if reference not in result.references:
         raise not_found(reference)
     return audit_document(result, reference)
@@ -480,20 +489,26 @@ def bill_json(
     ctx: Ctx,
     period_start: Annotated[date, Query(alias="from", description="First day of the period.")],
     period_end: Annotated[date, Query(alias="to", description="Last day of the period.")],
+    as_of: AsOfQuery = None,
 ) -> Any:
     """The bill of discharge (UCC-DA art. 175) of the placements whose period for discharge ends in
-    the period."""
-    return _drawn_bill(ctx, principal, reference, period_start, period_end)[1].to_json()
+    the period, drawn from the ledger as it stands or, with `as_of`, as it stood at the end of that day."""
+    return _drawn_bill(ctx, principal, reference, period_start, period_end, as_of)[1].to_json()
 
 
 def _drawn_bill(
-    ctx: WebContext, principal: Principal, reference: str, period_start: date, period_end: date
+    ctx: WebContext,
+    principal: Principal,
+    reference: str,
+    period_start: date,
+    period_end: date,
+    as_of: date | None = None,
 ) -> tuple[AuditResult, BillOfDischarge]:
     """The served audit and the bill of discharge of the period, for a caller who may see it."""
     visible_reference(ctx, ctx.access(principal.address), reference)
     if period_end < period_start:
         raise InputError(f"'to' {period_end} is before 'from' {period_start}")
-    result = audit_state(ctx).result
+    result = dated_result(ctx, as_of)
     if reference not in result.references:
         raise not_found(reference)
     return result, bill_of_discharge(result, reference, period_start, period_end)

@@ -4,7 +4,8 @@ opening and closing a person's session."""
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -14,6 +15,9 @@ from pa_client.web.auth import SESSION_COOKIE, Principal, principal_from
 from pa_client.web.context import WebContext
 from pa_client.web.i18n import LANG_COOKIE, language
 from pa_client.web.live import AuditState
+
+if TYPE_CHECKING:
+    from pa_client.audit.rules import AuditResult
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -94,3 +98,13 @@ def audit_state(ctx: WebContext, wait: float = READY_WAIT_SECONDS) -> AuditState
             headers={"Retry-After": "2"},
         )
     return state
+
+
+def dated_result(ctx: WebContext, as_of: date | None) -> AuditResult:
+    """The live audit, or with `as_of` the ledger as it stood at the end of that day (as `pa audit
+    --as-of`: its last block by then, the records that occurred by then, deadlines judged that day)."""
+    if as_of is None:
+        return audit_state(ctx).result
+    from pa_client.audit.run import run_audit
+
+    return run_audit(ctx.ledger, ctx.settings, as_of=as_of, thresholds=ctx.config.thresholds).result

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from pa_client.audit.index import READ_RANGE, block_header, prefetched
 from pa_client.audit.rules import AlertThresholds, AuditResult, audit
 from pa_client.audit.rules.alerts import BILL_DUE, BILL_OVERDUE, CRITICAL, DEADLINE_NEAR, OVERDUE
 from pa_client.audit.rules.frames import gc_paused, rows
-from pa_client.audit.run import verify, verify_registry
+from pa_client.audit.run import basis, verify, verify_registry
 from pa_client.audit.tables import LedgerTables, RecordTrace, TableBuilder
 from pa_client.chain.extract import block_times, head_block, read_pages
 from pa_client.chain.ledger import LedgerClient
@@ -113,6 +113,32 @@ class AuditState:
     block_time: int
     alerts: tuple[AlertItem, ...]
     seconds: float
+
+
+def alert_items(result: AuditResult, known: Mapping[str, float], now: float) -> dict[str, AlertItem]:
+    """The audit's alerts by key, each first seen when `known` says (else `now`)."""
+    items: dict[str, AlertItem] = {}
+    for row in rows(result.alerts):
+        key = alert_key(row)
+        if key not in items:
+            items[key] = AlertItem(
+                key,
+                row["authorisation"],
+                row["kind"],
+                row["severity"],
+                row["entry_ref"],
+                row["lot"],
+                row["message"],
+                row["due"],
+                known.get(key, now),
+            )
+    return items
+
+
+def dated_state(result: AuditResult) -> AuditState:
+    """An audit drawn as of a day (`as_of`), shown as the pages show the live one."""
+    items = alert_items(result, {}, time.time())
+    return AuditState(result, result.as_of_block, result.as_of_time, tuple(items.values()), 0.0)
 
 
 def _iso(seconds: int) -> str:
@@ -390,25 +416,12 @@ class Tracker:
         result = audit(
             tables, today=today, thresholds=self.thresholds, integrity=integrity, registry=registry
         )
+        result = replace(result, basis=basis(block, None, None, self.today))
         if self._first_seen is None:
             self._first_seen = dict(self._seen())
         known = self._first_seen
         now = time.time()
-        items: dict[str, AlertItem] = {}
-        for row in rows(result.alerts):
-            key = alert_key(row)
-            if key not in items:
-                items[key] = AlertItem(
-                    key,
-                    row["authorisation"],
-                    row["kind"],
-                    row["severity"],
-                    row["entry_ref"],
-                    row["lot"],
-                    row["message"],
-                    row["due"],
-                    known.get(key, now),
-                )
+        items = alert_items(result, known, now)
         new = [item for key, item in items.items() if key not in known]
         if new and self._on_new_alerts is not None:
             self._on_new_alerts(new)  # stored (and queued for webhooks) before anyone is told

@@ -17,9 +17,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from pa_client.audit.rules import bill_of_discharge
+from pa_client.audit.rules import AuditResult, bill_of_discharge
+from pa_client.audit.run import end_of_day
 from pa_client.contract import ids
 from pa_client.contract.events import decode_record
+from pa_client.errors import InputError
 from pa_client.present import display
 from pa_client.present.bill import bill_html, bill_view, write_bill_xlsx
 from pa_client.web import i18n, views
@@ -33,11 +35,13 @@ from pa_client.web.deps import (
     audit_state,
     caller,
     context,
+    dated_result,
     lang,
     not_found,
     visible_reference,
 )
 from pa_client.web.events import Event
+from pa_client.web.live import dated_state
 
 router = APIRouter(include_in_schema=False)
 HEARTBEAT_SECONDS = 15.0
@@ -198,14 +202,29 @@ def authorisation_page(request: Request, reference: str) -> HTMLResponse:
     ctx, principal, access = signed_in(request)
     visible_reference(ctx, access, reference)
     state = _audited(ctx, reference)
-    view = views.authorisation(state, ctx.tracker, reference, lang(request))
+    as_of = _day(request.query_params.get("as_of"))
+    cut = None
+    if as_of is not None:  # the ledger as it stood at the end of that day: no live updates
+        state = dated_state(_dated(ctx, reference, as_of))
+        cut = end_of_day(as_of)
+    view = views.authorisation(state, ctx.tracker, reference, lang(request), cut)
     return render(
         request,
         "authorisation.html.j2",
         principal=principal,
-        stream=f"/events?authorisation={quote(reference, safe='')}",
+        stream=None if as_of else f"/events?authorisation={quote(reference, safe='')}",
         a=view,
     )
+
+
+def _day(text: str | None) -> date | None:
+    """A `YYYY-MM-DD` query parameter, or 422."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(status_code=422, detail="dates are written YYYY-MM-DD") from None
 
 
 def _shown(name: str, value: Any, unit: str) -> str:
@@ -336,29 +355,46 @@ def record_page(request: Request, reference: str, entry_ref: str) -> HTMLRespons
     )
 
 
-def _period(request: Request, ctx: WebContext, reference: str) -> tuple[date, date, str]:
+def _period(request: Request, ctx: WebContext, reference: str) -> tuple[date, date, date | None, str]:
+    """The bill's span and `as_of` day (`?from=&to=&as_of=`), and what is wrong with them."""
     state = _audited(ctx, reference)
     start, end = views.default_bill_period(state.result, reference)
+    as_of = None
     error = ""
     try:
         if request.query_params.get("from"):
             start = date.fromisoformat(request.query_params["from"])
         if request.query_params.get("to"):
             end = date.fromisoformat(request.query_params["to"])
+        if request.query_params.get("as_of"):
+            as_of = date.fromisoformat(request.query_params["as_of"])
     except ValueError:
         error = "dates are written YYYY-MM-DD"
     if end < start:
         error = f"{end} is before {start}"
-    return start, end, error
+    return start, end, as_of, error
+
+
+def _dated(ctx: WebContext, reference: str, as_of: date | None) -> AuditResult:
+    """The live audit, or with `as_of` the ledger as it stood at the end of that day."""
+    result = _audited(ctx, reference).result if as_of is None else dated_result(ctx, as_of)
+    if reference not in result.references:
+        raise not_found(reference)
+    return result
 
 
 @router.get("/authorisations/{reference}/bill", response_class=HTMLResponse)
 def bill_page(request: Request, reference: str) -> HTMLResponse:
     ctx, principal, access = signed_in(request)
     visible_reference(ctx, access, reference)
-    start, end, error = _period(request, ctx, reference)
+    start, end, as_of, error = _period(request, ctx, reference)
     bill = lodged = None
     result = _audited(ctx, reference).result
+    if not error:
+        try:
+            result = _dated(ctx, reference, as_of)
+        except InputError as refused:  # a day before the deployment
+            error = str(refused)
     if not error:
         drawn = bill_of_discharge(result, reference, start, end)
         bill = bill_view(drawn)
@@ -371,6 +407,7 @@ def bill_page(request: Request, reference: str) -> HTMLResponse:
         auth_url=views.auth_url(reference),
         start=start.isoformat(),
         end=end.isoformat(),
+        as_of=as_of.isoformat() if as_of else "",
         error=error,
         bill=bill is not None,
         b=bill,
@@ -385,10 +422,10 @@ def bill_page(request: Request, reference: str) -> HTMLResponse:
 def _bill(request: Request, reference: str) -> Any:
     ctx, _principal, access = signed_in(request)
     visible_reference(ctx, access, reference)
-    start, end, error = _period(request, ctx, reference)
+    start, end, as_of, error = _period(request, ctx, reference)
     if error:
         raise HTTPException(status_code=422, detail=error)
-    return bill_of_discharge(_audited(ctx, reference).result, reference, start, end)
+    return bill_of_discharge(_dated(ctx, reference, as_of), reference, start, end)
 
 
 @router.get("/authorisations/{reference}/bill.xlsx")

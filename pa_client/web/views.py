@@ -305,8 +305,15 @@ def _under_procedure(result: AuditResult) -> list[dict[str, str]]:
     ]
 
 
-def authorisation(state: AuditState, tracker: Tracker, reference: str, lang: str) -> dict[str, Any]:
+def authorisation(
+    state: AuditState, tracker: Tracker, reference: str, lang: str, cut: int | None = None
+) -> dict[str, Any]:
+    """The authorisation page's view; with `cut` (an `as_of` day's end, Unix seconds) its records
+    are those of the audited blocks that occurred by then, as in the audit."""
     t = i18n.translator(lang)
+    records = tracker.records(reference)
+    if cut is not None:
+        records = [r for r in records if r.block <= state.block and r.occurred_at <= cut]
     one = state.result.for_authorisation(reference)
     check = one.integrity[reference]
     statuses = Counter(row["status"] for row in rows(one.placements))
@@ -319,6 +326,7 @@ def authorisation(state: AuditState, tracker: Tracker, reference: str, lang: str
         "status": status,
         "status_label": i18n.status_label(lang, status),
         "today": display.day(one.today),
+        "basis": one.basis,
         "integrity": {
             "verified": check.verified,
             "sequence": f"{check.sequence:,}",
@@ -342,8 +350,8 @@ def authorisation(state: AuditState, tracker: Tracker, reference: str, lang: str
         "discharges": _discharges_table(one, t, lang),
         "yield_chart": yield_chart(one),
         "bills": bills_of(one, reference),
-        "records": [record_view(r, lang) for r in tracker.records(reference, limit=LATEST_RECORDS)],
-        "record_count": tracker.record_count(reference),
+        "records": [record_view(r, lang) for r in records[:LATEST_RECORDS]],
+        "record_count": len(records),
     }
 
 

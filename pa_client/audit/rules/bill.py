@@ -149,6 +149,7 @@ class BillOfDischarge:
     released: tuple[BillDuty, ...]  # released for free circulation (shares of the covered placements)
     deemed_released: tuple[BillDuty, ...]
     carried_forward: tuple[BillCarriedForward, ...]
+    basis: str = ""  # the audit's: "as of end of 2019-04-01 (block 1,200)", "at block 1,200", …
 
     @property
     def duty_free_circulation_cents(self) -> int:
@@ -163,7 +164,7 @@ class BillOfDischarge:
         the block it was drawn at (the same bill drawn a block later is the same bill). What lodging
         records on the ledger, and what the audit compares the ledger's bill with."""
         content = self.to_json()
-        del content["as_of_block"]
+        del content["as_of_block"], content["basis"]
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -177,6 +178,7 @@ class BillOfDischarge:
             "period": {"start": self.period_start.isoformat(), "end": self.period_end.isoformat()},
             "due": self.due.isoformat(),
             "as_of_block": self.as_of_block,
+            "basis": self.basis,
             "placements": [
                 {
                     "entry_ref": p.entry_ref,
@@ -414,6 +416,7 @@ def bill_of_discharge(
         # bill is never late for any of them. With none covered, 30 days after the span.
         due=min((p.due for p in covered), default=bill_due_date(period_end)),
         as_of_block=result.as_of_block,
+        basis=result.basis,
         placements=tuple(covered),
         rates_of_yield=tuple(rates[key] for key in sorted(rates)),
         processed_products=tuple(products),

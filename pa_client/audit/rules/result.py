@@ -75,6 +75,11 @@ class AuditResult:
     # The registry's events read (entries) and rolling hash, compared with its `registryChain`: the
     # set of authorisations and their terms is complete. None: not compared.
     registry: IntegrityResult | None = None
+    # Which of `--as-of`, `--at-block`, `--today` the audit was drawn by, in the reports' words
+    # ("as of end of 2019-04-01 (block 1,200)", "at block 1,200", "deadlines judged on 2019-04-01
+    # (latest block 1,200)"; no ", " in it, so that it can close a list).
+    basis: str = ""
+    left_out: int = 0  # records in the audited blocks that say they occurred after the `--as-of` day
 
     def for_authorisation(self, reference: str) -> AuditResult:
         """The same result narrowed to one authorisation."""
