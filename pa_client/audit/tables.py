@@ -165,7 +165,7 @@ class LedgerTables:
             kept = frame[~late].copy(deep=False)
             kept["corrected"] = False
             tables[name] = kept.reset_index(drop=True)
-        _mark_corrected(tables)
+        mark_corrected(tables)
         return replace(self, tables=tables), len(left_out)
 
     def version(self, reference: str, number: int) -> Authorisation:
