@@ -1404,6 +1404,35 @@ def test_the_summary_cards_follow_each_record_live_and_alerts_stay_in_severity_o
     settled(overview, served.base + "/")
     severities = _severities(page)
     assert severities == sorted(severities, key=["critical", "warning", "info"].index), severities
+
+    # An info and a warning alert arriving now go after the critical ones, the info one in the folded
+    # list of info alerts.
+    assert "critical" in severities
+    for severity in ("info", "warning"):
+        alert = {
+            "key": f"live-card-{severity}",
+            "authorisation": REFERENCE,
+            "kind": "late_record",
+            "severity": severity,
+            "entry_ref": "LIVE-CARD-EX-01",
+            "lot": None,
+            "message": f"a {severity} alert <b>as text</b>",
+            "due": None,
+            "first_seen": "2026-01-01T00:00:00Z",
+        }
+        served.ctx.broker.publish(Event("alert", REFERENCE, alert))
+        page.wait_for_selector(f'li[data-key="live-card-{severity}"]', state="attached")
+    severities = _severities(page)
+    assert severities == sorted(severities, key=["critical", "warning", "info"].index), severities
+    assert page.locator('#live-alerts > li[data-key="live-card-warning"]').count() == 1
+    if page.locator("details.info-alerts").count():
+        assert page.locator('details.info-alerts li[data-key="live-card-info"]').count() == 1
+    else:
+        assert page.locator("#live-alerts > li").last.get_attribute("data-key") == "live-card-info"
+    assert (
+        page.locator('li[data-key="live-card-warning"] .amsg').inner_text()
+        == "a warning alert <b>as text</b>"
+    )
     assert page.evaluate("window.__notReloaded") is True
     assert overview.evaluate("window.__notReloaded") is True
     page.context.close()
