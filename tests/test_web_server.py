@@ -53,7 +53,7 @@ from pa_client.errors import ConfigError
 from pa_client.present.audit_document import audit_document
 from pa_client.records.entries_file import COLUMNS, read_entries
 from pa_client.settings import Settings
-from pa_client.web import WebConfig, create_app, guards, pages
+from pa_client.web import WebConfig, create_app, guards, i18n, pages
 from pa_client.web import store as web_store
 from pa_client.web.auth import sign_message
 from pa_client.web.context import WebContext, canonical_origin
@@ -807,10 +807,10 @@ def test_the_audit_and_bill_json_take_as_of(served: Served) -> None:
     assert page.status_code == 200 and "the ledger was deployed after that day" in page.text
     # The authorisation page: live, it says so and streams; as of a day, it says which and does not.
     page = served.get(f"/authorisations/{REFERENCE}", token)
-    assert '<span class="basis">at block ' in page.text and "data-stream=" in page.text
+    assert " · at block " in page.text and "data-stream=" in page.text  # the duty card says its basis
     page = served.get(f"/authorisations/{REFERENCE}?as_of=2100-01-01", token)
     assert page.status_code == 200 and "data-stream=" not in page.text
-    assert '<span class="basis">as of end of 2100-01-01 (block ' in page.text
+    assert " · as of end of 2100-01-01 (block " in page.text
     assert served.get(f"/authorisations/{REFERENCE}?as_of=2001-01-01", token).status_code == 422
 
 
@@ -1320,6 +1320,162 @@ def test_an_entry_and_its_alert_appear_live_within_two_seconds(browser: Any, ser
     print(
         f"live: record shown {record_seconds:.2f} s, its alert {alert_seconds:.2f} s after the API answered"
     )
+    page.context.close()
+
+
+_CARDS = {
+    "placements": "placements_count",
+    "under_procedure": "still_under",
+    "duty_due": "duty_due",
+    "critical": "critical",
+    "overdue": "overdue_placements",
+}
+
+
+def _cards(page: Any) -> dict[str, str]:
+    """Each summary card's text but its label (value and detail), by the label's name."""
+    t = i18n.translator("en")
+    found: dict[str, str] = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.cards > .card, .summary > .card')].map(
+            (card) => [card.querySelector('.label').textContent.trim(),
+                       [...card.children].slice(1).map((c) => c.textContent).join(' ')
+                         .replace(/\\s+/g, ' ').trim()]))"""
+    )
+    names = {t[key]: name for name, key in _CARDS.items()}
+    return {names.get(label, label): text for label, text in found.items()}
+
+
+def _value(page: Any, card: str) -> str:
+    return _cards(page)[card].split(" ")[0]
+
+
+def _fresh_cards(browser_page: Any, url: str) -> dict[str, str]:
+    """The cards of the same page loaded anew (in another tab of the same session)."""
+    fresh = browser_page.context.new_page()
+    fresh.goto(url)
+    cards = _cards(fresh)
+    fresh.close()
+    return cards
+
+
+def _severities(page: Any) -> list[str]:
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll('#live-alerts > li.alert')].map(
+            (li) => (li.className.match(/sev-(\\w+)/) || [])[1])"""
+    )
+    return found
+
+
+def test_the_summary_cards_follow_each_record_live_and_alerts_stay_in_severity_order(
+    browser: Any, served: Served
+) -> None:
+    """A placement long overdue, then its re-export: on the authorisation page and the overview, open
+    without a reload, each card shows what a fresh load of the page shows, and a new alert is never
+    put above a more severe one."""
+    page = signed_in_page(browser, served, dev_account("customs"))
+    auth_url = f"{served.base}/authorisations/{quote(REFERENCE)}"
+    page.goto(auth_url)
+    overview = page.context.new_page()
+    overview.goto(served.base + "/")
+    for tab in (page, overview):
+        tab.evaluate("window.__notReloaded = true")
+        tab.wait_for_selector("#live-status.live:not(.off)")
+    page.wait_for_timeout(300)  # the streams are open
+    before = _cards(page)
+    assert {"placements", "under_procedure", "duty_due"} <= set(before)
+    assert {"critical", "overdue"} <= set(_cards(overview))
+    placements = int(_value(page, "placements"))
+    overdue = int(_value(overview, "overdue"))
+    lot = "LIVE-CARD-LOT-01"
+
+    def changed(tab: Any, card: str, wanted: Callable[[str], bool]) -> None:
+        """Waits until the live card shows the change, without a reload."""
+        assert _wait(lambda: wanted(_cards(tab)[card]), LIVE_SECONDS * 2), _cards(tab)
+
+    def settled(tab: Any, url: str) -> dict[str, str]:
+        """Waits until the live cards are those a fresh load shows, and returns them."""
+        expected: dict[str, str] = {}
+
+        def same() -> bool:
+            expected.update(_fresh_cards(tab, url))
+            if _cards(tab) == expected:
+                return True
+            time.sleep(0.2)
+            return False
+
+        assert _wait(same, LIVE_SECONDS * 4), f"live {_cards(tab)}, loaded anew {expected}"
+        return expected
+
+    # A placement whose period for discharge has ended: overdue, more under the procedure.
+    entry = placement_json("LIVE-CARD-IM-01", lot, days_ago=5)
+    answered = served.post("/api/v1/entries", {"entries": [entry]}, served.tokens["broker"])
+    assert answered.status_code == 200, answered.text
+    page.wait_for_selector('#live-records tbody tr:first-child a:text("LIVE-CARD-IM-01")')
+    changed(page, "placements", lambda text: text.startswith(f"{placements + 1} "))
+    changed(overview, "overdue", lambda text: text.startswith(f"{overdue + 1} "))
+    placed = settled(page, auth_url)
+    assert _value(page, "placements") == str(placements + 1)
+    assert placed["under_procedure"] != before["under_procedure"]
+    shown = settled(overview, served.base + "/")
+    assert _value(overview, "overdue") == str(overdue + 1)
+    assert int(_value(overview, "critical")) >= 1 and shown["critical"]
+    severities = _severities(page)
+    assert severities == sorted(severities, key=["critical", "warning", "info"].index), severities
+
+    # A re-export of as much: allocated to the placements (oldest first), less under the procedure.
+    discharge = {
+        "entry_ref": "LIVE-CARD-EX-01",
+        "kind": "discharge",
+        "authorisation": REFERENCE,
+        "occurred_at": (datetime(2019, 3, 30, 10, tzinfo=UTC) - timedelta(days=4)).isoformat(),
+        "lot": lot,
+        "quantity": "12.5",
+        "site": "BOURGES-STORE",
+        "mode": "reexport",
+        "declaration": "24FR00000000000033",
+        "procedure": "3151",
+    }
+    answered = served.post("/api/v1/entries", {"entries": [discharge]}, served.tokens["broker"])
+    assert answered.status_code == 200, answered.text
+    page.wait_for_selector('#live-records tbody tr:first-child a:text("LIVE-CARD-EX-01")')
+    changed(page, "under_procedure", lambda text: text != placed["under_procedure"])
+    discharged = settled(page, auth_url)
+    assert _value(page, "placements") == str(placements + 1)
+    assert discharged["under_procedure"] != placed["under_procedure"]  # 12.5 kg fewer under the procedure
+    settled(overview, served.base + "/")
+    severities = _severities(page)
+    assert severities == sorted(severities, key=["critical", "warning", "info"].index), severities
+
+    # An info and a warning alert arriving now go after the critical ones, the info one in the folded
+    # list of info alerts.
+    assert "critical" in severities
+    for severity in ("info", "warning"):
+        alert = {
+            "key": f"live-card-{severity}",
+            "authorisation": REFERENCE,
+            "kind": "late_record",
+            "severity": severity,
+            "entry_ref": "LIVE-CARD-EX-01",
+            "lot": None,
+            "message": f"a {severity} alert <b>as text</b>",
+            "due": None,
+            "first_seen": "2026-01-01T00:00:00Z",
+        }
+        served.ctx.broker.publish(Event("alert", REFERENCE, alert))
+        page.wait_for_selector(f'li[data-key="live-card-{severity}"]', state="attached")
+    severities = _severities(page)
+    assert severities == sorted(severities, key=["critical", "warning", "info"].index), severities
+    assert page.locator('#live-alerts > li[data-key="live-card-warning"]').count() == 1
+    if page.locator("details.info-alerts").count():
+        assert page.locator('details.info-alerts li[data-key="live-card-info"]').count() == 1
+    else:
+        assert page.locator("#live-alerts > li").last.get_attribute("data-key") == "live-card-info"
+    assert (
+        page.locator('li[data-key="live-card-warning"] .amsg').inner_text()
+        == "a warning alert <b>as text</b>"
+    )
+    assert page.evaluate("window.__notReloaded") is True
+    assert overview.evaluate("window.__notReloaded") is True
     page.context.close()
 
 

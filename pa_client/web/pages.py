@@ -15,7 +15,7 @@ from urllib.parse import quote
 import jinja2
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from pa_client.audit.rules import AuditResult, bill_of_discharge
 from pa_client.audit.run import end_of_day
@@ -82,6 +82,7 @@ def render(
     *,
     principal: Principal | None = None,
     stream: str | None = None,
+    cards_url: str | None = None,
     status_code: int = 200,
     **values: Any,
 ) -> HTMLResponse:
@@ -94,6 +95,7 @@ def render(
         t=t,
         user=_user(ctx, principal, language) if principal else None,
         stream=stream,
+        cards_url=cards_url,
         block=state.block if state else ctx.tracker.last_block,
         ledger=ctx.ledger.deployment.ledger,
         live_labels={
@@ -161,24 +163,14 @@ def overview_page(request: Request) -> HTMLResponse:
     verified = (registry is None or registry.verified) and all(
         state.result.integrity[r].verified for r in references
     )
-    upcoming = sorted((row["next_deadline"], row["reference"]) for row in rows if row["next_deadline"])
-    totals = {
-        "authorisations": len(rows),
-        "records": sum(row["records"] for row in rows),
-        "critical": sum(row["alerts"]["critical"] for row in rows),
-        "warning": sum(row["alerts"]["warning"] for row in rows),
-        "overdue": sum(row["overdue"] for row in rows),
-        "open": sum(row["open_placements"] for row in rows),
-        "next_deadline": upcoming[0][0] if upcoming else None,
-        "next_reference": upcoming[0][1] if upcoming else None,
-    }
     return render(
         request,
         "overview.html.j2",
         principal=principal,
         stream="/events",
+        cards_url="/cards",
         rows=rows,
-        totals=totals,
+        cards=views.overview_cards(rows, language),
         today=display.day(state.result.today),
         as_of_time=views.moment(state.block_time),
         verified=verified,
@@ -212,7 +204,9 @@ def authorisation_page(request: Request, reference: str) -> HTMLResponse:
         request,
         "authorisation.html.j2",
         principal=principal,
+        # A dated page (as_of) is not live: no stream, no card updates.
         stream=None if as_of else f"/events?authorisation={quote(reference, safe='')}",
+        cards_url=None if as_of else f"{views.auth_url(reference)}/cards",
         a=view,
     )
 
@@ -225,6 +219,30 @@ def _day(text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise HTTPException(status_code=422, detail="dates are written YYYY-MM-DD") from None
+
+
+# The summary cards as the pages render them, fetched by the pages after each audited block (the
+# figures of the same view functions: nothing is computed twice).
+
+
+@router.get("/cards", include_in_schema=False)
+def overview_cards(request: Request) -> JSONResponse:
+    ctx, _principal, access = signed_in(request)
+    state = audit_state(ctx)
+    language = lang(request)
+    rows = views.overview(state, ctx.tracker, visible(access, state.result.references), language)
+    return JSONResponse({"block": state.block, "cards": views.overview_cards(rows, language)})
+
+
+@router.get("/authorisations/{reference}/cards", include_in_schema=False)
+def authorisation_cards(request: Request, reference: str) -> JSONResponse:
+    ctx, _principal, access = signed_in(request)
+    visible_reference(ctx, access, reference)
+    state = _audited(ctx, reference)
+    one = state.result.for_authorisation(reference)
+    return JSONResponse(
+        {"block": state.block, "cards": views.authorisation_cards(one, reference, lang(request))}
+    )
 
 
 def _shown(name: str, value: Any, unit: str) -> str:

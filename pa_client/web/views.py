@@ -305,6 +305,59 @@ def _under_procedure(result: AuditResult) -> list[dict[str, str]]:
     ]
 
 
+def overview_cards(rows_shown: list[dict[str, Any]], lang: str) -> dict[str, dict[str, Any]]:
+    """The overview's summary cards (the page renders them, and its live updates fetch them)."""
+    t = i18n.translator(lang)
+    upcoming = sorted((row["next_deadline"], row["reference"]) for row in rows_shown if row["next_deadline"])
+    critical = sum(row["alerts"]["critical"] for row in rows_shown)
+    warning = sum(row["alerts"]["warning"] for row in rows_shown)
+    overdue = sum(row["overdue"] for row in rows_shown)
+    opened = sum(row["open_placements"] for row in rows_shown)
+    records = sum(row["records"] for row in rows_shown)
+    open_alerts = t["open_alerts"].lower()
+    return {
+        "authorisations": {"value": str(len(rows_shown)), "detail": f"{records:,} {t['records']}"},
+        "critical": {"value": str(critical), "detail": open_alerts, "alarm": "crit" if critical else ""},
+        "warning": {"value": str(warning), "detail": open_alerts, "alarm": "warnc" if warning else ""},
+        "overdue": {
+            "value": str(overdue),
+            "detail": f"{opened} {t['open']}",
+            "alarm": "crit" if overdue else "",
+        },
+        "next_deadline": {
+            "value": upcoming[0][0] if upcoming else display.DASH,
+            "detail": upcoming[0][1] if upcoming else "",
+        },
+    }
+
+
+def authorisation_cards(one: AuditResult, reference: str, lang: str) -> dict[str, Any]:
+    """An authorisation's summary cards: the page renders them, and its live updates fetch them
+    after each audited block."""
+    t = i18n.translator(lang)
+    statuses = Counter(row["status"] for row in rows(one.placements))
+    check = one.integrity[reference]
+    return {
+        "records": {
+            "verified": check.verified,
+            "sequence": f"{check.sequence:,}",
+            "head": "0x" + check.head.hex(),
+            "head_short": display.short_hash(check.head),
+        },
+        "placements": {
+            "value": str(sum(statuses.values())),
+            "detail": f"{statuses['open']} {t['open']} · {statuses['overdue']} {t['overdue']} · "
+            f"{statuses['discharged']} {t['discharged']}",
+        },
+        "under_procedure": _under_procedure(one),
+        "duty_due": {
+            "value": display.eur(one.duty_total_cents(reference)),
+            # Which audit the figures come from (at block N, or as of a day's end): updated with them.
+            "detail": f"{t['as_of']} {display.day(one.today)} · {one.basis}",
+        },
+    }
+
+
 def authorisation(
     state: AuditState, tracker: Tracker, reference: str, lang: str, cut: int | None = None
 ) -> dict[str, Any]:
@@ -315,8 +368,7 @@ def authorisation(
     if cut is not None:
         records = [r for r in records if r.block <= state.block and r.occurred_at <= cut]
     one = state.result.for_authorisation(reference)
-    check = one.integrity[reference]
-    statuses = Counter(row["status"] for row in rows(one.placements))
+    cards = authorisation_cards(one, reference, lang)
     alerts = [alert_view(a, lang) for a in state.alerts if a.authorisation == reference]
     status = status_of(one, reference)
     return {
@@ -327,23 +379,10 @@ def authorisation(
         "status_label": i18n.status_label(lang, status),
         "today": display.day(one.today),
         "basis": one.basis,
-        "integrity": {
-            "verified": check.verified,
-            "sequence": f"{check.sequence:,}",
-            "head": "0x" + check.head.hex(),
-            "head_short": display.short_hash(check.head),
-            "detail": check.detail,
-        },
-        "counts": {
-            "placements": sum(statuses.values()),
-            "open": statuses["open"],
-            "overdue": statuses["overdue"],
-            "discharged": statuses["discharged"],
-        },
-        "duty_due": display.eur(one.duty_total_cents(reference)),
+        "integrity": {**cards["records"], "detail": one.integrity[reference].detail},
+        "cards": cards,
         "alerts": [a for a in alerts if a["severity"] != "info"],
         "info_alerts": [a for a in alerts if a["severity"] == "info"],
-        "under_procedure": _under_procedure(one),
         "stock": _stock_table(one, t),
         "placements": _placements_table(one, t, lang),
         "deadline_chart": deadline_chart(one),

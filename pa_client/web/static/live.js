@@ -78,6 +78,75 @@
     toast(labels.new_record, r.authorisation + " · " + r.entry_ref + " (" + kind + ")");
   }
 
+  // Alerts stay in severity order (critical, warning, info), a new one after those of its severity
+  // (as the server lists them); an info alert goes to the folded list of info alerts when there is one.
+  var RANK = { critical: 0, warning: 1, info: 2 };
+  function rankOf(severity) { return severity in RANK ? RANK[severity] : 3; }
+  function placeAlert(list, item, severity) {
+    if (severity === "info") {
+      var folded = document.querySelector("#alerts details.info-alerts ul.alerts");
+      if (folded) { list = folded; }
+    }
+    var rank = rankOf(severity);
+    var before = null;
+    for (var i = 0; i < list.children.length; i++) {
+      var other = list.children[i];
+      var sev = (other.className.match(/\bsev-(\w+)/) || [])[1];
+      if (rankOf(sev) > rank) { before = other; break; }
+    }
+    list.insertBefore(item, before);
+  }
+
+  // The summary cards: after each audited block, fetched as the server renders them.
+  var cardsUrl = document.body.getAttribute("data-cards");
+  var cardsAsked = null;  // the block the cards were last asked for
+  function setText(node, text) {
+    if (node && node.textContent !== String(text)) { node.textContent = String(text); flash(node); }
+  }
+  function showCards(cards) {
+    Object.keys(cards).forEach(function (name) {
+      var card = document.querySelector('#live-cards [data-card="' + CSS.escape(name) + '"]');
+      if (!card) { return; }
+      var c = cards[name];
+      if (name === "records") {  // the completeness proof: verified, sequence, rolling hash
+        setText(card.querySelector(".mark"), c.verified ? "\u2713" : "\u2717");
+        setText(document.getElementById("record-count"), c.sequence);
+        var head = card.querySelector(".detail .mono");
+        if (head) { setText(head, c.head_short); head.title = c.head; }
+        card.classList.toggle("ok", !!c.verified);
+        card.classList.toggle("bad", !c.verified);
+        return;
+      }
+      if (Array.isArray(c)) {  // lines: goods code, remaining / placed
+        var box = card.querySelector(".lines");
+        if (!box) { return; }
+        var lines = el("div", "lines");
+        c.forEach(function (u) {
+          var line = el("div", "detail");
+          line.appendChild(el("span", "code", u.code));
+          line.appendChild(document.createTextNode(" "));
+          line.appendChild(el("b", null, u.remaining));
+          line.appendChild(document.createTextNode(" / " + u.placed));
+          lines.appendChild(line);
+        });
+        if (!c.length) { lines.appendChild(el("div", "value", "—")); }
+        if (lines.textContent !== box.textContent) { box.replaceWith(lines); flash(lines); }
+        return;
+      }
+      setText(card.querySelector(".value"), c.value);
+      setText(card.querySelector(".detail"), c.detail);
+      ["crit", "warnc"].forEach(function (alarm) { card.classList.toggle(alarm, c.alarm === alarm); });
+    });
+  }
+  function refreshCards(block) {
+    if (!cardsUrl || !window.fetch || (cardsAsked !== null && block <= cardsAsked)) { return; }
+    cardsAsked = block;
+    fetch(cardsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { if (body && body.cards) { showCards(body.cards); } })
+      .catch(function () { cardsAsked = null; });
+  }
+
   function onAlert(a) {
     var list = document.getElementById("live-alerts");
     var severity = labels.severities[a.severity] || a.severity;
@@ -97,7 +166,7 @@
       }
       if (a.due) { item.appendChild(el("span", "due", a.due)); }
       item.appendChild(el("div", "amsg", a.message));
-      list.insertBefore(item, list.firstChild);
+      placeAlert(list, item, a.severity);
       var none = document.getElementById("no-alerts");
       if (none) { none.remove(); }
       flash(item);
@@ -136,6 +205,7 @@
       lastBlock = b.block;
       var shown = document.getElementById("as-of-block");
       if (shown) { shown.textContent = String(b.block); }
+      refreshCards(b.block);
     });
     source.addEventListener("expired", function () { source.close(); window.location.reload(); });
   }
