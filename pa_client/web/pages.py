@@ -231,7 +231,13 @@ def overview_cards(request: Request) -> JSONResponse:
     state = audit_state(ctx)
     language = lang(request)
     rows = views.overview(state, ctx.tracker, visible(access, state.result.references), language)
-    return JSONResponse({"block": state.block, "cards": views.overview_cards(rows, language)})
+    return JSONResponse(
+        {
+            "block": state.block,
+            "cards": views.overview_cards(rows, language),
+            "rows": views.overview_live_rows(rows),
+        }
+    )
 
 
 @router.get("/authorisations/{reference}/cards", include_in_schema=False)

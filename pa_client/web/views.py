@@ -99,6 +99,7 @@ def _alert_url(alert: AlertItem) -> str | None:
 
 def overview(state: AuditState, tracker: Tracker, references: list[str], lang: str) -> list[dict[str, Any]]:
     """One row per authorisation the account may see."""
+    t = i18n.translator(lang)
     result = state.result
     units = result.import_units()
     placements = _by_reference(rows(result.placements))
@@ -142,7 +143,9 @@ def overview(state: AuditState, tracker: Tracker, references: list[str], lang: s
                 ],
                 "next_deadline": display.day(next_deadline) if next_deadline else None,
                 "days_left": (next_deadline - result.today).days if next_deadline else None,
+                "in_days": t["in_days"].format((next_deadline - result.today).days) if next_deadline else "",
                 "overdue": overdue,
+                "overdue_text": f"{overdue} {t['overdue_count']}" if overdue else "",
                 "open_placements": opened,
                 "alerts": {s: alerts[reference][s] for s in ("critical", "warning", "info")},
                 "last": last,
@@ -329,6 +332,15 @@ def overview_cards(rows_shown: list[dict[str, Any]], lang: str) -> dict[str, dic
             "detail": upcoming[0][1] if upcoming else "",
         },
     }
+
+
+LIVE_ROW_FIELDS = ("open", "next_deadline", "in_days", "overdue_text")
+
+
+def overview_live_rows(rows_shown: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What a new block can change in each overview row besides its alert counts and last record
+    (which the events update): the goods still under the procedure and the next deadline."""
+    return {row["reference"]: {name: row[name] for name in LIVE_ROW_FIELDS} for row in rows_shown}
 
 
 def authorisation_cards(one: AuditResult, reference: str, lang: str) -> dict[str, Any]:

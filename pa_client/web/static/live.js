@@ -138,12 +138,47 @@
       ["crit", "warnc"].forEach(function (alarm) { card.classList.toggle(alarm, c.alarm === alarm); });
     });
   }
+  function showRows(rows) {  // the overview's rows: goods still under the procedure, next deadline
+    Object.keys(rows).forEach(function (ref) {
+      var line = document.querySelector('#overview tr[data-ref="' + CSS.escape(ref) + '"]');
+      if (!line) { return; }
+      var r = rows[ref];
+      var goods = el("td", "open-goods");
+      r.open.forEach(function (o) {
+        var div = el("div", "nowrap");
+        div.appendChild(el("span", "code", o.code));
+        div.appendChild(document.createTextNode(" "));
+        div.appendChild(el("b", null, o.quantity));
+        goods.appendChild(div);
+      });
+      if (!r.open.length) { goods.appendChild(el("span", "muted", "\u2014")); }
+      var deadline = el("td", "nowrap deadline");
+      if (r.next_deadline) {
+        deadline.appendChild(el("b", null, r.next_deadline));
+        deadline.appendChild(el("br"));
+        deadline.appendChild(el("span", "muted small", r.in_days));
+      } else {
+        deadline.appendChild(el("span", "muted", "\u2014"));
+      }
+      if (r.overdue_text) {
+        deadline.appendChild(el("br"));
+        deadline.appendChild(el("span", "badge st-overdue", r.overdue_text));
+      }
+      [goods, deadline].forEach(function (cell) {
+        var old = line.querySelector("td." + cell.className.split(" ").pop());
+        if (old && old.textContent !== cell.textContent) { old.replaceWith(cell); flash(cell); }
+      });
+    });
+  }
   function refreshCards(block) {
     if (!cardsUrl || !window.fetch || (cardsAsked !== null && block <= cardsAsked)) { return; }
     cardsAsked = block;
     fetch(cardsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (body) { if (body && body.cards) { showCards(body.cards); } })
+      .then(function (body) {
+        if (body && body.cards) { showCards(body.cards); }
+        if (body && body.rows) { showRows(body.rows); }
+      })
       .catch(function () { cardsAsked = null; });
   }
 
