@@ -145,6 +145,11 @@ class EntryStatusOut(BaseModel):
     head: str | None = Field(default=None, description="The authorisation's rolling hash after this record.")
 
 
+# A bill's span in a query (`?from=…&to=…`).
+PeriodStart = Annotated[date, Query(alias="from", description="First day of the period.")]
+PeriodEnd = Annotated[date, Query(alias="to", description="Last day of the period.")]
+
+
 class BillLodgingIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -487,8 +492,8 @@ def bill_json(
     reference: Reference,
     principal: Caller,
     ctx: Ctx,
-    period_start: Annotated[date, Query(alias="from", description="First day of the period.")],
-    period_end: Annotated[date, Query(alias="to", description="Last day of the period.")],
+    period_start: PeriodStart,
+    period_end: PeriodEnd,
     as_of: AsOfQuery = None,
 ) -> Any:
     """The bill of discharge (UCC-DA art. 175) of the placements whose period for discharge ends in
@@ -564,8 +569,8 @@ def bill_transaction(
     reference: Reference,
     principal: Caller,
     ctx: Ctx,
-    period_start: Annotated[date, Query(alias="from", description="First day of the period.")],
-    period_end: Annotated[date, Query(alias="to", description="Last day of the period.")],
+    period_start: PeriodStart,
+    period_end: PeriodEnd,
 ) -> Any:
     """For a person's wallet (the dashboard's bill page): the unsigned `lodgeBill` call that lodges
     the bill of the period as the ledger gives it now, to be signed by the holder or a declarant; or

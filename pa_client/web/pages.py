@@ -422,7 +422,7 @@ def bill_page(request: Request, reference: str) -> HTMLResponse:
     if not error:
         drawn = bill_of_discharge(result, reference, start, end)
         bill = bill_view(drawn)
-        lodged = views.lodged_bill(result, reference, start, end, drawn.content_sha256())
+        lodged = views.lodged_bill(result, reference, start, end)
     return render(
         request,
         "bill.html.j2",

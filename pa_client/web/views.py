@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pa_client.audit.rules.deadlines import BILL_DUE_DAYS
-from pa_client.audit.rules.frames import live, rows, utc_day
+from pa_client.audit.rules.frames import rows
 from pa_client.audit.rules.placements import under_procedure
 from pa_client.audit.rules.result import AuditResult
 from pa_client.domain.models import Authorisation
@@ -406,25 +406,21 @@ def authorisation(
     }
 
 
-def lodged_bill(
-    result: AuditResult, reference: str, start: date, end: date, digest: str
-) -> dict[str, Any] | None:
-    """The latest bill lodged on the ledger for exactly this span, and whether it is the bill the
-    ledger gives now (`digest`); None when none was lodged."""
-    found = None
-    for row in rows(live(result.tables.bills)):
-        if row["authorisation"] == reference and (row["period_start"], row["period_end"]) == (start, end):
-            found = row  # rows are in ledger order: the last is the latest
-    if found is None:
-        return None
-    return {
-        "entry_ref": found["entry_ref"],
-        "date": display.day(utc_day(found["occurred_at"])),
-        "account": found["account"],
-        "bill_sha256": found["bill_sha256"],
-        "current": found["bill_sha256"] == digest,
-        "url": record_url(reference, found["entry_ref"]),
-    }
+def lodged_bill(result: AuditResult, reference: str, start: date, end: date) -> dict[str, Any] | None:
+    """The bill lodged for exactly this span, as the audit's `bills` table counts it (`rules.lodging`:
+    the latest lodging that was the ledger's bill, its day the block's), and whether it still is;
+    None when no counted lodging has this span."""
+    for row in rows(result.for_authorisation(reference).bills):
+        if row["lodged"] and (row["bill_period_start"], row["bill_period_end"]) == (start, end):
+            return {
+                "entry_ref": row["lodging"],
+                "date": display.day(row["lodged_at"]),
+                "account": row["lodged_by"],
+                "bill_sha256": row["bill_sha256"],
+                "current": bool(row["current"]),
+                "url": record_url(reference, row["lodging"]),
+            }
+    return None
 
 
 def bills_of(result: AuditResult, reference: str) -> list[dict[str, Any]]:

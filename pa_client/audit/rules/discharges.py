@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pa_client.audit.rules.equivalents import BasisTable, Exploded
+from pa_client.audit.rules.equivalents import BasisTable, Exploded, handlings_by_lot
 from pa_client.audit.rules.fifo import Allocation
 from pa_client.audit.rules.frames import INT, OBJ, TIME, Ints, Row, frame_of, live, sort_ranks, utc_days
 from pa_client.audit.tables import LedgerTables
@@ -51,16 +51,7 @@ def _runs(owners: Ints, count: int) -> tuple[Ints, Ints]:
 def lot_codes(tables: LedgerTables, discharges: pd.DataFrame, basis_codes: Any) -> list[str]:
     """Each discharge's lot's CN code when it was discharged: the code of the latest usual form of
     handling (UCC art. 220) recorded for the lot before the discharge, else the lot's own code."""
-    handled: dict[tuple[str, str], list[tuple[int, str]]] = {}
-    handlings = live(tables.handlings)
-    for reference, lot, sequence, code in zip(
-        handlings["authorisation"].tolist(),
-        handlings["lot"].tolist(),
-        handlings["sequence"].tolist(),
-        handlings["goods_code"].tolist(),
-        strict=True,
-    ):
-        handled.setdefault((reference, lot), []).append((int(sequence), code))
+    handled = handlings_by_lot(tables)
     codes: list[str] = []
     for reference, lot, sequence, basis in zip(
         discharges["authorisation"].tolist(),

@@ -386,3 +386,18 @@ __all__ = [
     "lot_bases",
     "processing_equivalents",
 ]
+
+
+def handlings_by_lot(tables: LedgerTables) -> dict[tuple[str, str], list[tuple[int, str]]]:
+    """Each lot's live usual forms of handling (UCC art. 220): (sequence, new CN code), in chain order."""
+    handled: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    handlings = live(tables.handlings)
+    for reference, lot, sequence, code in zip(
+        handlings["authorisation"].tolist(),
+        handlings["lot"].tolist(),
+        handlings["sequence"].tolist(),
+        handlings["goods_code"].tolist(),
+        strict=True,
+    ):
+        handled.setdefault((reference, lot), []).append((int(sequence), code))
+    return handled

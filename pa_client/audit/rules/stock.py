@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pa_client.audit.rules.equivalents import BasisTable, LotKey
+from pa_client.audit.rules.equivalents import BasisTable, LotKey, handlings_by_lot
 from pa_client.audit.rules.frames import (
     INT,
     OBJ,
@@ -25,7 +25,6 @@ from pa_client.audit.rules.frames import (
     Objects,
     frame_of,
     group_codes,
-    live,
     lookup,
     make_frame,
     objects,
@@ -218,18 +217,10 @@ def _basis_rows(bases: BasisTable, frame: pd.DataFrame, lots: Ints | None) -> In
 
 def current_stock(tables: LedgerTables, history: pd.DataFrame | History, bases: BasisTable) -> pd.DataFrame:
     """What each lot holds at each site now (non-zero stocks only)."""
-    handled: dict[LotKey, tuple[int, str]] = {}
-    handlings = live(tables.handlings)
-    for reference, lot, sequence, code in zip(
-        handlings["authorisation"].tolist(),
-        handlings["lot"].tolist(),
-        handlings["sequence"].tolist(),
-        handlings["goods_code"].tolist(),
-        strict=True,
-    ):
-        key = (reference, lot)
-        if key not in handled or sequence > handled[key][0]:
-            handled[key] = (sequence, code)
+    # The lot's latest handling gives its code now.
+    handled: dict[LotKey, tuple[int, str]] = {
+        key: max(found) for key, found in handlings_by_lot(tables).items()
+    }
     frame, lot_codes = (history.frame, history.lot) if isinstance(history, History) else (history, None)
     if frame.empty:
         return make_frame([], STOCK)
