@@ -3,9 +3,11 @@ through the command line, against the real chain."""
 
 from __future__ import annotations
 
+import json
 import socket
 import stat
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +18,7 @@ from support.chain import AnvilNode
 from pa_client.chain.connection import open_ledger
 from pa_client.chain.ledger import LedgerClient, Status
 from pa_client.chain.node import EmbeddedNode, free_port
+from pa_client.chain.sender import connect
 from pa_client.cli import main
 from pa_client.dev import console as console_helpers
 from pa_client.dev.demo import REFERENCE
@@ -169,6 +172,24 @@ def test_demo_is_idempotent_and_says_what_it_did(
         assert "customs registered authorisation FRIPO000000000042" in first
         assert "the broker submitted season-bourges-2019.csv: 178 recorded" in first
         assert "180 entries recorded now, 0 already there" in first
+        assert "in the season's time" in first and "show as late" not in first
+        # The season in its own time: every block of the chain dated in 2019 but the clock's return to
+        # now at the end; recording delays are the pilot's hours, so no record is late.
+        w3 = connect(f"http://127.0.0.1:{console_helpers.APE_PORT}")
+        latest = w3.eth.block_number
+        years = {datetime.fromtimestamp(w3.eth.get_block(n)["timestamp"], UTC).year for n in range(latest)}
+        assert (
+            years == {2019} and datetime.fromtimestamp(w3.eth.get_block(latest)["timestamp"], UTC).year > 2019
+        )
+        alerts = json.loads((data_dir / "reports" / REFERENCE / "audit.json").read_text())["alerts"]
+        assert [a["kind"] for a in alerts] == ["yield_deviation"]
+        lines = first.splitlines()
+        finding = lines.index(next(line for line in lines if line.startswith("First finding: ")))
+        assert lines[finding].startswith(
+            "First finding: warning yield_deviation: processing MIC-TR-2019-0023"
+        )
+        assert lines[finding + 1].startswith("FRIPO000000000042 at block")  # said first, then the summary
+        assert "See it on the dashboard as of the season's day: './pa serve --today 2019-04-01'" in lines
         assert "integrity verified against the contract" in first
         summary = next(line for line in first.splitlines() if line.startswith("FRIPO000000000042 at block"))
         assert "180 records, integrity verified; placements: " in summary

@@ -233,3 +233,21 @@ def test_a_node_kept_in_memory_writes_no_state_and_starts_empty_again(
     url = EmbeddedNode(Settings.load(data_dir=data_dir)).status().rpc_url
     assert url is not None
     assert Web3(Web3.HTTPProvider(url)).eth.block_number == 0
+
+
+def test_a_new_chain_starts_at_the_genesis_time_given_and_a_saved_one_keeps_its_own(data_dir: Path) -> None:
+    node = EmbeddedNode(Settings(data_dir=data_dir))
+    genesis = 1_550_134_800  # 14 February 2019, 09:00 UTC (the demo's season)
+    url = node.start(genesis_time=genesis).rpc_url
+    assert url is not None
+    w3 = Web3(Web3.HTTPProvider(url))
+    assert w3.eth.get_block(0)["timestamp"] == genesis
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    mined = w3.eth.get_block("latest")["timestamp"]
+    assert genesis <= mined < genesis + 3600  # the clock runs on from the genesis
+    node.stop(timeout=5)
+    url = node.start(genesis_time=genesis + 10 * 86_400).rpc_url  # loaded from its state: not re-dated
+    assert url is not None
+    w3 = Web3(Web3.HTTPProvider(url))
+    assert w3.eth.get_block(0)["timestamp"] == genesis
+    assert w3.eth.block_number == 1

@@ -91,8 +91,11 @@ class EmbeddedNode:
 
     # -- public API -------------------------------------------------------------------------------
 
-    def start(self) -> NodeStatus:
-        """Start the node unless it is already running; return its status once it answers."""
+    def start(self, genesis_time: int | None = None) -> NodeStatus:
+        """Start the node unless it is already running; return its status once it answers.
+
+        `genesis_time` (Unix seconds) dates a new chain's first block, and its clock runs on from there
+        (the demo records a past season in its own time); a chain loaded from its state keeps its own."""
         with self._lock():
             info = self._live_info(cleanup=True)
             if info is not None:
@@ -111,7 +114,7 @@ class EmbeddedNode:
                 raise _port_in_use(port)
             if self.settings.node_persist:
                 self._prepare_state_file()
-            pid, log_offset = self._spawn(binary, port)
+            pid, log_offset = self._spawn(binary, port, genesis_time)
             self._write_info(pid, port, binary)
             try:
                 self._wait_ready(pid, port, log_offset)
@@ -192,12 +195,12 @@ class EmbeddedNode:
         info = self._live_info(cleanup=False)
         return None if info is None else _url(info["port"])
 
-    def ensure_running(self) -> str:
-        """The node's RPC URL, starting the node first if needed."""
+    def ensure_running(self, genesis_time: int | None = None) -> str:
+        """The node's RPC URL, starting the node first if needed (`start`'s `genesis_time`)."""
         info = self._live_info(cleanup=False)
         if info is not None:
             return _url(info["port"])
-        url = self.start().rpc_url
+        url = self.start(genesis_time).rpc_url
         assert url is not None  # start() either answers with a URL or raises
         return url
 
@@ -404,7 +407,7 @@ class EmbeddedNode:
             return False
         return b"pa_client.chain.node_keeper" in args and str(self.dir).encode() in args
 
-    def _argv(self, binary: Path, port: int) -> list[str]:
+    def _argv(self, binary: Path, port: int, genesis_time: int | None = None) -> list[str]:
         s = self.settings
         argv = [
             str(binary),
@@ -433,11 +436,13 @@ class EmbeddedNode:
             # the states kept fail (an audit --at-block that far back then says so).
             # (`--prune-history 0` stops Anvil mining; the bare flag keeps none.)
             argv += ["--prune-history", *([str(s.node_recent_states)] if s.node_recent_states else [])]
+        if genesis_time is not None and not (s.node_persist and self.state_file.exists()):
+            argv += ["--timestamp", str(genesis_time)]
         return argv
 
-    def _spawn(self, binary: Path, port: int) -> tuple[int, int]:
+    def _spawn(self, binary: Path, port: int, genesis_time: int | None = None) -> tuple[int, int]:
         """Launch Anvil detached; return its pid and where this run's output starts in the log."""
-        argv = self._argv(binary, port)
+        argv = self._argv(binary, port, genesis_time)
         log.debug("launching %s", " ".join(argv))
         with self.log_file.open("ab") as handle:
             stamp = datetime.now(UTC).isoformat(timespec="seconds")

@@ -20,14 +20,14 @@ def demo(ctx: typer.Context) -> None:
     """Start the embedded node, deploy, register the sample authorisation and record sample entries."""
     from pa_client.chain.sender import connect
     from pa_client.dev.console import ape_console_hint, embedded_node_for_ape
-    from pa_client.dev.demo import AUDIT_DAY, REFERENCE, run_demo
+    from pa_client.dev.demo import AUDIT_DAY, GENESIS, REFERENCE, run_demo
 
     settings = settings_from(ctx)
     if settings.rpc_url is not None:
         raise ConfigError(
             "the demo runs on the embedded node with development accounts: drop --rpc-url / PA_RPC_URL"
         )
-    rpc_url = embedded_node_for_ape(settings)
+    rpc_url = embedded_node_for_ape(settings, genesis_time=int(GENESIS.timestamp()))
     console.print(f"embedded node at {rpc_url} (data in {settings.data_dir})", markup=False)
     report = run_demo(settings, connect(rpc_url), say=lambda line: console.print(f"- {line}", markup=False))
     console.print(
@@ -35,12 +35,18 @@ def demo(ctx: typer.Context) -> None:
         f"{REFERENCE} holds {report.sequence:,} records, rolling hash 0x{report.head.hex()}",
         markup=False,
     )
+    if report.first_finding is not None:
+        console.print(f"First finding: {report.first_finding}", markup=False)
     if report.summary is not None:
         console.print(f"{report.summary} (deadlines judged on {AUDIT_DAY:%d %B %Y})", markup=False)
     console.print("Reports:", markup=False)
     for kind, path in report.reports.items():
         console.print(f"  {kind:<9} {path}", markup=False)
     pa = pa_command()
+    console.print(
+        f"See it on the dashboard as of the season's day: '{pa} serve --today {AUDIT_DAY.isoformat()}'",
+        markup=False,
+    )
     console.print(
         f"Open the HTML report in a browser. The node keeps running: stop it with '{pa} node stop'.",
         markup=False,

@@ -300,12 +300,13 @@ def same_endpoint(url: str, other: str) -> bool:
     return (host(a.hostname), a.port, a.path.rstrip("/")) == (host(b.hostname), b.port, b.path.rstrip("/"))
 
 
-def embedded_node_url(settings: Settings, port: int | None = None) -> str:
+def embedded_node_url(settings: Settings, port: int | None = None, genesis_time: int | None = None) -> str:
     """The RPC URL of the embedded node of `settings.data_dir`: where it runs, else where it is
-    started now (on PA_NODE_PORT if set, else on `port`, else on a free port)."""
+    started now (on PA_NODE_PORT if set, else on `port`, else on a free port; a new chain dated
+    `genesis_time`)."""
     if settings.node_port is None and port is not None:
         settings = settings.model_copy(update={"node_port": port})
-    return EmbeddedNode(settings).ensure_running()
+    return EmbeddedNode(settings).ensure_running(genesis_time)
 
 
 APE_PORT = 8645
@@ -314,15 +315,17 @@ the embedded node: it connects before any code of the project runs, so it cannot
 another port as the scripts do."""
 
 
-def embedded_node_for_ape(settings: Settings) -> str:
+def embedded_node_for_ape(settings: Settings, genesis_time: int | None = None) -> str:
     """The RPC URL of the embedded node: where it runs, else started on PA_NODE_PORT, else on Ape's
-    port (`ape console` then finds it), else, that port being taken, on a free one."""
+    port (`ape console` then finds it), else, that port being taken, on a free one (a new chain dated
+    `genesis_time`)."""
     if settings.node_port is not None or EmbeddedNode(settings).status().running:
-        return embedded_node_url(settings)
+        return embedded_node_url(settings, genesis_time=genesis_time)
     try:
-        return embedded_node_url(settings, APE_PORT)
+        return embedded_node_url(settings, APE_PORT, genesis_time)
     except NodeError:
-        return embedded_node_url(settings)  # Ape's port is taken (the error again if it was not that)
+        # Ape's port is taken (the error again if it was not that)
+        return embedded_node_url(settings, genesis_time=genesis_time)
 
 
 def ape_console_hint(rpc_url: str) -> str | None:
