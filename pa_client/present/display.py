@@ -24,6 +24,7 @@ from pa_client.domain.quantities import plain as plain
 from pa_client.domain.units import UNIT_SYMBOLS as UNIT_SYMBOLS
 from pa_client.domain.units import in_unit, unit_name
 from pa_client.domain.units import unit_symbol as unit_symbol
+from pa_client.i18n import translator
 
 MODE_LABELS: Final[dict[str, str]] = {
     "reexport": "Re-export",
@@ -83,10 +84,10 @@ def label(labels: dict[str, str], key: str) -> str:
     return labels.get(str(key), str(key))
 
 
-def unit_title(code: str) -> str:
-    """The Rec. 20 name and code of a unit, for a tooltip: "kilogram (KGM)"."""
+def unit_title(code: str, lang: str = "en") -> str:
+    """The Rec. 20 name and code of a unit, for a tooltip: "kilogram (KGM)", "kilogramme (KGM)"."""
     name = unit_name(code)
-    return f"{name} ({code})" if name else code
+    return f"{translator(lang, 'units')(name)} ({code})" if name else code
 
 
 def micro(amount: int) -> Decimal:
