@@ -127,3 +127,17 @@ def test_the_extractor_finds_the_marked_strings_of_modules_and_templates(tmp_pat
         ("bill", "Due {day}", "pkg/page.py:4"),
         ("bill", ("{count} lot", "{count} lots"), "pkg/page.py:4"),
     ]
+
+
+def test_the_reports_numbers_and_labels_in_french() -> None:
+    assert display.quantity(1_234_500_000, "KGM", "fr") == "1\u202f234,5 kg"
+    assert display.quantity(1_234_500_000, "KGM") == "1,234.5 kg"
+    assert display.eur(38_979, "fr") == "389,79\u00a0€" and display.eur(38_979) == "EUR 389.79"
+    assert display.percent(45_000, "fr") == "4,5\u202f%"
+    assert display.signed_percent(Decimal("-11.8519"), "fr") == "\u221211,8519\u202f%"
+    assert display.signed_percent(None, "fr") == "n.d."
+    assert display.duration(4 * 86_400 + 7_200, "fr") == "4 j 2 h" and display.duration(4 * 86_400) == "4 d"
+    assert display.mode_label("deemed_release", "fr") == "Réputée mise en libre pratique à l'échéance"
+    assert display.label(display.STATUS_LABELS, "overdue", "fr") == "Échu"
+    assert display.label(display.STATUS_LABELS, "unknown", "fr") == "unknown"
+    assert display.long_day(date(2019, 9, 30), "fr") == "30 sept. 2019"

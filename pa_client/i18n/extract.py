@@ -2,7 +2,8 @@
 and `python -m pa_client.i18n.extract --update`).
 
 A Python module says which domain its strings belong to with a module-level `DOMAIN = "bill"` line,
-and marks each string with a call of its translator named `t`: `t("Due {day}", day=…)` or
+and marks each string with a call of its translator named `t` (or `N_("…")` where a label is
+defined, translated where it is shown): `t("Due {day}", day=…)` or
 `t.plural("{count} placement", "{count} placements", n)`. A template (`*.j2`) names its domain in a
 first-line comment `{# domain: bill #}` and marks strings the same way, `{{ t("Placements") }}`.
 """
@@ -25,7 +26,7 @@ from jinja2.ext import babel_extract
 from pa_client.i18n import DOMAINS, LANGUAGES, LOCALES
 
 PACKAGE = Path(__file__).resolve().parents[1]
-KEYWORDS: dict[str, tuple[int, ...] | None] = {"t": None, "plural": (1, 2)}
+KEYWORDS: dict[str, tuple[int, ...] | None] = {"t": None, "N_": None, "plural": (1, 2)}
 _PY_DOMAIN = re.compile(r'^DOMAIN(?:: Final)? = "(\w+)"$', re.MULTILINE)
 _J2_DOMAIN = re.compile(r"^\{# domain: (\w+) #\}")
 

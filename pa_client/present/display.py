@@ -1,4 +1,5 @@
-"""Numbers, dates and codes as people read them in the reports (HTML and the XLSX's text cells).
+"""Numbers, dates and codes as people read them in the reports (HTML and the XLSX's text cells), in
+the reader's language (`lang`, English by default: the English output is the historical one).
 
 Everything is exact: the ledger's integers become `Decimal`s (`pa_client.domain.quantities`), which are
 printed with thousands separators and without trailing zeros (so "13 p/st", "58.95 kg",
@@ -24,52 +25,68 @@ from pa_client.domain.quantities import plain as plain
 from pa_client.domain.units import UNIT_SYMBOLS as UNIT_SYMBOLS
 from pa_client.domain.units import in_unit, unit_name
 from pa_client.domain.units import unit_symbol as unit_symbol
-from pa_client.i18n import translator
+from pa_client.i18n import formats, translator
+
+DOMAIN: Final = "report"
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for a mark that does not translate)
+    """Marks a label for the catalogue where it is defined; `label` translates it where it is shown."""
+    return message
+
 
 MODE_LABELS: Final[dict[str, str]] = {
-    "reexport": "Re-export",
-    "free_circulation": "Release for free circulation",
-    "warehousing": "Customs warehousing",
-    "transfer": "Transfer of rights and obligations",
-    "destruction": "Destruction",
-    "abandonment": "Abandonment to the State",
-    "deemed_release": "Deemed released on expiry",
+    "reexport": N_("Re-export"),
+    "free_circulation": N_("Release for free circulation"),
+    "warehousing": N_("Customs warehousing"),
+    "transfer": N_("Transfer of rights and obligations"),
+    "destruction": N_("Destruction"),
+    "abandonment": N_("Abandonment to the State"),
+    "deemed_release": N_("Deemed released on expiry"),
 }
 MODE_SHORT: Final[dict[str, str]] = {
-    "reexport": "re-export",
-    "free_circulation": "free circulation",
-    "warehousing": "warehousing",
-    "transfer": "transfer",
-    "destruction": "destruction",
-    "abandonment": "abandonment",
-    "deemed_release": "deemed release",
+    "reexport": N_("re-export"),
+    "free_circulation": N_("free circulation"),
+    "warehousing": N_("warehousing"),
+    "transfer": N_("transfer"),
+    "destruction": N_("destruction"),
+    "abandonment": N_("abandonment"),
+    "deemed_release": N_("deemed release"),
 }
-STATUS_LABELS: Final[dict[str, str]] = {"open": "Open", "overdue": "Overdue", "discharged": "Discharged"}
-SEVERITY_LABELS: Final[dict[str, str]] = {"critical": "Critical", "warning": "Warning", "info": "Info"}
+STATUS_LABELS: Final[dict[str, str]] = {
+    "open": N_("Open"),
+    "overdue": N_("Overdue"),
+    "discharged": N_("Discharged"),
+}
+SEVERITY_LABELS: Final[dict[str, str]] = {
+    "critical": N_("Critical"),
+    "warning": N_("Warning"),
+    "info": N_("Info"),
+}
 ALERT_KIND_LABELS: Final[dict[str, str]] = {
-    "deadline_near": "Deadline near",
-    "overdue": "Overdue",
-    "yield_deviation": "Yield deviation",
-    "late_record": "Late record",
-    "bill_due": "Bill of discharge due",
-    "bill_overdue": "Bill of discharge overdue",
-    "bill_outdated": "Lodged bill outdated",
-    "integrity": "Integrity",
+    "deadline_near": N_("Deadline near"),
+    "overdue": N_("Overdue"),
+    "yield_deviation": N_("Yield deviation"),
+    "late_record": N_("Late record"),
+    "bill_due": N_("Bill of discharge due"),
+    "bill_overdue": N_("Bill of discharge overdue"),
+    "bill_outdated": N_("Lodged bill outdated"),
+    "integrity": N_("Integrity"),
 }
 PERIOD_END_LABELS: Final[dict[str, str]] = {
-    "none": "no end-of-period rule",
-    "month": "to the end of the month",
-    "quarter": "to the end of the quarter",
-    "semester": "to the end of the semester",
+    "none": N_("no end-of-period rule"),
+    "month": N_("to the end of the month"),
+    "quarter": N_("to the end of the quarter"),
+    "semester": N_("to the end of the semester"),
 }
 ENTRY_KIND_LABELS: Final[dict[str, str]] = {
-    "placement": "Placement",
-    "movement": "Movement",
-    "processing": "Processing",
-    "handling": "Usual form of handling",
-    "discharge": "Discharge",
-    "correction": "Correction",
-    "extension": "Deadline extension",
+    "placement": N_("Placement"),
+    "movement": N_("Movement"),
+    "processing": N_("Processing"),
+    "handling": N_("Usual form of handling"),
+    "discharge": N_("Discharge"),
+    "correction": N_("Correction"),
+    "extension": N_("Deadline extension"),
 }
 
 DASH: Final = "—"
@@ -79,9 +96,10 @@ goods_code = format_cn_code  # "4012 20 00"
 quantity_of = in_unit  # "40.5 kg"
 
 
-def label(labels: dict[str, str], key: str) -> str:
-    """The label of a code word, or the word itself."""
-    return labels.get(str(key), str(key))
+def label(labels: dict[str, str], key: str, lang: str = "en") -> str:
+    """The label of a code word in `lang`, or the word itself."""
+    found = labels.get(str(key))
+    return str(key) if found is None else translator(lang, DOMAIN).gettext(found)
 
 
 def unit_title(code: str, lang: str = "en") -> str:
@@ -109,39 +127,42 @@ def percent_of_ppm(ppm: int) -> Decimal:
     return ppm_to_percent(int(ppm)).normalize()
 
 
-def quantity(amount_micro: int, unit: str) -> str:
-    """ "1,234.5 kg" from millionths."""
-    return f"{plain(micro(amount_micro))} {unit_symbol(unit)}".rstrip()
+def quantity(amount_micro: int, unit: str, lang: str = "en") -> str:
+    """ "1,234.5 kg" ("1 234,5 kg") from millionths."""
+    return f"{formats.number(micro(amount_micro), lang)} {unit_symbol(unit)}".rstrip()
 
 
-def equivalent_quantity(amount: int, unit: str) -> str:
+def equivalent_quantity(amount: int, unit: str, lang: str = "en") -> str:
     """ "736.842105 kg" from 10^-18 (6 decimals, rounded half up, trailing zeros dropped)."""
-    return f"{plain(equivalent(amount))} {unit_symbol(unit)}".rstrip()
+    return f"{formats.number(equivalent(amount), lang)} {unit_symbol(unit)}".rstrip()
 
 
-def money(amount_cents: int) -> str:
-    """ "1,234.56" (always two decimals)."""
-    return plain(cents(amount_cents), min_decimals=2)
+def money(amount_cents: int, lang: str = "en") -> str:
+    """ "1,234.56" ("1 234,56"; always two decimals)."""
+    return formats.money(cents(amount_cents), lang)
 
 
-def eur(amount_cents: int) -> str:
-    return f"EUR {money(amount_cents)}"
+def eur(amount_cents: int, lang: str = "en") -> str:
+    """ "EUR 1,234.56" ("1 234,56 €")."""
+    return formats.eur(cents(amount_cents), lang)
 
 
-def percent(ppm: int) -> str:
-    return f"{plain(percent_of_ppm(ppm))} %"
+def percent(ppm: int, lang: str = "en") -> str:
+    """ "4.5 %" ("4,5 %") from millionths."""
+    return formats.percent(percent_of_ppm(ppm), lang)
 
 
-def signed_percent(value: Decimal | None) -> str:
+def signed_percent(value: Decimal | None, lang: str = "en") -> str:
     """A deviation such as "−11.8519 %" or "+0.25 %" (a true minus sign), "n/a" for None."""
+    t = translator(lang, DOMAIN)
     if value is None:
-        return "n/a"
-    text = plain(abs(value))
+        return t("n/a")
+    text = formats.percent(abs(value), lang)
     if value > 0:
-        return f"+{text} %"
+        return f"+{text}"
     if value < 0:
-        return f"\u2212{text} %"
-    return "0 %"
+        return f"\u2212{text}"
+    return formats.percent(Decimal(0), lang)
 
 
 def day(value: date | None) -> str:
@@ -149,9 +170,9 @@ def day(value: date | None) -> str:
     return DASH if value is None else value.isoformat()
 
 
-def long_day(value: date | None) -> str:
-    """ "30 Sep 2019"."""
-    return DASH if value is None else f"{value.day} {value:%b %Y}"
+def long_day(value: date | None, lang: str = "en") -> str:
+    """ "30 Sep 2019" ("30 sept. 2019")."""
+    return DASH if value is None else formats.short_day(value, lang)
 
 
 def as_datetime(moment: Any) -> datetime:
@@ -171,16 +192,18 @@ def moment(value: Any) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S UTC" if when.second else "%Y-%m-%d %H:%M UTC")
 
 
-def duration(seconds: int) -> str:
-    """A recording delay for people: "12 min", "4 d 2 h", "−3 min" (clock skew)."""
+def duration(seconds: int, lang: str = "en") -> str:
+    """A recording delay for people: "12 min", "4 d 2 h" ("4 j 2 h"), "−3 min" (clock skew)."""
     seconds = int(seconds)
     sign = "\u2212" if seconds < 0 else ""
     left = abs(seconds)
     days, left = divmod(left, 86_400)
     hours, left = divmod(left, 3_600)
     minutes, secs = divmod(left, 60)
+    t = translator(lang, DOMAIN)
+    d = t("{days} d", days=days)
     if days:
-        text = f"{days} d {hours} h" if hours else f"{days} d"
+        text = f"{d} {hours} h" if hours else d
     elif hours:
         text = f"{hours} h {minutes} min" if minutes else f"{hours} h"
     elif minutes:
@@ -190,7 +213,7 @@ def duration(seconds: int) -> str:
     return sign + text
 
 
-def ratio(value: Fraction) -> str:
+def ratio(value: Fraction, lang: str = "en") -> str:
     """An exact ratio: "11.5" when it is a finite decimal, else "20/19 ≈ 1.052632"."""
     denominator = value.denominator
     for prime in (2, 5):
@@ -198,11 +221,11 @@ def ratio(value: Fraction) -> str:
             denominator //= prime
     if denominator == 1:
         exact = Decimal(value.numerator) / Decimal(value.denominator)
-        return plain(exact)
+        return formats.number(exact, lang)
     approx = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
         Decimal("0.000001"), rounding=ROUND_HALF_UP
     )
-    return f"{value.numerator}/{value.denominator} \u2248 {plain(approx)}"
+    return f"{value.numerator}/{value.denominator} \u2248 {formats.number(approx, lang)}"
 
 
 def short_hash(head: bytes) -> str:
@@ -210,5 +233,5 @@ def short_hash(head: bytes) -> str:
     return f"{text[:10]}…{text[-8:]}"
 
 
-def mode_label(mode: str) -> str:
-    return MODE_LABELS.get(mode, mode)
+def mode_label(mode: str, lang: str = "en") -> str:
+    return label(MODE_LABELS, mode, lang)
