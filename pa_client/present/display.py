@@ -11,6 +11,7 @@ with 2 decimals. No float is ever made here.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -235,3 +236,9 @@ def short_hash(head: bytes) -> str:
 
 def mode_label(mode: str, lang: str = "en") -> str:
     return label(MODE_LABELS, mode, lang)
+
+
+def alert_message(alert: Mapping[str, Any], lang: str = "en") -> str:
+    """An alert's message in `lang`. The rules write it in English (`message`); its French is made
+    from the same facts by `pa_client.audit.rules` (the alerts catalogue) once they carry them."""
+    return str(alert["message"])
